@@ -1,0 +1,76 @@
+"""Fixtures shared by the benchmarks: the profile, the dataset, the reference workload, metadata."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import implementations  # noqa: E402
+from bench import backend_ops, datasets, environment  # noqa: E402
+from bench.profiles import get_profile  # noqa: E402
+from bench.reference import ReferenceWorkload  # noqa: E402
+
+CELLS = [pytest.param(arch, api, id=f"{arch}-{api}") for arch, api in implementations.cell_ids()]
+_LOADED: dict = {}
+
+
+def _profile():
+    return get_profile()
+
+
+def _dataset():
+    """(name, data, fallback note) of the profile's dataset, loaded once per process."""
+    if "dataset" not in _LOADED:
+        profile = _profile()
+        _LOADED["dataset"] = datasets.load_first_available(profile.datasets)
+    return _LOADED["dataset"]
+
+
+@pytest.fixture(scope="session")
+def profile():
+    current = _profile()
+    if current.deterministic:
+        backend_ops.make_deterministic(current.seed)
+    return current
+
+
+@pytest.fixture(scope="session")
+def dataset(profile):
+    """((x_train, y_train), (x_test, y_test)) cut to the profile's subsets, and its name."""
+    name, ((x_train, y_train), (x_test, y_test)), note = _dataset()
+    if profile.train_subset:
+        x_train, y_train = x_train[: profile.train_subset], y_train[: profile.train_subset]
+    if profile.test_subset:
+        x_test, y_test = x_test[: profile.test_subset], y_test[: profile.test_subset]
+    return {"name": name, "note": note, "train": (x_train, y_train), "test": (x_test, y_test)}
+
+
+@pytest.fixture(scope="session")
+def reference(profile):
+    return ReferenceWorkload(seed=profile.seed)
+
+
+@pytest.fixture
+def batch_of(dataset):
+    """batch_of(n): the first n training images and labels, repeated when the set is smaller."""
+
+    def take(count: int):
+        images, labels = dataset["train"]
+        index = np.arange(count) % len(images)
+        return images[index], labels[index]
+
+    return take
+
+
+def pytest_benchmark_update_machine_info(config, machine_info):
+    """Record profile, backend, device, dataset, versions, commit and seeds in the results."""
+    name, _, note = _dataset()
+    machine_info["suite"] = environment.describe(_profile(), name, note)
+
+
+def pytest_benchmark_update_json(config, benchmarks, output_json):
+    output_json["suite_format"] = 1

@@ -1,0 +1,134 @@
+"""Speed and memory of every (arch, api): train and inference throughput, latency, first step, memory.
+
+Timed rounds interleave with the fixed reference workload (run in pedantic's
+untimed ``setup``), so the regression check can compare ratios that survive
+machine noise.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from bench import backend_ops
+from bench.benchmarks.conftest import CELLS
+from bench.environment import PROJECT_ROOT
+from bench.steps import compiled_model, effective_jit, inference_step, train_step
+
+
+def _common_info(benchmark, model, profile, batch: int) -> None:
+    benchmark.extra_info.update(
+        {
+            "batch": batch,
+            "backend": backend_ops.backend_name(),
+            "device": backend_ops.accelerator() or "CPU",
+            "jit": effective_jit(model),
+            "mixed_precision": profile.mixed_precision,
+            "params": int(model.count_params()),
+        }
+    )
+
+
+def _interleaved(benchmark, reference, target, *, rounds: int, warmup_rounds: int):
+    """benchmark.pedantic with one reference step timed before every round (warm-up included)."""
+    reference.take_times()
+    result = benchmark.pedantic(
+        target,
+        setup=lambda: reference.time_once() and None,
+        rounds=rounds,
+        warmup_rounds=warmup_rounds,
+        iterations=1,
+    )
+    reference_times = reference.take_times()[-rounds:]  # drop the warm-up rounds' references
+    benchmark.extra_info["reference_round_s"] = reference_times
+    return result
+
+
+def _round_times(benchmark) -> list[float]:
+    stats = getattr(benchmark, "stats", None)
+    return list(stats.stats.data) if stats is not None else []
+
+
+@pytest.mark.parametrize(("arch", "api"), CELLS)
+def test_train_throughput(benchmark, profile, reference, batch_of, arch, api):
+    model = compiled_model(arch, api, profile)
+    images, labels = batch_of(profile.train_batch)
+    step = train_step(model, images, labels)
+    loss = _interleaved(
+        benchmark, reference, step, rounds=profile.train_rounds, warmup_rounds=profile.train_warmup_rounds
+    )
+    assert math.isfinite(loss), f"train step of {arch}-{api} returned loss {loss}"
+    _common_info(benchmark, model, profile, profile.train_batch)
+    times = _round_times(benchmark)
+    if times:
+        benchmark.extra_info["images_per_s"] = profile.train_batch / float(np.median(times))
+
+
+@pytest.mark.parametrize(("arch", "api"), CELLS)
+def test_inference_throughput(benchmark, profile, reference, batch_of, arch, api):
+    model = compiled_model(arch, api, profile)
+    images, _ = batch_of(profile.inference_batch)
+    logits = _interleaved(
+        benchmark, reference, inference_step(model, images), rounds=profile.inference_rounds, warmup_rounds=2
+    )
+    assert logits.shape == (profile.inference_batch, 10) and np.isfinite(logits).all()
+    _common_info(benchmark, model, profile, profile.inference_batch)
+    times = _round_times(benchmark)
+    if times:
+        benchmark.extra_info["images_per_s"] = profile.inference_batch / float(np.median(times))
+
+
+@pytest.mark.parametrize(("arch", "api"), CELLS)
+def test_latency_batch1(benchmark, profile, reference, batch_of, arch, api):
+    model = compiled_model(arch, api, profile)
+    images, _ = batch_of(1)
+    logits = _interleaved(
+        benchmark, reference, inference_step(model, images), rounds=profile.latency_rounds, warmup_rounds=3
+    )
+    assert logits.shape == (1, 10)
+    _common_info(benchmark, model, profile, 1)
+    times = _round_times(benchmark)
+    if times:
+        benchmark.extra_info["p50_s"] = float(np.percentile(times, 50))
+        benchmark.extra_info["p90_s"] = float(np.percentile(times, 90))
+
+
+def run_probe(arch: str, api: str, profile) -> dict:
+    """Run bench.probe in a fresh interpreter and return its JSON report."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench.probe", arch, api, "--batch", str(profile.train_batch), "--profile", profile.name],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"probe of {arch}-{api} failed: {completed.stderr.strip().splitlines()[-1:]}")
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize(("arch", "api"), CELLS)
+def test_first_step_and_memory(benchmark, profile, arch, api):
+    reports = []
+    benchmark.pedantic(
+        lambda: reports.append(run_probe(arch, api, profile)), rounds=profile.first_step_rounds, iterations=1
+    )
+    assert reports and all(math.isfinite(r["loss"]) for r in reports)
+    benchmark.extra_info.update(
+        {
+            "batch": profile.train_batch,
+            "backend": backend_ops.backend_name(),
+            "device": backend_ops.accelerator() or "CPU",
+            "first_step_s": [r["first_step_s"] for r in reports],
+            "build_s": [r["build_s"] for r in reports],
+            "rss_growth_bytes": max(r["rss_growth_bytes"] for r in reports),
+            "peak_rss_bytes": max(r["peak_rss_bytes"] for r in reports),
+            "device_peak_bytes": max((r["device_peak_bytes"] or 0) for r in reports) or None,
+        }
+    )

@@ -1,0 +1,90 @@
+"""Accuracy of every (arch, api) with the tutorial's recipe: per-epoch log and time to the target.
+
+Named to run after the speed benchmarks, so training time here never overlaps them.
+"""
+
+from __future__ import annotations
+
+import time
+
+import keras
+import numpy as np
+import pytest
+
+from bench import backend_ops
+from bench.benchmarks.conftest import CELLS
+from bench.steps import compiled_model, effective_jit
+
+
+class EpochLog(keras.callbacks.Callback):
+    """Evaluates on the test split after every epoch; training wall time excludes evaluation."""
+
+    def __init__(self, test_images, test_labels, batch_size: int):
+        super().__init__()
+        self.test = (test_images, test_labels)
+        self.batch_size = batch_size
+        self.epochs: list[dict] = []
+        self.training_s = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.training_s += time.perf_counter() - self._start
+        test_loss, test_accuracy = self.model.evaluate(*self.test, batch_size=256, verbose=0)
+        self.epochs.append(
+            {
+                "epoch": epoch + 1,
+                "train_loss": float(logs["loss"]),
+                "train_accuracy": float(logs["accuracy"]),
+                "test_loss": float(test_loss),
+                "test_accuracy": float(test_accuracy),
+                "training_s": self.training_s,
+            }
+        )
+
+
+@pytest.mark.parametrize(("arch", "api"), CELLS)
+def test_accuracy(benchmark, profile, dataset, arch, api):
+    if profile.deterministic:
+        backend_ops.make_deterministic(profile.seed)
+    model = compiled_model(arch, api, profile)
+    (x_train, y_train), (x_test, y_test) = dataset["train"], dataset["test"]
+    log = EpochLog(x_test, y_test, profile.train_batch)
+
+    def train():
+        model.fit(
+            x_train,
+            y_train,
+            batch_size=profile.train_batch,
+            epochs=profile.epochs[arch],
+            shuffle=True,
+            callbacks=[log],
+            verbose=0,
+        )
+
+    benchmark.pedantic(train, rounds=1, iterations=1)
+    assert len(log.epochs) == profile.epochs[arch]
+    final = log.epochs[-1]["test_accuracy"]
+    assert np.isfinite(log.epochs[-1]["train_loss"])
+    target = profile.accuracy_target[arch]
+    reached = next((e for e in log.epochs if e["test_accuracy"] >= target), None)
+    benchmark.extra_info.update(
+        {
+            "dataset": dataset["name"],
+            "train_images": int(len(x_train)),
+            "test_images": int(len(x_test)),
+            "batch": profile.train_batch,
+            "epochs": profile.epochs[arch],
+            "seed": profile.seed,
+            "deterministic": profile.deterministic,
+            "backend": backend_ops.backend_name(),
+            "device": backend_ops.accelerator() or "CPU",
+            "jit": effective_jit(model),
+            "mixed_precision": profile.mixed_precision,
+            "test_accuracy": final,
+            "accuracy_target": target,
+            "time_to_target_s": reached["training_s"] if reached else None,
+            "epoch_log": log.epochs,
+        }
+    )

@@ -1,0 +1,112 @@
+"""Benchmark profiles: how much to measure, on which data, with which switches.
+
+A profile is chosen with ``python -m bench run --profile NAME`` (``tox -e bench -- NAME``)
+or the ``BENCH_PROFILE`` environment variable; every setting ends up in the results file.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+
+PROFILE_ENV = "BENCH_PROFILE"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One benchmark configuration. Defaults are the quick CPU profile's."""
+
+    name: str
+    description: str
+    datasets: tuple[str, ...] = ("mnist-5k",)  # first that loads is used; later ones are fallbacks
+    seed: int = 0  # model initialization, data order and Keras' global generators
+    train_batch: int = 64  # the tutorial's batch size
+    train_warmup_rounds: int = 2  # absorb tracing and compilation
+    train_rounds: int = 10
+    inference_batch: int = 256
+    inference_rounds: int = 6
+    latency_rounds: int = 30  # batch 1
+    first_step_rounds: int = 1  # fresh processes: build + compile + first train step
+    epochs: dict[str, int] = field(default_factory=lambda: {"cnn": 3, "resnet": 1})
+    train_subset: int | None = None  # at most this many training images for the accuracy runs
+    test_subset: int | None = None
+    accuracy_target: dict[str, float] = field(default_factory=lambda: {"cnn": 0.95, "resnet": 0.85})
+    jit: str = "auto"  # Keras compile(jit_compile=...): "auto", "true" or "false"
+    mixed_precision: bool = False  # keras.mixed_precision policy "mixed_float16" when True
+    deterministic: bool = True  # deterministic kernels (needed for accuracy regression checks)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @property
+    def jit_compile(self):
+        return {"auto": "auto", "true": True, "false": False}[self.jit]
+
+
+PROFILES: dict[str, Profile] = {
+    profile.name: profile
+    for profile in (
+        Profile(
+            name="quick",
+            description="every arch x API on the offline mnist-5k digits; sized for a 2-core CPU",
+        ),
+        Profile(
+            name="full",
+            description="the tutorial's recipe on a full dataset (cnn 3 epochs, resnet 20); meant for a GPU",
+            datasets=("mnist", "fashion-mnist"),
+            train_warmup_rounds=5,
+            train_rounds=30,
+            inference_batch=1024,
+            inference_rounds=20,
+            latency_rounds=100,
+            first_step_rounds=2,
+            epochs={"cnn": 3, "resnet": 20},
+            accuracy_target={"cnn": 0.985, "resnet": 0.99},
+            deterministic=False,
+        ),
+        Profile(
+            name="ci",
+            description="the regression check: timings interleaved with the reference, seeded accuracy",
+            train_rounds=15,
+            inference_rounds=8,
+            latency_rounds=30,
+            epochs={"cnn": 1, "resnet": 1},
+            train_subset=1024,
+            accuracy_target={"cnn": 0.85, "resnet": 0.5},
+        ),
+        Profile(
+            name="smoke",
+            description="one round of everything on a few hundred images; keeps the benchmarks runnable in tests",
+            train_batch=16,
+            train_warmup_rounds=1,
+            train_rounds=2,
+            inference_batch=32,
+            inference_rounds=2,
+            latency_rounds=3,
+            epochs={"cnn": 1, "resnet": 1},
+            train_subset=128,
+            test_subset=64,
+            accuracy_target={"cnn": 0.2, "resnet": 0.2},
+        ),
+    )
+}
+
+# Switches a run may flip without defining a new profile; each is recorded in the results.
+SWITCH_ENVS = {"BENCH_JIT": "jit", "BENCH_MIXED_PRECISION": "mixed_precision"}
+
+
+def get_profile(name: str | None = None) -> Profile:
+    """The named profile (default: $BENCH_PROFILE, else quick), with BENCH_JIT / BENCH_MIXED_PRECISION applied."""
+    name = name or os.environ.get(PROFILE_ENV) or "quick"
+    if name not in PROFILES:
+        raise ValueError(f"unknown profile {name!r}; valid profiles: {', '.join(PROFILES)}")
+    settings = PROFILES[name].to_dict()
+    jit = os.environ.get("BENCH_JIT")
+    if jit:
+        if jit not in ("auto", "true", "false"):
+            raise ValueError(f"BENCH_JIT must be auto, true or false, not {jit!r}")
+        settings["jit"] = jit
+    precision = os.environ.get("BENCH_MIXED_PRECISION")
+    if precision:
+        settings["mixed_precision"] = precision.lower() in ("1", "true", "yes")
+    return Profile(**settings)

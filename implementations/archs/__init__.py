@@ -1,0 +1,1 @@
+"""One module per architecture; each registers its sequential, functional and subclassing builders."""

@@ -1,0 +1,89 @@
+"""``resnet``: the tutorial's ResNet_Like, written with all three APIs.
+
+Three residual blocks with channels [32, 32, 64], [128, 128, 256] and
+[128, 256, 512] (outputs 14x14x64, 7x7x256, 3x3x512 for 28x28 input), then
+GlobalAveragePooling2D and Dense(num_classes): 2,400,490 parameters.
+
+A Sequential model cannot express a skip connection, so the Sequential
+implementation stacks :class:`~implementations.blocks.ResidualBlock` custom
+layers; the registry records that as residual "via custom layer".
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from implementations.blocks import (
+    SERIALIZATION_PACKAGE,
+    ConvBNReLU,
+    ResidualBlock,
+    SeedStream,
+    dense_head,
+    residual_block_functional,
+)
+from implementations.registry import RESIDUAL_CUSTOM_LAYER, RESIDUAL_NATIVE, register
+
+BLOCK_CHANNELS = ((32, 32, 64), (128, 128, 256), (128, 256, 512))
+SEEDS_PER_BLOCK = 4  # cnn0, cnn1, identity, cnn2
+
+
+@register("resnet", "sequential", residual=RESIDUAL_CUSTOM_LAYER, uses=(ResidualBlock, ConvBNReLU))
+def sequential(input_shape, num_classes, seeds: SeedStream) -> keras.Model:
+    """A Sequential stack whose residual blocks are ResidualBlock custom layers."""
+    stack = [keras.Input(shape=input_shape)]
+    for index, channels in enumerate(BLOCK_CHANNELS):
+        stack.append(ResidualBlock(channels, seed=seeds.take(SEEDS_PER_BLOCK), name=f"block{index}"))
+    stack += [layers.GlobalAveragePooling2D(name="pool"), dense_head(num_classes, seed=seeds.take())]
+    return keras.Sequential(stack, name="resnet_sequential")
+
+
+@register("resnet", "functional", residual=RESIDUAL_NATIVE, uses=(residual_block_functional,))
+def functional(input_shape, num_classes, seeds: SeedStream) -> keras.Model:
+    """Residual blocks as functional graph edges: the skip connection is an Add of two tensors."""
+    inputs = keras.Input(shape=input_shape, name="image")
+    x = inputs
+    for index, channels in enumerate(BLOCK_CHANNELS):
+        x = residual_block_functional(x, channels, seeds=seeds, name=f"block{index}")
+    x = layers.GlobalAveragePooling2D(name="pool")(x)
+    outputs = dense_head(num_classes, seed=seeds.take())(x)
+    return keras.Model(inputs, outputs, name="resnet_functional")
+
+
+@keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE)
+class SubclassedResNet(keras.Model):
+    """The tutorial's ResNet_Like: ResidualBlock layers made in __init__, skip connections in their call()."""
+
+    def __init__(self, num_classes: int = 10, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.num_classes = num_classes
+        self.seed = seed
+        seeds = SeedStream(seed)
+        self.blocks = [
+            ResidualBlock(channels, seed=seeds.take(SEEDS_PER_BLOCK)) for channels in BLOCK_CHANNELS
+        ]
+        self.pool = layers.GlobalAveragePooling2D()
+        self.head = dense_head(num_classes, seed=seeds.take())
+
+    def call(self, inputs, training=False):
+        x = inputs
+        for block in self.blocks:
+            x = block(x, training=training)
+        return self.head(self.pool(x))
+
+    def get_config(self):
+        return {"num_classes": self.num_classes, "seed": self.seed, "name": self.name}
+
+
+@register(
+    "resnet",
+    "subclassing",
+    residual=RESIDUAL_NATIVE,
+    uses=(SubclassedResNet, ResidualBlock, ConvBNReLU),
+)
+def subclassing(input_shape, num_classes, seeds: SeedStream) -> keras.Model:
+    """The subclassed model; :func:`implementations.build` creates its weights with one call."""
+    return SubclassedResNet(
+        num_classes, seed=seeds.take(SEEDS_PER_BLOCK * len(BLOCK_CHANNELS) + 1), name="resnet_subclassing"
+    )
+    return model

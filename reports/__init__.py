@@ -1,0 +1,1 @@
+"""Turning benchmark results into the Markdown API-choice report (tables, capability matrix, plots)."""
