@@ -1,0 +1,64 @@
+"""Reading results files written by ``python -m bench run`` (pytest-benchmark JSON plus suite metadata)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+
+class ResultsError(ValueError):
+    """A results file that cannot be used; the message names the file and the problem."""
+
+
+def load(path: str | Path) -> dict:
+    """Parse and validate one results file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ResultsError(f"{path}: results file not found")
+    try:
+        results = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ResultsError(f"{path}: not valid JSON, perhaps truncated ({error.msg} at line {error.lineno})") from None
+    except UnicodeDecodeError:
+        raise ResultsError(f"{path}: not a text file") from None
+    if not isinstance(results, dict) or not isinstance(results.get("benchmarks"), list):
+        raise ResultsError(f"{path}: not a pytest-benchmark results file (no 'benchmarks' list)")
+    suite = results.get("machine_info", {}).get("suite") if isinstance(results.get("machine_info"), dict) else None
+    if not isinstance(suite, dict) or "profile" not in suite:
+        raise ResultsError(
+            f"{path}: pytest-benchmark results without this suite's metadata; write them with python -m bench run"
+        )
+    for bench in results["benchmarks"]:
+        if not isinstance(bench, dict) or not {"name", "params", "stats", "extra_info"} <= bench.keys():
+            raise ResultsError(f"{path}: benchmark entry {str(bench)[:60]!r} lacks name, params, stats or extra_info")
+    results["_path"] = str(path)
+    return results
+
+
+def kind_of(bench: dict) -> str:
+    """'train_throughput', 'accuracy', ... from 'test_train_throughput[cnn-functional]'."""
+    return bench["name"].split("[", 1)[0].removeprefix("test_")
+
+
+def frame(results: dict) -> pd.DataFrame:
+    """One row per benchmark: kind, arch, api, id, backend, round times and extra_info."""
+    suite = results["machine_info"]["suite"]
+    rows = []
+    for bench in results["benchmarks"]:
+        params = bench.get("params") or {}
+        rows.append(
+            {
+                "kind": kind_of(bench),
+                "arch": params.get("arch"),
+                "api": params.get("api"),
+                "id": bench.get("param") or bench["name"],
+                "name": bench["name"],
+                "backend": bench["extra_info"].get("backend", suite.get("backend")),
+                "data": bench["stats"].get("data") or [],
+                "median_s": bench["stats"].get("median"),
+                "extra": bench["extra_info"],
+            }
+        )
+    return pd.DataFrame(rows)

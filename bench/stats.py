@@ -1,0 +1,63 @@
+"""Statistics for benchmark figures: bootstrap confidence intervals and rank tests (scipy)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+CONFIDENCE = 0.95
+RESAMPLES = 2000
+SEED = 12345
+
+
+def median_ci(values, *, transform=None) -> tuple[float, float, float]:
+    """(median, low, high) of ``values`` with a 95% percentile-bootstrap CI; ``transform`` maps the median."""
+    data = np.asarray(values, dtype=float)
+    transform = transform or (lambda x: x)
+    point = transform(float(np.median(data)))
+    if len(data) < 3 or np.all(data == data[0]):
+        return point, point, point
+    result = stats.bootstrap(
+        (data,),
+        np.median,
+        confidence_level=CONFIDENCE,
+        n_resamples=RESAMPLES,
+        method="percentile",
+        rng=np.random.default_rng(SEED),
+    )
+    bounds = sorted((transform(result.confidence_interval.low), transform(result.confidence_interval.high)))
+    return point, bounds[0], bounds[1]
+
+
+@dataclass(frozen=True)
+class RatioComparison:
+    """median(current) / median(baseline) with its bootstrap CI and a two-sided Mann-Whitney p-value."""
+
+    ratio: float
+    low: float
+    high: float
+    p_value: float
+
+
+def compare_samples(current, baseline) -> RatioComparison:
+    """Compare two independent samples of a positive quantity (per-round times or time ratios)."""
+    current = np.asarray(current, dtype=float)
+    baseline = np.asarray(baseline, dtype=float)
+    ratio = float(np.median(current) / np.median(baseline))
+    if len(current) < 3 or len(baseline) < 3:
+        return RatioComparison(ratio, ratio, ratio, 1.0)
+    result = stats.bootstrap(
+        (current, baseline),
+        lambda c, b: np.median(c) / np.median(b),
+        confidence_level=CONFIDENCE,
+        n_resamples=RESAMPLES,
+        method="percentile",
+        vectorized=False,
+        rng=np.random.default_rng(SEED),
+    )
+    p_value = float(stats.mannwhitneyu(current, baseline, alternative="two-sided").pvalue)
+    return RatioComparison(
+        ratio, float(result.confidence_interval.low), float(result.confidence_interval.high), p_value
+    )
