@@ -16,6 +16,7 @@ Anything wrong with the input raises :class:`DatasetError` naming the file and t
 from __future__ import annotations
 
 import gzip
+import os
 import struct
 import zlib
 from pathlib import Path
@@ -25,7 +26,7 @@ import numpy as np
 NAMES: tuple[str, ...] = ("mnist", "mnist-5k", "fashion-mnist", "synthetic")
 NUM_CLASSES = 10
 IMAGE_SHAPE = (28, 28)
-FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
+FASHION_MNIST_DIR = Path(os.environ.get("BENCH_FASHION_MNIST_DIR", "/usr/share/datasets/fashion-mnist"))
 IDX_IMAGES_MAGIC = 0x00000803  # unsigned bytes, 3 dimensions
 IDX_LABELS_MAGIC = 0x00000801  # unsigned bytes, 1 dimension
 MNIST_5K_TEST_FRACTION = 0.2

@@ -38,7 +38,8 @@ def git_commit() -> str | None:
         ).stdout.strip()
         return commit + ("-dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
-        return None
+        # a copy of the tree without .git (e.g. on a leased GPU machine) names its commit here
+        return os.environ.get("BENCH_COMMIT")
 
 
 def describe(profile: Profile, dataset: str, dataset_note: str | None) -> dict:

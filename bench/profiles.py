@@ -6,6 +6,7 @@ or the ``BENCH_PROFILE`` environment variable; every setting ends up in the resu
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import asdict, dataclass, field
 
@@ -31,12 +32,21 @@ class Profile:
     train_subset: int | None = None  # at most this many training images for the accuracy runs
     test_subset: int | None = None
     accuracy_target: dict[str, float] = field(default_factory=lambda: {"cnn": 0.95, "resnet": 0.85})
+    # targets when a fallback dataset was used (full: Fashion-MNIST is harder than MNIST)
+    fallback_accuracy_target: dict[str, float] = field(default_factory=dict)
     jit: str = "auto"  # Keras compile(jit_compile=...): "auto", "true" or "false"
     mixed_precision: bool = False  # keras.mixed_precision policy "mixed_float16" when True
     deterministic: bool = True  # deterministic kernels (needed for accuracy regression checks)
+    overridden: list[str] = field(default_factory=list)  # fields changed through BENCH_OVERRIDES
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def target_for(self, arch: str, dataset: str) -> float:
+        """The test accuracy the time-to-accuracy figure waits for."""
+        if dataset != self.datasets[0] and arch in self.fallback_accuracy_target:
+            return self.fallback_accuracy_target[arch]
+        return self.accuracy_target[arch]
 
     @property
     def jit_compile(self):
@@ -61,7 +71,8 @@ PROFILES: dict[str, Profile] = {
             latency_rounds=100,
             first_step_rounds=2,
             epochs={"cnn": 3, "resnet": 20},
-            accuracy_target={"cnn": 0.985, "resnet": 0.99},
+            accuracy_target={"cnn": 0.985, "resnet": 0.99},  # the tutorial reached 98.75% and 99.14%
+            fallback_accuracy_target={"cnn": 0.90, "resnet": 0.91},
             deterministic=False,
         ),
         Profile(
@@ -91,12 +102,15 @@ PROFILES: dict[str, Profile] = {
     )
 }
 
-# Switches a run may flip without defining a new profile; each is recorded in the results.
-SWITCH_ENVS = {"BENCH_JIT": "jit", "BENCH_MIXED_PRECISION": "mixed_precision"}
+OVERRIDES_ENV = "BENCH_OVERRIDES"  # JSON object of profile fields to replace, recorded in the results
 
 
 def get_profile(name: str | None = None) -> Profile:
-    """The named profile (default: $BENCH_PROFILE, else quick), with BENCH_JIT / BENCH_MIXED_PRECISION applied."""
+    """The named profile (default: $BENCH_PROFILE, else quick) with the environment's switches applied.
+
+    BENCH_JIT (auto/true/false) and BENCH_MIXED_PRECISION (0/1) flip those switches;
+    BENCH_OVERRIDES='{"epochs": {"cnn": 3, "resnet": 4}}' replaces any other field.
+    """
     name = name or os.environ.get(PROFILE_ENV) or "quick"
     if name not in PROFILES:
         raise ValueError(f"unknown profile {name!r}; valid profiles: {', '.join(PROFILES)}")
@@ -109,4 +123,15 @@ def get_profile(name: str | None = None) -> Profile:
     precision = os.environ.get("BENCH_MIXED_PRECISION")
     if precision:
         settings["mixed_precision"] = precision.lower() in ("1", "true", "yes")
+    overrides = os.environ.get(OVERRIDES_ENV)
+    if overrides:
+        try:
+            changes = json.loads(overrides)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{OVERRIDES_ENV} is not JSON: {error}") from None
+        unknown = sorted(set(changes) - set(settings)) if isinstance(changes, dict) else ["(not an object)"]
+        if unknown:
+            raise ValueError(f"{OVERRIDES_ENV} names unknown profile fields: {', '.join(unknown)}")
+        settings.update(changes)
+        settings["overridden"] = sorted(changes)
     return Profile(**settings)

@@ -45,6 +45,13 @@ def _throughput(row) -> tuple[float, float, float] | None:
     return median_ci(row.data, transform=lambda seconds: batch / seconds)
 
 
+def _normalized(row) -> np.ndarray:
+    """Round times divided by the reference round run just before each: machine drift cancels."""
+    data = np.asarray(row.data, dtype=float)
+    reference = np.asarray(row.extra.get("reference_round_s") or [], dtype=float)
+    return data / reference if len(reference) == len(data) else data
+
+
 def environment_section(all_results: list[dict]) -> list[str]:
     lines = ["## Environment", ""]
     for results in all_results:
@@ -164,14 +171,15 @@ def decisions(frame: pd.DataFrame, backend: str, arch: str) -> list[str]:
                 sentences.append(f"- {label}: `{arch}-{api}` vs `{arch}-{BASE_API}`: n/a: fewer than "
                                  f"{MIN_ROUNDS} rounds each, too few to tell signal from noise.")
                 continue
-            c = compare_samples(row.data, base.data)  # ratio of median round times
+            c = compare_samples(_normalized(row), _normalized(base))
             if c.low <= 1.0 <= c.high or c.p_value >= 0.05 or abs(c.ratio - 1) < NOISE_FLOOR:
                 verdict = "is within the noise of"
             else:
                 verdict = f"is {abs(c.ratio - 1):.0%} {'slower' if c.ratio > 1 else 'faster'} than"
             sentences.append(
                 f"- {label}: `{arch}-{api}` {verdict} `{arch}-{BASE_API}` "
-                f"(time ratio {c.ratio:.3f}, 95% CI {c.low:.3f}–{c.high:.3f}, Mann-Whitney p={c.p_value:.3g})."
+                f"(ratio of reference-normalized round times {c.ratio:.3f}, 95% CI {c.low:.3f}–{c.high:.3f}, "
+                f"Mann-Whitney p={c.p_value:.3g})."
             )
     accuracy = _per_cell(frame, "accuracy")
     values = {api: accuracy[(backend, arch, api)].extra["test_accuracy"]

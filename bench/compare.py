@@ -1,0 +1,185 @@
+"""The regression check: compare a results file against a baseline, robustly to machine noise.
+
+Timing is judged on *normalized* round times: each timed round divided by the
+reference workload's round run just before it on the same machine (see
+:mod:`bench.reference`).  Machine-wide slowdowns move both and cancel; a slower
+implementation moves only the numerator.  For each benchmark the check reports
+median(current) / median(baseline) of the normalized times, a bootstrap 95% CI
+and a Mann-Whitney p-value.  The absolute images/s is shown beside it and can
+only warn.  Accuracy, measured with fixed seeds and deterministic ops, is judged
+against an absolute tolerance.
+
+Exit status: 0 no regression, 1 regression, 2 unusable input.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from bench import results as results_io
+from bench.results import ResultsError
+from bench.stats import compare_samples
+
+TIMED_KINDS = ("train_throughput", "inference_throughput", "latency_batch1")
+WARN_ONLY_KINDS = ("first_step_and_memory",)
+ACCURACY_KIND = "accuracy"
+
+SLOWDOWN_THRESHOLD = 0.10  # a regression needs the normalized time up by at least this much ...
+SIGNIFICANCE = 0.01  # ... with Mann-Whitney p below this and the CI's lower bound above 1
+ABSOLUTE_WARNING = 0.25  # absolute figures moving this much only warn
+ACCURACY_TOLERANCE = 0.01  # absolute test-accuracy drop that counts as a regression
+
+# Settings that must agree for two results files to be comparable.
+CONFIG_KEYS = ("profile", "backend", "device_kind", "dataset", "reference_version")
+SETTING_KEYS = ("train_batch", "inference_batch", "jit", "mixed_precision", "deterministic", "seed", "epochs",
+                "train_subset", "test_subset")
+
+REGRESSION, IMPROVEMENT, NO_CHANGE, WARNING, NEW = "regression", "improvement", "no change", "warning", "new"
+
+
+@dataclass
+class Verdict:
+    benchmark: str
+    statistic: str
+    baseline: str
+    current: str
+    ratio: str
+    p_value: str
+    verdict: str
+    note: str = ""
+
+
+def check_comparable(baseline: dict, current: dict) -> None:
+    """Raise ResultsError when the two runs were made with different configurations."""
+    base_suite, cur_suite = baseline["machine_info"]["suite"], current["machine_info"]["suite"]
+    problems = []
+    for key in CONFIG_KEYS:
+        if base_suite.get(key) != cur_suite.get(key):
+            problems.append(f"{key} {base_suite.get(key)!r} vs {cur_suite.get(key)!r}")
+    base_settings, cur_settings = base_suite.get("settings", {}), cur_suite.get("settings", {})
+    for key in SETTING_KEYS:
+        if base_settings.get(key) != cur_settings.get(key):
+            problems.append(f"{key} {base_settings.get(key)!r} vs {cur_settings.get(key)!r}")
+    if problems:
+        raise ResultsError(
+            f"{current['_path']} was recorded with another configuration than the baseline "
+            f"{baseline['_path']}: " + "; ".join(problems)
+        )
+
+
+def _normalized(row, path: str) -> np.ndarray:
+    data = np.asarray(row.data, dtype=float)
+    reference = np.asarray(row.extra.get("reference_round_s") or [], dtype=float)
+    if len(data) == 0:
+        raise ResultsError(f"{path}: {row.name} has no per-round data (run with python -m bench run)")
+    if len(reference) != len(data):
+        raise ResultsError(f"{path}: {row.name} has {len(data)} rounds but {len(reference)} reference rounds")
+    return data / reference
+
+
+def _timed_verdict(base_row, cur_row, base_path, cur_path) -> Verdict:
+    base_norm, cur_norm = _normalized(base_row, base_path), _normalized(cur_row, cur_path)
+    c = compare_samples(cur_norm, base_norm)
+    if c.low > 1.0 and c.ratio >= 1 + SLOWDOWN_THRESHOLD and c.p_value < SIGNIFICANCE:
+        verdict = REGRESSION
+    elif c.high < 1.0 and c.ratio <= 1 / (1 + SLOWDOWN_THRESHOLD) and c.p_value < SIGNIFICANCE:
+        verdict = IMPROVEMENT
+    else:
+        verdict = NO_CHANGE
+    batch = base_row.extra.get("batch", 1)
+    base_abs = batch / float(np.median(base_row.data))
+    cur_abs = batch / float(np.median(cur_row.data))
+    note = f"absolute {base_abs:,.0f} → {cur_abs:,.0f} img/s"
+    if abs(cur_abs / base_abs - 1) > ABSOLUTE_WARNING and verdict == NO_CHANGE:
+        note += " (warning: absolute speed moved, the reference moved with it: machine noise)"
+    return Verdict(
+        base_row.name, "time / reference time, median ratio (bootstrap CI; Mann-Whitney)",
+        f"{np.median(base_norm):.4f}", f"{np.median(cur_norm):.4f}",
+        f"{c.ratio:.3f} [{c.low:.3f}–{c.high:.3f}]", f"{c.p_value:.2g}", verdict, note,
+    )
+
+
+def _accuracy_verdict(base_row, cur_row) -> Verdict:
+    base_acc, cur_acc = base_row.extra["test_accuracy"], cur_row.extra["test_accuracy"]
+    delta = cur_acc - base_acc
+    if delta < -ACCURACY_TOLERANCE:
+        verdict = REGRESSION
+    elif delta > ACCURACY_TOLERANCE:
+        verdict = IMPROVEMENT
+    else:
+        verdict = NO_CHANGE
+    return Verdict(
+        base_row.name, f"test accuracy, absolute tolerance {ACCURACY_TOLERANCE}",
+        f"{base_acc:.4f}", f"{cur_acc:.4f}", f"{delta:+.4f}", "", verdict,
+        "fixed seeds" + (", deterministic ops" if cur_row.extra.get("deterministic") else ""),
+    )
+
+
+def _first_step_verdict(base_row, cur_row) -> Verdict:
+    base_s = float(np.median(base_row.extra["first_step_s"]))
+    cur_s = float(np.median(cur_row.extra["first_step_s"]))
+    ratio = cur_s / base_s
+    verdict = WARNING if abs(ratio - 1) > ABSOLUTE_WARNING else NO_CHANGE
+    return Verdict(
+        base_row.name, "time to first step, absolute (warns only)", f"{base_s:.2f} s", f"{cur_s:.2f} s",
+        f"{ratio:.3f}", "", verdict,
+        f"peak RSS growth {base_row.extra['rss_growth_bytes'] / 2**20:,.0f} → "
+        f"{cur_row.extra['rss_growth_bytes'] / 2**20:,.0f} MiB",
+    )
+
+
+def compare(baseline: dict, current: dict) -> list[Verdict]:
+    """One verdict per benchmark of the baseline; ResultsError when the current run lacks any."""
+    check_comparable(baseline, current)
+    base_frame, cur_frame = results_io.frame(baseline), results_io.frame(current)
+    cur_by_name = {row.name: row for row in cur_frame.itertuples()}
+    missing = [name for name in base_frame["name"] if name not in cur_by_name]
+    if missing:
+        raise ResultsError(
+            f"{current['_path']} lacks {len(missing)} benchmark(s) the baseline has, e.g. {missing[0]}"
+        )
+    verdicts = []
+    for base_row in base_frame.itertuples():
+        cur_row = cur_by_name[base_row.name]
+        if base_row.kind in TIMED_KINDS:
+            verdicts.append(_timed_verdict(base_row, cur_row, baseline["_path"], current["_path"]))
+        elif base_row.kind == ACCURACY_KIND:
+            verdicts.append(_accuracy_verdict(base_row, cur_row))
+        elif base_row.kind in WARN_ONLY_KINDS:
+            verdicts.append(_first_step_verdict(base_row, cur_row))
+    base_names = set(base_frame["name"])
+    for row in cur_frame.itertuples():
+        if row.name not in base_names:
+            verdicts.append(Verdict(row.name, "", "", "", "", "", NEW, "not in the baseline"))
+    return verdicts
+
+
+def markdown(verdicts: list[Verdict]) -> str:
+    table = pd.DataFrame([vars(v) for v in verdicts])
+    return table.to_markdown(index=False)
+
+
+def compare_files(baseline_path: str | Path, current_path: str | Path, *, markdown_out: str | None = None) -> int:
+    """Compare two results files, print the Markdown table; return the exit status (0, 1; 2 raises)."""
+    baseline, current = results_io.load(baseline_path), results_io.load(current_path)
+    verdicts = compare(baseline, current)
+    text = markdown(verdicts)
+    regressions = [v for v in verdicts if v.verdict == REGRESSION]
+    summary = (
+        f"{len(regressions)} regression(s): " + ", ".join(v.benchmark for v in regressions)
+        if regressions
+        else f"no regression in {len(verdicts)} benchmarks"
+    )
+    print(text)
+    print()
+    print(summary)
+    if markdown_out:
+        Path(markdown_out).parent.mkdir(parents=True, exist_ok=True)
+        Path(markdown_out).write_text(text + "\n\n" + summary + "\n", encoding="utf-8")
+    sys.stdout.flush()
+    return 1 if regressions else 0

@@ -1,0 +1,80 @@
+"""A pytest plugin that plants a known regression into a benchmark run; used only by tests.
+
+Loaded with ``python -m bench run ... -- -p tests.plugins.planted`` and steered by:
+
+* ``PLANTED_SLOWDOWN="cnn-functional:0.25"``: that cell's train step does about 25%
+  extra real work (an extra forward pass over part of the batch, sized on the first call).
+* ``PLANTED_ACCURACY_DROP="cnn-functional"``: that cell trains with a learning rate
+  a hundred times smaller, so its test accuracy falls.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+
+
+def _cell_name(model) -> str:
+    return model.name.replace("_", "-")
+
+
+def _slowed_train_step(original, target: str, fraction: float):
+    def train_step(model, images, labels):
+        step = original(model, images, labels)
+        if _cell_name(model) != target:
+            return step
+        extra = {}
+
+        def calibrate():
+            times = []
+            for _ in range(3):
+                start = time.perf_counter()
+                step()
+                times.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            model.predict_on_batch(images)
+            forward = time.perf_counter() - start
+            start = time.perf_counter()
+            model.predict_on_batch(images)
+            forward = min(forward, time.perf_counter() - start)
+            passes = fraction * float(np.median(times)) / forward
+            extra["repeats"], remainder = int(passes), passes - int(passes)
+            extra["images"] = images[: max(1, int(round(remainder * len(images))))]
+            model.predict_on_batch(extra["images"])  # trace this shape outside the timed rounds
+
+        def slowed_step():
+            if not extra:
+                calibrate()
+            loss = step()
+            for _ in range(extra["repeats"]):
+                model.predict_on_batch(images)
+            model.predict_on_batch(extra["images"])
+            return loss
+
+        return slowed_step
+
+    return train_step
+
+
+def _worse_compiled_model(original, target: str):
+    def compiled_model(arch, api, profile, **kwargs):
+        model = original(arch, api, profile, **kwargs)
+        if f"{arch}-{api}" == target:
+            model.optimizer.learning_rate = 1e-5  # a hundredth of the recipe's 1e-3
+        return model
+
+    return compiled_model
+
+
+def pytest_configure(config):
+    from bench import steps
+
+    slowdown = os.environ.get("PLANTED_SLOWDOWN")
+    if slowdown:
+        target, fraction = slowdown.split(":")
+        steps.train_step = _slowed_train_step(steps.train_step, target, float(fraction))
+    accuracy_target = os.environ.get("PLANTED_ACCURACY_DROP")
+    if accuracy_target:
+        steps.compiled_model = _worse_compiled_model(steps.compiled_model, accuracy_target)

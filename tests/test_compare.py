@@ -1,0 +1,214 @@
+"""The regression check on results files derived from a saved smoke run.
+
+Per-round samples are drawn here with known properties (same distribution,
+a planted slowdown, a machine-wide slowdown), so each verdict is checked
+against a known truth; the end-to-end runs on real benchmarks are in
+test_regression_evidence.py.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bench.compare import IMPROVEMENT, NO_CHANGE, REGRESSION, compare_files
+
+SAVED = Path(__file__).parent / "data" / "smoke-cnn-results.json"
+ROUNDS = 15
+TRAIN = "test_train_throughput[cnn-functional]"
+ACCURACY = "test_accuracy[cnn-functional]"
+
+
+def synthetic_results(
+    seed: int, *, slowdown: dict | None = None, machine_factor: float = 1.0, same_cost: bool = False
+) -> dict:
+    """The saved run with per-round data replaced by noisy samples around fixed medians.
+
+    ``slowdown`` maps benchmark names to extra work factors (only the benchmark slows);
+    ``machine_factor`` slows benchmark and reference alike (a busy machine);
+    ``same_cost`` gives every API of a benchmark kind the functional cell's median.
+    """
+    rng = np.random.default_rng(seed)
+    results = json.loads(SAVED.read_text())
+    if same_cost:
+        medians = {b["name"]: b["stats"]["median"] for b in results["benchmarks"]}
+        for bench in results["benchmarks"]:
+            kind, cell = bench["name"].split("[")
+            arch = cell.split("-")[0]
+            bench["stats"]["median"] = medians[f"{kind}[{arch}-functional]"]
+    for bench in results["benchmarks"]:
+        if "reference_round_s" not in bench["extra_info"]:
+            continue
+        drift = machine_factor * np.exp(rng.normal(0, 0.15, ROUNDS))  # shared by both: machine noise
+        reference = 0.02 * drift * np.exp(rng.normal(0, 0.02, ROUNDS))
+        factor = (slowdown or {}).get(bench["name"], 1.0)
+        data = bench["stats"]["median"] * factor * drift * np.exp(rng.normal(0, 0.02, ROUNDS))
+        bench["stats"]["data"] = data.tolist()
+        bench["stats"]["median"] = float(np.median(data))
+        bench["extra_info"]["reference_round_s"] = reference.tolist()
+    return results
+
+
+def write(tmp_path: Path, name: str, results: dict) -> Path:
+    path = tmp_path / name
+    path.write_text(json.dumps(results))
+    return path
+
+
+def verdicts_by_name(capsys) -> dict[str, str]:
+    out = capsys.readouterr().out
+    rows = [line.split("|") for line in out.splitlines() if line.startswith("| test_")]
+    return {row[1].strip(): row[7].strip() for row in rows}
+
+
+def test_a_a_comparisons_never_regress(tmp_path, capsys):
+    for repetition in range(10):
+        base = write(tmp_path, "base.json", synthetic_results(2 * repetition))
+        current = write(tmp_path, "current.json", synthetic_results(2 * repetition + 1))
+        assert compare_files(base, current) == 0
+        assert set(verdicts_by_name(capsys).values()) <= {NO_CHANGE, "warning"}
+
+
+def test_planted_slowdown_is_a_regression(tmp_path, capsys):
+    flagged = 0
+    for repetition in range(10):
+        base = write(tmp_path, "base.json", synthetic_results(2 * repetition))
+        slowed = synthetic_results(2 * repetition + 1, slowdown={TRAIN: 1.25})
+        current = write(tmp_path, "current.json", slowed)
+        status = compare_files(base, current)
+        verdicts = verdicts_by_name(capsys)
+        flagged += status == 1 and verdicts[TRAIN] == REGRESSION
+        assert [name for name, v in verdicts.items() if v == REGRESSION] in ([], [TRAIN])
+    assert flagged >= 9
+
+
+def test_machine_wide_slowdown_only_warns(tmp_path, capsys):
+    base = write(tmp_path, "base.json", synthetic_results(0))
+    current = write(tmp_path, "current.json", synthetic_results(1, machine_factor=1.8))
+    assert compare_files(base, current) == 0
+    assert "machine noise" in capsys.readouterr().out
+
+
+def test_speedup_is_an_improvement(tmp_path, capsys):
+    base = write(tmp_path, "base.json", synthetic_results(0))
+    current = write(tmp_path, "current.json", synthetic_results(1, slowdown={TRAIN: 0.7}))
+    assert compare_files(base, current) == 0
+    assert verdicts_by_name(capsys)[TRAIN] == IMPROVEMENT
+
+
+def test_accuracy_drop_is_a_regression(tmp_path, capsys):
+    base = synthetic_results(0)
+    worse = copy.deepcopy(base)
+    entry = next(b for b in worse["benchmarks"] if b["name"] == ACCURACY)
+    entry["extra_info"]["test_accuracy"] -= 0.05
+    status = compare_files(write(tmp_path, "b.json", base), write(tmp_path, "c.json", worse))
+    assert status == 1
+    assert verdicts_by_name(capsys)[ACCURACY] == REGRESSION
+
+
+def run_cli(*args) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "bench", "compare", *map(str, args)], capture_output=True, text=True
+    )
+
+
+def assert_one_line_error(result, fragment: str) -> None:
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().count("\n") == 0 and result.stderr.startswith("error:")
+    assert fragment in result.stderr
+
+
+def _missing(tmp_path, good):
+    return tmp_path / "nowhere.json", "results file not found"
+
+
+def _truncated(tmp_path, good):
+    text = good.read_text()
+    return write_text(tmp_path / "truncated.json", text[: len(text) // 2]), "not valid JSON"
+
+
+def _foreign(tmp_path, good):
+    return write_text(tmp_path / "foreign.json", json.dumps({"rows": [1, 2, 3]})), "not a pytest-benchmark"
+
+
+def _plain_pytest_benchmark(tmp_path, good):
+    results = json.loads(good.read_text())
+    del results["machine_info"]["suite"]
+    return write_text(tmp_path / "plain.json", json.dumps(results)), "without this suite's metadata"
+
+
+def _binary(tmp_path, good):
+    path = tmp_path / "binary.json"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")
+    return path, "not"
+
+
+def _other_profile(tmp_path, good):
+    results = json.loads(good.read_text())
+    results["machine_info"]["suite"]["profile"] = "quick"
+    return write_text(tmp_path / "quick.json", json.dumps(results)), "profile 'smoke' vs 'quick'"
+
+
+def _other_batch(tmp_path, good):
+    results = json.loads(good.read_text())
+    results["machine_info"]["suite"]["settings"]["train_batch"] = 128
+    return write_text(tmp_path / "batch.json", json.dumps(results)), "train_batch 16 vs 128"
+
+
+def _other_backend(tmp_path, good):
+    results = json.loads(good.read_text())
+    results["machine_info"]["suite"]["backend"] = "jax"
+    return write_text(tmp_path / "jax.json", json.dumps(results)), "backend 'tensorflow' vs 'jax'"
+
+
+def _missing_benchmark(tmp_path, good):
+    results = json.loads(good.read_text())
+    results["benchmarks"] = results["benchmarks"][1:]
+    return write_text(tmp_path / "partial.json", json.dumps(results)), "lacks 1 benchmark"
+
+
+def _no_round_data(tmp_path, good):
+    results = json.loads(good.read_text())
+    for bench in results["benchmarks"]:
+        bench["stats"].pop("data", None)
+    return write_text(tmp_path / "nodata.json", json.dumps(results)), "no per-round data"
+
+
+def write_text(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+BAD_CURRENT = [
+    _missing, _truncated, _foreign, _plain_pytest_benchmark, _binary, _other_profile, _other_batch,
+    _other_backend, _missing_benchmark, _no_round_data,
+]
+
+
+@pytest.mark.parametrize("make_bad", BAD_CURRENT, ids=lambda f: f.__name__.strip("_"))
+def test_unusable_input_exits_2_with_one_line(tmp_path, make_bad):
+    good = write(tmp_path, "good.json", synthetic_results(0))
+    bad, fragment = make_bad(tmp_path, good)
+    assert_one_line_error(run_cli(good, bad), fragment)
+
+
+def test_unusable_baseline_exits_2(tmp_path):
+    good = write(tmp_path, "good.json", synthetic_results(0))
+    bad, fragment = _truncated(tmp_path, good)
+    assert_one_line_error(run_cli(bad, good), fragment)
+
+
+def test_markdown_table_is_written(tmp_path):
+    base = write(tmp_path, "base.json", synthetic_results(0))
+    current = write(tmp_path, "current.json", synthetic_results(1))
+    out = tmp_path / "diff" / "COMPARE.md"
+    assert compare_files(base, current, markdown_out=str(out)) == 0
+    text = out.read_text()
+    assert "| benchmark" in text and TRAIN in text and "no regression" in text

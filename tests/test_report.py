@@ -1,0 +1,87 @@
+"""The report builder on a small saved results file (a cnn-only smoke run)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reports.build import build_report
+from tests.test_compare import SAVED, synthetic_results, write
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory) -> tuple[Path, str]:
+    out = tmp_path_factory.mktemp("report")
+    path = build_report([SAVED], out)
+    return out, path.read_text()
+
+
+def test_environment_is_recorded(report):
+    _, text = report
+    suite = json.loads(SAVED.read_text())["machine_info"]["suite"]
+    for fragment in ("tensorflow 2.", "keras 3.", suite["commit"], "mnist-5k", "smoke", "threads",
+                     "no GPU seen by the backend", "offline data", "seed"):
+        assert fragment in text, fragment
+
+
+def test_a_row_per_api_with_every_figure(report):
+    _, text = report
+    section = text.split("## `cnn` on tensorflow")[1].split("##")[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and "API" not in line]
+    assert [row.split("|")[1].strip() for row in rows] == ["sequential", "functional", "subclassing"]
+    for row in rows:
+        cells = [cell.strip() for cell in row.split("|")[2:-1]]
+        assert len(cells) == 7 and all(cells), row
+        assert "1,097,098" in cells[0] and "×" in cells[1] and "MiB RSS" in cells[5]
+    assert "n/a" not in section.split("### What")[0].replace("device: n/a: CPU run", "")
+
+
+def test_missing_cells_say_why(report):
+    _, text = report
+    # the saved run holds only cnn: nothing is invented for resnet
+    assert "## `resnet` on tensorflow" not in text
+    assert "n/a: fewer than 5 rounds" in text
+
+
+def test_capability_matrix_is_probed(report):
+    _, text = report
+    matrix = text.split("## Capabilities")[1]
+    assert "via custom layer (ResidualBlock)" in matrix and "native: Add layer in the graph" in matrix
+    assert "no: AttributeError" in matrix  # subclassed models have no .inputs to cut a graph from
+    assert "lines of code" in matrix
+
+
+def test_plots_are_png(report):
+    out, text = report
+    for name in ("throughput.png", "accuracy.png"):
+        assert (out / name).read_bytes()[:8] == PNG_MAGIC
+        assert f"]({name})" in text
+
+
+def test_decisions_follow_the_numbers(tmp_path):
+    slower = synthetic_results(3, slowdown={"test_train_throughput[cnn-subclassing]": 1.4}, same_cost=True)
+    text = build_report([write(tmp_path, "r.json", slower)], tmp_path / "out").read_text()
+    decided = text.split("### What the numbers say")[1]
+    train = [line for line in decided.splitlines() if line.startswith("- training step")]
+    verdicts = {re.search(r"`(cnn-\w+)`", line).group(1): line for line in train}
+    slowdown = re.search(r"is (\d+)% slower", verdicts["cnn-subclassing"])
+    assert slowdown and 33 <= int(slowdown.group(1)) <= 47, verdicts["cnn-subclassing"]
+    assert "is within the noise" in verdicts["cnn-sequential"]
+
+
+def test_report_command_rejects_foreign_file(tmp_path):
+    foreign = tmp_path / "foreign.json"
+    foreign.write_text("[1, 2")
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "report", str(foreign), "--out", str(tmp_path / "out")],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("error:") and "not valid JSON" in result.stderr
