@@ -21,10 +21,9 @@ class UsageError(ValueError):
 
 
 def _run(args: argparse.Namespace) -> int:
-    from bench.profiles import PROFILES
+    from bench.profiles import get_profile
 
-    if args.profile not in PROFILES:
-        raise UsageError(f"unknown profile {args.profile!r}; valid profiles: {', '.join(PROFILES)}")
+    get_profile(args.profile)  # a wrong name or a bad BENCH_* switch stops here, with its message
     out = Path(args.out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     command = [

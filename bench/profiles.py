@@ -22,16 +22,19 @@ class Profile:
     datasets: tuple[str, ...] = ("mnist-5k",)  # first that loads is used; later ones are fallbacks
     seed: int = 0  # model initialization, data order and Keras' global generators
     train_batch: int = 64  # the tutorial's batch size
+    accuracy_batch: int | None = None  # batch size of the accuracy runs; None: train_batch
     train_warmup_rounds: int = 2  # absorb tracing and compilation
     train_rounds: int = 10
     inference_batch: int = 256
     inference_rounds: int = 6
     latency_rounds: int = 30  # batch 1
     first_step_rounds: int = 1  # fresh processes: build + compile + first train step
-    epochs: dict[str, int] = field(default_factory=lambda: {"cnn": 3, "resnet": 1})
+    # mnist-5k has 63 batches an epoch: BatchNorm's moving statistics (momentum 0.99) need ~6 epochs
+    # of cnn steps before test accuracy follows train accuracy
+    epochs: dict[str, int] = field(default_factory=lambda: {"cnn": 6, "resnet": 2})
     train_subset: int | None = None  # at most this many training images for the accuracy runs
     test_subset: int | None = None
-    accuracy_target: dict[str, float] = field(default_factory=lambda: {"cnn": 0.95, "resnet": 0.85})
+    accuracy_target: dict[str, float] = field(default_factory=lambda: {"cnn": 0.90, "resnet": 0.90})
     # targets when a fallback dataset was used (full: Fashion-MNIST is harder than MNIST)
     fallback_accuracy_target: dict[str, float] = field(default_factory=dict)
     jit: str = "auto"  # Keras compile(jit_compile=...): "auto", "true" or "false"
@@ -81,8 +84,9 @@ PROFILES: dict[str, Profile] = {
             train_rounds=15,
             inference_rounds=8,
             latency_rounds=30,
-            epochs={"cnn": 1, "resnet": 1},
-            train_subset=1024,
+            accuracy_batch=16,  # more, cheaper steps: enough for BatchNorm statistics to settle
+            epochs={"cnn": 3, "resnet": 1},
+            train_subset=2048,
             accuracy_target={"cnn": 0.85, "resnet": 0.5},
         ),
         Profile(

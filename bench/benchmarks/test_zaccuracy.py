@@ -53,13 +53,14 @@ def test_accuracy(benchmark, profile, dataset, arch, api):
         backend_ops.make_deterministic(profile.seed)
     model = compiled_model(arch, api, profile)
     (x_train, y_train), (x_test, y_test) = dataset["train"], dataset["test"]
-    log = EpochLog(x_test, y_test, profile.train_batch)
+    batch = profile.accuracy_batch or profile.train_batch
+    log = EpochLog(x_test, y_test, batch)
 
     def train():
         model.fit(
             x_train,
             y_train,
-            batch_size=profile.train_batch,
+            batch_size=batch,
             epochs=profile.epochs[arch],
             shuffle=True,
             callbacks=[log],
@@ -78,7 +79,7 @@ def test_accuracy(benchmark, profile, dataset, arch, api):
             "dataset": dataset["name"],
             "train_images": int(len(x_train)),
             "test_images": int(len(x_test)),
-            "batch": profile.train_batch,
+            "batch": batch,
             "epochs": len(log.epochs),
             "epochs_planned": profile.epochs[arch],
             "stopped_early": "time budget spent" if stopped_early else None,
