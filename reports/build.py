@@ -53,31 +53,36 @@ def _normalized(row) -> np.ndarray:
 
 
 def environment_section(all_results: list[dict]) -> list[str]:
-    lines = ["## Environment", ""]
+    """One column per results file: where, on what and how each was measured."""
+    columns = {}
     for results in all_results:
         suite = results["machine_info"]["suite"]
         versions = {k: v for k, v in suite.get("versions", {}).items() if v}
         commit = suite.get("commit") or (results.get("commit_info") or {}).get("id") or "unknown"
         settings = suite.get("settings", {})
-        table = {
-            "results file": Path(results["_path"]).name,
+        overridden = settings.get("overridden") or []
+        columns[Path(results["_path"]).name] = {
             "backend": suite["backend"],
             "device": suite["device"]
             + ("" if suite.get("device_kind") == "gpu" else " (fallback: no GPU seen by the backend)"),
             "CPU": f"{suite.get('cpu_model')} ({suite.get('cpu_threads')} threads)",
             "versions": ", ".join(f"{k} {v}" for k, v in versions.items()),
             "dataset": suite["dataset"]
-            + (f" (fallback: {suite['dataset_fallback']})" if suite.get("dataset_fallback") else "")
-            + (" (offline data: the full MNIST download is not used)" if suite["dataset"] != "mnist" else ""),
+            + (" (fallback: full MNIST could not be downloaded)" if suite.get("dataset_fallback") else "")
+            + (" (offline data)" if suite["dataset"] != "mnist" else ""),
             "profile": f"{suite['profile']}: {settings.get('description', '')}",
             "switches": f"jit={settings.get('jit')}, mixed precision={settings.get('mixed_precision')}, "
             f"deterministic ops={settings.get('deterministic')}",
+            "overrides": ", ".join(f"{k}={settings.get(k)}" for k in overridden) or "none",
             "seed": suite.get("seed"),
-            "commit": commit,
+            "commit": commit + (f" ({suite['commit_note']})" if suite.get("commit_note") else ""),
             "measured": results.get("datetime", "unknown"),
         }
-        lines += [pd.Series(table).to_frame("value").to_markdown(), ""]
-    return lines
+    table = pd.DataFrame(columns)
+    table.index.name = "results file"
+    notes = sorted({r["machine_info"]["suite"]["dataset_fallback"] for r in all_results
+                    if r["machine_info"]["suite"].get("dataset_fallback")})
+    return ["## Environment", "", table.to_markdown(), "", *[f"Dataset fallback: {note}" for note in notes], ""]
 
 
 def _ratio(value, base) -> str:
@@ -109,6 +114,11 @@ def results_table(frame: pd.DataFrame, backend: str, arch: str) -> pd.DataFrame:
         out["device_mem"] = (fs.extra.get("device_peak_bytes") or 0) / 2**20 if fs is not None else None
         acc = accuracy.get(key)
         out["accuracy"] = acc.extra["test_accuracy"] if acc is not None else None
+        out["accuracy_note"] = (
+            f" (stopped after {acc.extra['epochs']} of {acc.extra['epochs_planned']} epochs: "
+            f"{acc.extra['stopped_early']})"
+            if acc is not None and acc.extra.get("stopped_early") else ""
+        )
         params = next((c.extra.get("params") for c in (train.get(key), infer.get(key)) if c is not None), None)
         out["params"] = params
         return out
@@ -117,7 +127,7 @@ def results_table(frame: pd.DataFrame, backend: str, arch: str) -> pd.DataFrame:
     base = per_api.get(BASE_API, {})
     rows = []
     for api, f in per_api.items():
-        not_run = _na("not in this run")
+        not_run = _na("not measured in this run (deselected or out of time)")
         row = {"API": api}
         row["params"] = _fmt(f["params"]) if f["params"] else not_run
         if f["train"]:
@@ -140,7 +150,8 @@ def results_table(frame: pd.DataFrame, backend: str, arch: str) -> pd.DataFrame:
         else:
             row["peak memory"] = not_run
         row["test accuracy"] = (
-            f"{f['accuracy']:.4f}{_ratio(f['accuracy'], base.get('accuracy'))}" if f["accuracy"] is not None else not_run
+            f"{f['accuracy']:.4f}{_ratio(f['accuracy'], base.get('accuracy'))}{f['accuracy_note']}"
+            if f["accuracy"] is not None else not_run
         )
         rows.append(row)
     return pd.DataFrame(rows)

@@ -3,7 +3,8 @@
 # TensorFlow and no network.  Needs beside the tree:
 #   .whl/                 keras and the two dependencies that machine lacks (namex, optree), cp312 wheels
 #   .data/fashion-mnist/  the four Fashion-MNIST IDX files (full MNIST cannot be downloaded there)
-# and in the environment OUT (a folder for the results) and BENCH_COMMIT (the commit measured).
+# and in the environment OUT (a folder for the results) and BENCH_COMMIT (the commit measured:
+# pass it from a checkout, e.g. BENCH_COMMIT=$(git rev-parse HEAD), since that copy has no .git).
 #
 # The full profile runs on the JAX backend, then on the PyTorch backend; accuracy first, then speed,
 # each phase under a deadline (BENCH_DEADLINE) so that whatever was measured is written out.
