@@ -49,6 +49,10 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from bench import results
+
+    for path in args.results:  # reject unusable files before the framework is imported and logs
+        results.load(path)
     from reports.build import build_report
 
     report = build_report(args.results, args.out)
