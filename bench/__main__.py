@@ -27,23 +27,39 @@ def _run(args: argparse.Namespace) -> int:
     out = Path(args.out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     command = [
-        sys.executable, "-m", "pytest", str(PROJECT_ROOT / "bench" / "benchmarks"),
-        "-p", "no:cacheprovider", "-o", "addopts=", "-v", "--rootdir", str(PROJECT_ROOT),
-        f"--benchmark-json={out}", "--benchmark-save-data", "--benchmark-columns=median,iqr,rounds",
+        sys.executable,
+        "-m",
+        "pytest",
+        str(PROJECT_ROOT / "bench" / "benchmarks"),
+        "-p",
+        "no:cacheprovider",
+        "-o",
+        "addopts=",
+        "-v",
+        "--rootdir",
+        str(PROJECT_ROOT),
+        f"--benchmark-json={out}",
+        "--benchmark-save-data",
+        "--benchmark-columns=median,iqr,rounds",
         "--benchmark-sort=name",
     ]
     if args.k:
         command += ["-k", args.k]
     command += args.pytest_args
     env = {**os.environ, "BENCH_PROFILE": args.profile, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    print(f"bench run: profile {args.profile}, backend {env.get('KERAS_BACKEND', 'tensorflow')}, writing {out}",
-          flush=True)
+    print(
+        f"bench run: profile {args.profile}, backend {env.get('KERAS_BACKEND', 'tensorflow')}, writing {out}",
+        flush=True,
+    )
     completed = subprocess.run(command, cwd=PROJECT_ROOT, env=env)
     if not out.is_file():
         raise UsageError(f"the benchmark run wrote no results (pytest exit status {completed.returncode})")
     if completed.returncode != 0:
-        print(f"error: some benchmarks failed (pytest exit status {completed.returncode}); "
-              f"the ones that ran are in {out}", file=sys.stderr)
+        print(
+            f"error: some benchmarks failed (pytest exit status {completed.returncode}); "
+            f"the ones that ran are in {out}",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
@@ -70,8 +86,10 @@ def _data(args: argparse.Namespace) -> int:
     from bench.datasets import load
 
     (x_train, y_train), (x_test, y_test) = load(args.name, path=args.path)
-    print(f"{args.name}: train {len(x_train)} test {len(x_test)} images {x_train.shape[1:]} "
-          f"labels {sorted(set(y_train.tolist()))}")
+    print(
+        f"{args.name}: train {len(x_train)} test {len(x_test)} images {x_train.shape[1:]} "
+        f"labels {sorted(set(y_train.tolist()))}"
+    )
     return 0
 
 

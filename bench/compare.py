@@ -36,8 +36,17 @@ ACCURACY_TOLERANCE = 0.01  # absolute test-accuracy drop that counts as a regres
 
 # Settings that must agree for two results files to be comparable.
 CONFIG_KEYS = ("profile", "backend", "device_kind", "dataset", "reference_version")
-SETTING_KEYS = ("train_batch", "inference_batch", "jit", "mixed_precision", "deterministic", "seed", "epochs",
-                "train_subset", "test_subset")
+SETTING_KEYS = (
+    "train_batch",
+    "inference_batch",
+    "jit",
+    "mixed_precision",
+    "deterministic",
+    "seed",
+    "epochs",
+    "train_subset",
+    "test_subset",
+)
 
 REGRESSION, IMPROVEMENT, NO_CHANGE, WARNING, NEW = "regression", "improvement", "no change", "warning", "new"
 
@@ -98,9 +107,14 @@ def _timed_verdict(base_row, cur_row, base_path, cur_path) -> Verdict:
     if abs(cur_abs / base_abs - 1) > ABSOLUTE_WARNING and verdict == NO_CHANGE:
         note += " (warning: absolute speed moved, the reference moved with it: machine noise)"
     return Verdict(
-        base_row.name, "time / reference time, median ratio (bootstrap CI; Mann-Whitney)",
-        f"{np.median(base_norm):.4f}", f"{np.median(cur_norm):.4f}",
-        f"{c.ratio:.3f} [{c.low:.3f}–{c.high:.3f}]", f"{c.p_value:.2g}", verdict, note,
+        base_row.name,
+        "time / reference time, median ratio (bootstrap CI; Mann-Whitney)",
+        f"{np.median(base_norm):.4f}",
+        f"{np.median(cur_norm):.4f}",
+        f"{c.ratio:.3f} [{c.low:.3f}–{c.high:.3f}]",
+        f"{c.p_value:.2g}",
+        verdict,
+        note,
     )
 
 
@@ -114,8 +128,13 @@ def _accuracy_verdict(base_row, cur_row) -> Verdict:
     else:
         verdict = NO_CHANGE
     return Verdict(
-        base_row.name, f"test accuracy, absolute tolerance {ACCURACY_TOLERANCE}",
-        f"{base_acc:.4f}", f"{cur_acc:.4f}", f"{delta:+.4f}", "", verdict,
+        base_row.name,
+        f"test accuracy, absolute tolerance {ACCURACY_TOLERANCE}",
+        f"{base_acc:.4f}",
+        f"{cur_acc:.4f}",
+        f"{delta:+.4f}",
+        "",
+        verdict,
         "fixed seeds" + (", deterministic ops" if cur_row.extra.get("deterministic") else ""),
     )
 
@@ -126,8 +145,13 @@ def _first_step_verdict(base_row, cur_row) -> Verdict:
     ratio = cur_s / base_s
     verdict = WARNING if abs(ratio - 1) > ABSOLUTE_WARNING else NO_CHANGE
     return Verdict(
-        base_row.name, "time to first step, absolute (warns only)", f"{base_s:.2f} s", f"{cur_s:.2f} s",
-        f"{ratio:.3f}", "", verdict,
+        base_row.name,
+        "time to first step, absolute (warns only)",
+        f"{base_s:.2f} s",
+        f"{cur_s:.2f} s",
+        f"{ratio:.3f}",
+        "",
+        verdict,
         f"peak RSS growth {base_row.extra['rss_growth_bytes'] / 2**20:,.0f} → "
         f"{cur_row.extra['rss_growth_bytes'] / 2**20:,.0f} MiB",
     )
@@ -164,7 +188,9 @@ def markdown(verdicts: list[Verdict]) -> str:
     return table.to_markdown(index=False)
 
 
-def compare_files(baseline_path: str | Path, current_path: str | Path, *, markdown_out: str | None = None) -> int:
+def compare_files(
+    baseline_path: str | Path, current_path: str | Path, *, markdown_out: str | None = None
+) -> int:
     """Compare two results files, print the Markdown table; return the exit status (0, 1; 2 raises)."""
     baseline, current = results_io.load(baseline_path), results_io.load(current_path)
     verdicts = compare(baseline, current)

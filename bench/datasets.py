@@ -66,11 +66,9 @@ def _to_images(pixels: np.ndarray) -> np.ndarray:
 
 
 def _check(source: str, data: tuple[Split, Split]) -> tuple[Split, Split]:
-    for (images, labels), part in zip(data, ("train", "test")):
+    for (images, labels), part in zip(data, ("train", "test"), strict=True):
         if len(images) != len(labels):
-            raise DatasetError(
-                f"{source}: {part} split has {len(images)} images but {len(labels)} labels"
-            )
+            raise DatasetError(f"{source}: {part} split has {len(images)} images but {len(labels)} labels")
         if len(labels) and (labels.min() < 0 or labels.max() >= NUM_CLASSES):
             raise DatasetError(
                 f"{source}: {part} labels out of range 0..{NUM_CLASSES - 1} "
@@ -126,9 +124,7 @@ def _load_idx_directory(directory: Path) -> tuple[Split, Split]:
                 f"{images_path} holds {len(images)} images but {labels_path} holds {len(labels)} labels"
             )
         if len(labels) and labels.max() >= NUM_CLASSES:
-            raise DatasetError(
-                f"{labels_path}: label {int(labels.max())} out of range 0..{NUM_CLASSES - 1}"
-            )
+            raise DatasetError(f"{labels_path}: label {int(labels.max())} out of range 0..{NUM_CLASSES - 1}")
         splits.append((_to_images(images), labels.astype(np.int64)))
     return splits[0], splits[1]
 

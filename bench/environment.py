@@ -67,5 +67,9 @@ def describe(profile: Profile, dataset: str, dataset_note: str | None) -> dict:
         "commit": git_commit(),
         "reference_version": REFERENCE_VERSION,
         "hostname": platform.node(),
-        "env": {key: os.environ[key] for key in ("KERAS_BACKEND", "BENCH_JIT", "BENCH_MIXED_PRECISION") if key in os.environ},
+        "env": {
+            key: os.environ[key]
+            for key in ("KERAS_BACKEND", "BENCH_JIT", "BENCH_MIXED_PRECISION")
+            if key in os.environ
+        },
     }

@@ -91,7 +91,7 @@ PROFILES: dict[str, Profile] = {
         ),
         Profile(
             name="smoke",
-            description="one round of everything on a few hundred images; keeps the benchmarks runnable in tests",
+            description="a round or two of everything on a few hundred images, for the tests",
             train_batch=16,
             train_warmup_rounds=1,
             train_rounds=2,

@@ -20,19 +20,27 @@ def load(path: str | Path) -> dict:
     try:
         results = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
-        raise ResultsError(f"{path}: not valid JSON, perhaps truncated ({error.msg} at line {error.lineno})") from None
+        raise ResultsError(
+            f"{path}: not valid JSON, perhaps truncated ({error.msg} at line {error.lineno})"
+        ) from None
     except UnicodeDecodeError:
         raise ResultsError(f"{path}: not a text file") from None
     if not isinstance(results, dict) or not isinstance(results.get("benchmarks"), list):
         raise ResultsError(f"{path}: not a pytest-benchmark results file (no 'benchmarks' list)")
-    suite = results.get("machine_info", {}).get("suite") if isinstance(results.get("machine_info"), dict) else None
+    suite = (
+        results.get("machine_info", {}).get("suite")
+        if isinstance(results.get("machine_info"), dict)
+        else None
+    )
     if not isinstance(suite, dict) or "profile" not in suite:
         raise ResultsError(
-            f"{path}: pytest-benchmark results without this suite's metadata; write them with python -m bench run"
+            f"{path}: pytest-benchmark results without this suite's metadata (write them with bench run)"
         )
     for bench in results["benchmarks"]:
         if not isinstance(bench, dict) or not {"name", "params", "stats", "extra_info"} <= bench.keys():
-            raise ResultsError(f"{path}: benchmark entry {str(bench)[:60]!r} lacks name, params, stats or extra_info")
+            raise ResultsError(
+                f"{path}: benchmark entry {str(bench)[:60]!r} lacks name, params, stats or extra_info"
+            )
     results["_path"] = str(path)
     return results
 

@@ -50,9 +50,7 @@ def conv_bn_relu(
     prefix = f"{name}_" if name else ""
     kwargs = {"name": f"{prefix}conv"} if name else {}
     return [
-        layers.Conv2D(
-            filters, kernel_size, padding="same", kernel_initializer=_kernel_init(seed), **kwargs
-        ),
+        layers.Conv2D(filters, kernel_size, padding="same", kernel_initializer=_kernel_init(seed), **kwargs),
         layers.BatchNormalization(**({"name": f"{prefix}bn"} if name else {})),
         layers.ReLU(**({"name": f"{prefix}relu"} if name else {})),
     ]
@@ -162,8 +160,12 @@ class ResidualBlock(layers.Layer):
 
     def compute_output_shape(self, input_shape):
         batch, height, width, _ = input_shape
-        return (batch, None if height is None else height // 2, None if width is None else width // 2,
-                self.channels[2])
+        return (
+            batch,
+            None if height is None else height // 2,
+            None if width is None else width // 2,
+            self.channels[2],
+        )
 
     def get_config(self):
         return {**super().get_config(), "channels": list(self.channels), "seed": self.seed}

@@ -7,8 +7,8 @@ the registry, so adding an architecture means adding one module.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import keras
 

@@ -80,9 +80,21 @@ def environment_section(all_results: list[dict]) -> list[str]:
         }
     table = pd.DataFrame(columns)
     table.index.name = "results file"
-    notes = sorted({r["machine_info"]["suite"]["dataset_fallback"] for r in all_results
-                    if r["machine_info"]["suite"].get("dataset_fallback")})
-    return ["## Environment", "", table.to_markdown(), "", *[f"Dataset fallback: {note}" for note in notes], ""]
+    notes = sorted(
+        {
+            r["machine_info"]["suite"]["dataset_fallback"]
+            for r in all_results
+            if r["machine_info"]["suite"].get("dataset_fallback")
+        }
+    )
+    return [
+        "## Environment",
+        "",
+        table.to_markdown(),
+        "",
+        *[f"Dataset fallback: {note}" for note in notes],
+        "",
+    ]
 
 
 def _ratio(value, base) -> str:
@@ -117,9 +129,12 @@ def results_table(frame: pd.DataFrame, backend: str, arch: str) -> pd.DataFrame:
         out["accuracy_note"] = (
             f" (stopped after {acc.extra['epochs']} of {acc.extra['epochs_planned']} epochs: "
             f"{acc.extra['stopped_early']})"
-            if acc is not None and acc.extra.get("stopped_early") else ""
+            if acc is not None and acc.extra.get("stopped_early")
+            else ""
         )
-        params = next((c.extra.get("params") for c in (train.get(key), infer.get(key)) if c is not None), None)
+        params = next(
+            (c.extra.get("params") for c in (train.get(key), infer.get(key)) if c is not None), None
+        )
         out["params"] = params
         return out
 
@@ -133,7 +148,9 @@ def results_table(frame: pd.DataFrame, backend: str, arch: str) -> pd.DataFrame:
         if f["train"]:
             value, low, high = f["train"]
             base_value = base["train"][0] if base.get("train") else None
-            row["train img/s [95% CI]"] = f"{_fmt(value)} [{_fmt(low)}–{_fmt(high)}]{_ratio(value, base_value)}"
+            row["train img/s [95% CI]"] = (
+                f"{_fmt(value)} [{_fmt(low)}–{_fmt(high)}]{_ratio(value, base_value)}"
+            )
         else:
             row["train img/s [95% CI]"] = not_run
         row["inference img/s"] = (
@@ -142,7 +159,9 @@ def results_table(frame: pd.DataFrame, backend: str, arch: str) -> pd.DataFrame:
         row["latency p50 / p90 (ms)"] = (
             f"{f['p50']:.2f} / {f['p90']:.2f}{_ratio(f['p50'], base.get('p50'))}" if f["p50"] else not_run
         )
-        row["first step (s)"] = f"{f['first']:.2f}{_ratio(f['first'], base.get('first'))}" if f["first"] else not_run
+        row["first step (s)"] = (
+            f"{f['first']:.2f}{_ratio(f['first'], base.get('first'))}" if f["first"] else not_run
+        )
         if f["rss"] is not None:
             memory = f"{f['rss']:,.0f} MiB RSS{_ratio(f['rss'], base.get('rss'))}"
             memory += f", {f['device_mem']:,.0f} MiB device" if f["device_mem"] else ", device: n/a: CPU run"
@@ -151,7 +170,8 @@ def results_table(frame: pd.DataFrame, backend: str, arch: str) -> pd.DataFrame:
             row["peak memory"] = not_run
         row["test accuracy"] = (
             f"{f['accuracy']:.4f}{_ratio(f['accuracy'], base.get('accuracy'))}{f['accuracy_note']}"
-            if f["accuracy"] is not None else not_run
+            if f["accuracy"] is not None
+            else not_run
         )
         rows.append(row)
     return pd.DataFrame(rows)
@@ -168,8 +188,11 @@ def capability_table(arch: str) -> pd.DataFrame:
 def decisions(frame: pd.DataFrame, backend: str, arch: str) -> list[str]:
     """Sentences comparing each API to the Functional one, saying what is inside the noise."""
     sentences = []
-    for kind, label in (("train_throughput", "training step"), ("inference_throughput", "inference"),
-                        ("latency_batch1", "batch-1 latency")):
+    for kind, label in (
+        ("train_throughput", "training step"),
+        ("inference_throughput", "inference"),
+        ("latency_batch1", "batch-1 latency"),
+    ):
         cells = _per_cell(frame, kind)
         base = cells.get((backend, arch, BASE_API))
         if base is None or not base.data:
@@ -179,8 +202,10 @@ def decisions(frame: pd.DataFrame, backend: str, arch: str) -> list[str]:
             if api == BASE_API or row is None or not row.data:
                 continue
             if min(len(row.data), len(base.data)) < MIN_ROUNDS:
-                sentences.append(f"- {label}: `{arch}-{api}` vs `{arch}-{BASE_API}`: n/a: fewer than "
-                                 f"{MIN_ROUNDS} rounds each, too few to tell signal from noise.")
+                sentences.append(
+                    f"- {label}: `{arch}-{api}` vs `{arch}-{BASE_API}`: n/a: fewer than "
+                    f"{MIN_ROUNDS} rounds each, too few to tell signal from noise."
+                )
                 continue
             c = compare_samples(_normalized(row), _normalized(base))
             if c.low <= 1.0 <= c.high or c.p_value >= 0.05 or abs(c.ratio - 1) < NOISE_FLOOR:
@@ -193,15 +218,22 @@ def decisions(frame: pd.DataFrame, backend: str, arch: str) -> list[str]:
                 f"Mann-Whitney p={c.p_value:.3g})."
             )
     accuracy = _per_cell(frame, "accuracy")
-    values = {api: accuracy[(backend, arch, api)].extra["test_accuracy"]
-              for api in implementations.APIS if (backend, arch, api) in accuracy}
+    values = {
+        api: accuracy[(backend, arch, api)].extra["test_accuracy"]
+        for api in implementations.APIS
+        if (backend, arch, api) in accuracy
+    }
     if len(values) > 1:
         spread = max(values.values()) - min(values.values())
         deterministic = all(accuracy[(backend, arch, api)].extra.get("deterministic") for api in values)
         if spread == 0:
             sentences.append(
                 f"- accuracy: every API reaches exactly {next(iter(values.values())):.4f}"
-                + (" — same seed, same weights, deterministic ops: the same computation." if deterministic else ".")
+                + (
+                    " — same seed, same weights, deterministic ops: the same computation."
+                    if deterministic
+                    else "."
+                )
             )
         else:
             sentences.append(
@@ -229,7 +261,9 @@ def decisions(frame: pd.DataFrame, backend: str, arch: str) -> list[str]:
 def plot_throughput(frame: pd.DataFrame, path: Path) -> None:
     cells = _per_cell(frame, "train_throughput")
     labels, values, errors = [], [], []
-    for (backend, arch, api), row in sorted(cells.items(), key=lambda kv: (kv[0][0], kv[0][1], implementations.APIS.index(kv[0][2]))):
+    for (backend, arch, api), row in sorted(
+        cells.items(), key=lambda kv: (kv[0][0], kv[0][1], implementations.APIS.index(kv[0][2]))
+    ):
         tp = _throughput(row)
         if tp:
             labels.append(f"{arch}\n{api}\n{backend}")
@@ -252,8 +286,12 @@ def plot_accuracy(frame: pd.DataFrame, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(7, 4))
     for (backend, arch, api), row in sorted(cells.items()):
         log = row.extra.get("epoch_log", [])
-        ax.plot([e["epoch"] for e in log], [e["test_accuracy"] for e in log], marker="o",
-                label=f"{arch}-{api} ({backend})")
+        ax.plot(
+            [e["epoch"] for e in log],
+            [e["test_accuracy"] for e in log],
+            marker="o",
+            label=f"{arch}-{api} ({backend})",
+        )
     ax.set_xlabel("epoch")
     ax.set_ylabel("test accuracy")
     ax.set_title("Test accuracy per epoch")
@@ -298,7 +336,12 @@ def build_report(paths: list[str | Path], out_dir: str | Path) -> Path:
         for arch in implementations.ARCHS:
             if not ((frame["backend"] == backend) & (frame["arch"] == arch)).any():
                 continue
-            lines += [f"## `{arch}` on {backend}", "", results_table(frame, backend, arch).to_markdown(index=False), ""]
+            lines += [
+                f"## `{arch}` on {backend}",
+                "",
+                results_table(frame, backend, arch).to_markdown(index=False),
+                "",
+            ]
             accuracy = _per_cell(frame, "accuracy")
             targets = []
             for api in implementations.APIS:
@@ -306,12 +349,16 @@ def build_report(paths: list[str | Path], out_dir: str | Path) -> Path:
                 if row is not None:
                     reached = row.extra.get("time_to_target_s")
                     targets.append(
-                        f"{api}: {reached:.1f} s" if reached is not None
+                        f"{api}: {reached:.1f} s"
+                        if reached is not None
                         else f"{api}: n/a: target not reached in {row.extra['epochs']} epochs"
                     )
             if targets:
                 target = next(r.extra["accuracy_target"] for k, r in accuracy.items() if k[1] == arch)
-                lines += [f"Time to {target:.2%} test accuracy (training time only): " + "; ".join(targets) + ".", ""]
+                lines += [
+                    f"Time to {target:.2%} test accuracy (training time only): " + "; ".join(targets) + ".",
+                    "",
+                ]
             lines += ["### What the numbers say", "", *decisions(frame, backend, arch), ""]
     matrix = backend_matrix(frame)
     if matrix is not None:
@@ -321,7 +368,14 @@ def build_report(paths: list[str | Path], out_dir: str | Path) -> Path:
         lines += [f"### `{arch}`", "", capability_table(arch).to_markdown(), ""]
     plot_throughput(frame, out / "throughput.png")
     plot_accuracy(frame, out / "accuracy.png")
-    lines += ["## Plots", "", "![training throughput](throughput.png)", "", "![test accuracy per epoch](accuracy.png)", ""]
+    lines += [
+        "## Plots",
+        "",
+        "![training throughput](throughput.png)",
+        "",
+        "![test accuracy per epoch](accuracy.png)",
+        "",
+    ]
     report = out / "REPORT.md"
     report.write_text("\n".join(lines), encoding="utf-8")
     return report

@@ -47,7 +47,13 @@ def residual_topology(arch: str, api: str, model: keras.Model) -> str:
     if has_add:
         return "native: Add layer in the graph"
     if entry.residual == RESIDUAL_CUSTOM_LAYER or top_level - {"keras"}:
-        custom = sorted({type(layer).__name__ for layer in model.layers if type(layer).__module__.split(".")[0] != "keras"})
+        custom = sorted(
+            {
+                type(layer).__name__
+                for layer in model.layers
+                if type(layer).__module__.split(".")[0] != "keras"
+            }
+        )
         if isinstance(model, (keras.Sequential,)) or type(model).__name__ in ("Functional", "Sequential"):
             return f"via custom layer ({', '.join(custom)})"
         return f"native: in Python call() ({', '.join(custom)})"
@@ -57,7 +63,9 @@ def residual_topology(arch: str, api: str, model: keras.Model) -> str:
 def summary_shapes(model: keras.Model) -> str:
     """Whether summary() shows a concrete output shape for every layer that holds weights."""
     lines: list[str] = []
-    model.summary(print_fn=lambda text, line_break=False: lines.append(text), expand_nested=True, line_length=120)
+    model.summary(
+        print_fn=lambda text, line_break=False: lines.append(text), expand_nested=True, line_length=120
+    )
     table = [line for line in "\n".join(lines).splitlines() if line.startswith("│")]
     rows = [line for line in table if "(" in line.split("│")[1]]
     unknown = sum(1 for line in table if line.split("│")[2].strip() == "?")

@@ -64,4 +64,6 @@ def test_same_outputs_on_other_backend(backend, reference, tmp_path):
     with np.load(out) as got:
         assert str(got["backend"]) == backend
         for cell, logits in expected.items():
-            np.testing.assert_allclose(got[cell], logits, rtol=0, atol=TOLERANCE, err_msg=f"{cell} on {backend}")
+            np.testing.assert_allclose(
+                got[cell], logits, rtol=0, atol=TOLERANCE, err_msg=f"{cell} on {backend}"
+            )

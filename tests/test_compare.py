@@ -187,8 +187,16 @@ def write_text(path: Path, text: str) -> Path:
 
 
 BAD_CURRENT = [
-    _missing, _truncated, _foreign, _plain_pytest_benchmark, _binary, _other_profile, _other_batch,
-    _other_backend, _missing_benchmark, _no_round_data,
+    _missing,
+    _truncated,
+    _foreign,
+    _plain_pytest_benchmark,
+    _binary,
+    _other_profile,
+    _other_batch,
+    _other_backend,
+    _missing_benchmark,
+    _no_round_data,
 ]
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from bench import datasets
-from bench.datasets import DatasetError, IDX_FILES, load
+from bench.datasets import IDX_FILES, DatasetError, load
 
 
 def write_idx(path: Path, array: np.ndarray, *, magic: int | None = None, dims=None) -> None:
@@ -61,7 +61,9 @@ def test_mnist_5k_is_real_stratified_and_deterministic():
     assert 0.05 < x_train.mean() < 0.25
 
 
-@pytest.mark.skipif(not datasets.FASHION_MNIST_DIR.is_dir(), reason="Debian's dataset-fashion-mnist is not installed")
+@pytest.mark.skipif(
+    not datasets.FASHION_MNIST_DIR.is_dir(), reason="Debian's dataset-fashion-mnist is not installed"
+)
 def test_full_fashion_mnist_from_debian_package():
     data = load("fashion-mnist")
     assert_well_formed(data, 60000, 10000)

@@ -79,9 +79,7 @@ def trajectory(arch: str, api: str) -> dict:
     make_deterministic(SEED)
     model = loaded(arch, api)
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=loss_function())
-    result["losses"] = [
-        float(model.train_on_batch(*_batch(step))) for step in range(ADAM_STEPS)
-    ]
+    result["losses"] = [float(model.train_on_batch(*_batch(step))) for step in range(ADAM_STEPS)]
     return result
 
 
@@ -131,7 +129,7 @@ def test_same_outputs(arch, a, b, mode):
 def test_same_gradients(arch, a, b):
     grads_a, grads_b = trajectory(arch, a)["gradients"], trajectory(arch, b)["gradients"]
     assert len(grads_a) == len(grads_b)
-    for index, (ga, gb) in enumerate(zip(grads_a, grads_b)):
+    for index, (ga, gb) in enumerate(zip(grads_a, grads_b, strict=True)):
         scale = max(1.0, float(np.abs(ga).max()))
         np.testing.assert_allclose(ga, gb, rtol=0, atol=TOLERANCE * scale, err_msg=f"gradient {index}")
 
@@ -152,5 +150,8 @@ def test_keras_save_load_round_trip(arch, api, tmp_path):
     restored = keras.saving.load_model(path, safe_mode=True)
     images, _ = _batch()
     np.testing.assert_allclose(
-        keras.ops.convert_to_numpy(restored(images)), trajectory(arch, api)["inference"], rtol=0, atol=TOLERANCE
+        keras.ops.convert_to_numpy(restored(images)),
+        trajectory(arch, api)["inference"],
+        rtol=0,
+        atol=TOLERANCE,
     )

@@ -41,7 +41,7 @@ def test_same_seed_gives_identical_weights_in_every_api(arch):
     reference = weights["functional"]
     for api, values in weights.items():
         assert len(values) == len(reference)
-        for mine, theirs in zip(values, reference):
+        for mine, theirs in zip(values, reference, strict=True):
             assert (mine == theirs).all(), f"{arch}-{api} differs from functional with the same seed"
 
 

@@ -34,9 +34,26 @@ def bench_run(out: Path, selection: str, **planted: str) -> Path:
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **planted}
     env.pop("BENCH_PROFILE", None)
     completed = subprocess.run(
-        [sys.executable, "-m", "bench", "run", "--profile", "ci", "--out", str(out), "-k", selection,
-         "--", "-p", "tests.plugins.planted", "-q"],
-        cwd=ROOT, env=env, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "run",
+            "--profile",
+            "ci",
+            "--out",
+            str(out),
+            "-k",
+            selection,
+            "--",
+            "-p",
+            "tests.plugins.planted",
+            "-q",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     return out
@@ -92,8 +109,10 @@ def test_planted_accuracy_drop_is_caught(tmp_path):
     same = bench_run(tmp_path / "accuracy-same.json", selection)
     worse = bench_run(tmp_path / "accuracy-worse.json", selection, PLANTED_ACCURACY_DROP=TARGET)
     name = f"test_accuracy[{TARGET}]"
-    assert load(base)["benchmarks"][0]["extra_info"]["test_accuracy"] == load(same)["benchmarks"][0][
-        "extra_info"]["test_accuracy"], "fixed seeds and deterministic ops must repeat the accuracy exactly"
+    assert (
+        load(base)["benchmarks"][0]["extra_info"]["test_accuracy"]
+        == load(same)["benchmarks"][0]["extra_info"]["test_accuracy"]
+    ), "fixed seeds and deterministic ops must repeat the accuracy exactly"
     assert verdicts(base, same)[name] != REGRESSION
     assert verdicts(base, worse)[name] == REGRESSION
     _record("planted accuracy drop (learning rate / 100)", 1, 1, 0.0)

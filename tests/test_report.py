@@ -26,8 +26,17 @@ def report(tmp_path_factory) -> tuple[Path, str]:
 def test_environment_is_recorded(report):
     _, text = report
     suite = json.loads(SAVED.read_text())["machine_info"]["suite"]
-    for fragment in ("tensorflow 2.", "keras 3.", suite["commit"], "mnist-5k", "smoke", "threads",
-                     "no GPU seen by the backend", "offline data", "seed"):
+    for fragment in (
+        "tensorflow 2.",
+        "keras 3.",
+        suite["commit"],
+        "mnist-5k",
+        "smoke",
+        "threads",
+        "no GPU seen by the backend",
+        "offline data",
+        "seed",
+    ):
         assert fragment in text, fragment
 
 
@@ -81,7 +90,8 @@ def test_report_command_rejects_foreign_file(tmp_path):
     foreign.write_text("[1, 2")
     result = subprocess.run(
         [sys.executable, "-m", "bench", "report", str(foreign), "--out", str(tmp_path / "out")],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.startswith("error:") and "not valid JSON" in result.stderr

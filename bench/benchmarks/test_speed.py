@@ -102,7 +102,17 @@ def test_latency_batch1(benchmark, profile, reference, batch_of, arch, api):
 def run_probe(arch: str, api: str, profile) -> dict:
     """Run bench.probe in a fresh interpreter and return its JSON report."""
     completed = subprocess.run(
-        [sys.executable, "-m", "bench.probe", arch, api, "--batch", str(profile.train_batch), "--profile", profile.name],
+        [
+            sys.executable,
+            "-m",
+            "bench.probe",
+            arch,
+            api,
+            "--batch",
+            str(profile.train_batch),
+            "--profile",
+            profile.name,
+        ],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,

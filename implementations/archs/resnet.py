@@ -86,4 +86,3 @@ def subclassing(input_shape, num_classes, seeds: SeedStream) -> keras.Model:
     return SubclassedResNet(
         num_classes, seed=seeds.take(SEEDS_PER_BLOCK * len(BLOCK_CHANNELS) + 1), name="resnet_subclassing"
     )
-    return model
