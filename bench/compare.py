@@ -29,8 +29,9 @@ TIMED_KINDS = ("train_throughput", "inference_throughput", "latency_batch1")
 WARN_ONLY_KINDS = ("first_step_and_memory",)
 ACCURACY_KIND = "accuracy"
 
-SLOWDOWN_THRESHOLD = 0.10  # a regression needs the normalized time up by at least this much ...
-SIGNIFICANCE = 0.01  # ... with Mann-Whitney p below this and the CI's lower bound above 1
+SLOWDOWN_THRESHOLD = 0.10  # a regression needs the normalized time up by at least this much, ...
+CI_MARGIN = 0.05  # ... the CI's lower bound above 1 + this, ...
+SIGNIFICANCE = 0.01  # ... and Mann-Whitney p below this
 ABSOLUTE_WARNING = 0.25  # absolute figures moving this much only warn
 ACCURACY_TOLERANCE = 0.01  # absolute test-accuracy drop that counts as a regression
 
@@ -94,9 +95,11 @@ def _normalized(row, path: str) -> np.ndarray:
 def _timed_verdict(base_row, cur_row, base_path, cur_path) -> Verdict:
     base_norm, cur_norm = _normalized(base_row, base_path), _normalized(cur_row, cur_path)
     c = compare_samples(cur_norm, base_norm)
-    if c.low > 1.0 and c.ratio >= 1 + SLOWDOWN_THRESHOLD and c.p_value < SIGNIFICANCE:
+    if c.low > 1 + CI_MARGIN and c.ratio >= 1 + SLOWDOWN_THRESHOLD and c.p_value < SIGNIFICANCE:
         verdict = REGRESSION
-    elif c.high < 1.0 and c.ratio <= 1 / (1 + SLOWDOWN_THRESHOLD) and c.p_value < SIGNIFICANCE:
+    elif (
+        c.high < 1 / (1 + CI_MARGIN) and c.ratio <= 1 / (1 + SLOWDOWN_THRESHOLD) and c.p_value < SIGNIFICANCE
+    ):
         verdict = IMPROVEMENT
     else:
         verdict = NO_CHANGE

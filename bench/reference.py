@@ -1,12 +1,13 @@
-"""The fixed reference workload timed in between benchmark rounds.
+"""The fixed reference workloads timed in between benchmark rounds.
 
 Absolute times on a shared machine drift by tens of percent between runs; the
 ratio of a benchmark's round time to the reference's neighbouring round time
-drifts much less, because both feel the same machine at the same moment.  The
-reference is a small conv net's train step, so it exercises the same kernels and
-framework overhead as the models.  Change it only with a new
-REFERENCE_VERSION (and a refreshed baseline): ratios are only comparable
-between runs with the same version.
+drifts much less, because both feel the same machine at the same moment.  Each
+kind of benchmark has a reference that goes through the same Keras code path (a
+compiled train step, a batched predict, a batch-1 predict) on a small fixed conv
+net, so that framework overheads and kernels move together.  Change them only
+with a new REFERENCE_VERSION (and a refreshed baseline): ratios are only
+comparable between runs with the same version.
 """
 
 from __future__ import annotations
@@ -16,23 +17,27 @@ import time
 import keras
 import numpy as np
 
-REFERENCE_VERSION = 1
-REFERENCE_BATCH = 64
+REFERENCE_VERSION = 2
+TRAIN = "train"
+PREDICT = "predict"
+LATENCY = "latency"
 
 
 class ReferenceWorkload:
-    """A compiled train step of a fixed small model; :meth:`time_once` runs and times one step."""
+    """A small fixed model with one timed step per benchmark kind; :meth:`time_once` times one."""
 
-    def __init__(self, seed: int = 0) -> None:
+    def __init__(self, *, train_batch: int, predict_batch: int, seed: int = 0) -> None:
         rng = np.random.default_rng(seed)
-        self.images = rng.random((REFERENCE_BATCH, 28, 28, 1), dtype=np.float32)
-        self.labels = rng.integers(0, 10, REFERENCE_BATCH)
         init = keras.initializers.GlorotUniform(seed=seed)
         self.model = keras.Sequential(
             [
                 keras.Input((28, 28, 1)),
-                keras.layers.Conv2D(32, 3, padding="same", activation="relu", kernel_initializer=init),
-                keras.layers.Conv2D(32, 3, padding="same", activation="relu", kernel_initializer=init),
+                keras.layers.Conv2D(32, 3, padding="same", kernel_initializer=init),
+                keras.layers.BatchNormalization(),
+                keras.layers.ReLU(),
+                keras.layers.Conv2D(32, 3, padding="same", kernel_initializer=init),
+                keras.layers.BatchNormalization(),
+                keras.layers.ReLU(),
                 keras.layers.MaxPooling2D(2),
                 keras.layers.Flatten(),
                 keras.layers.Dense(10, kernel_initializer=init),
@@ -43,14 +48,23 @@ class ReferenceWorkload:
             optimizer=keras.optimizers.SGD(1e-3),
             loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         )
+        images = rng.random((max(train_batch, predict_batch), 28, 28, 1), dtype=np.float32)
+        labels = rng.integers(0, 10, len(images))
+        self._steps = {
+            TRAIN: lambda: float(self.model.train_on_batch(images[:train_batch], labels[:train_batch])),
+            PREDICT: lambda: np.asarray(self.model.predict_on_batch(images[:predict_batch])),
+            LATENCY: lambda: np.asarray(self.model.predict_on_batch(images[:1])),
+        }
         self.times: list[float] = []
-        for _ in range(3):  # trace and warm up
-            self.model.train_on_batch(self.images, self.labels)
+        for step in self._steps.values():  # trace and warm up every path
+            for _ in range(3):
+                step()
 
-    def time_once(self) -> float:
-        """Run one reference step, record and return its wall time in seconds."""
+    def time_once(self, kind: str = TRAIN) -> float:
+        """Run one reference step of ``kind``; record and return its wall time in seconds."""
+        step = self._steps[kind]
         start = time.perf_counter()
-        float(self.model.train_on_batch(self.images, self.labels))
+        step()
         elapsed = time.perf_counter() - start
         self.times.append(elapsed)
         return elapsed

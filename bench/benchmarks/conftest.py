@@ -52,7 +52,9 @@ def dataset(profile):
 
 @pytest.fixture(scope="session")
 def reference(profile):
-    return ReferenceWorkload(seed=profile.seed)
+    return ReferenceWorkload(
+        train_batch=profile.train_batch, predict_batch=profile.inference_batch, seed=profile.seed
+    )
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ import pytest
 from bench import backend_ops
 from bench.benchmarks.conftest import CELLS
 from bench.environment import PROJECT_ROOT
+from bench.reference import LATENCY, PREDICT, TRAIN
 from bench.steps import compiled_model, effective_jit, inference_step, train_step
 
 
@@ -35,18 +36,19 @@ def _common_info(benchmark, model, profile, batch: int) -> None:
     )
 
 
-def _interleaved(benchmark, reference, target, *, rounds: int, warmup_rounds: int):
-    """benchmark.pedantic with one reference step timed before every round (warm-up included)."""
+def _interleaved(benchmark, reference, target, *, kind: str, rounds: int, warmup_rounds: int):
+    """benchmark.pedantic with one reference step of ``kind`` timed before every round (warm-up included)."""
     reference.take_times()
     result = benchmark.pedantic(
         target,
-        setup=lambda: reference.time_once() and None,
+        setup=lambda: reference.time_once(kind) and None,
         rounds=rounds,
         warmup_rounds=warmup_rounds,
         iterations=1,
     )
     reference_times = reference.take_times()[-rounds:]  # drop the warm-up rounds' references
     benchmark.extra_info["reference_round_s"] = reference_times
+    benchmark.extra_info["reference_kind"] = kind
     return result
 
 
@@ -61,7 +63,12 @@ def test_train_throughput(benchmark, profile, reference, batch_of, arch, api):
     images, labels = batch_of(profile.train_batch)
     step = train_step(model, images, labels)
     loss = _interleaved(
-        benchmark, reference, step, rounds=profile.train_rounds, warmup_rounds=profile.train_warmup_rounds
+        benchmark,
+        reference,
+        step,
+        kind=TRAIN,
+        rounds=profile.train_rounds,
+        warmup_rounds=profile.train_warmup_rounds,
     )
     assert math.isfinite(loss), f"train step of {arch}-{api} returned loss {loss}"
     _common_info(benchmark, model, profile, profile.train_batch)
@@ -75,7 +82,12 @@ def test_inference_throughput(benchmark, profile, reference, batch_of, arch, api
     model = compiled_model(arch, api, profile)
     images, _ = batch_of(profile.inference_batch)
     logits = _interleaved(
-        benchmark, reference, inference_step(model, images), rounds=profile.inference_rounds, warmup_rounds=2
+        benchmark,
+        reference,
+        inference_step(model, images),
+        kind=PREDICT,
+        rounds=profile.inference_rounds,
+        warmup_rounds=2,
     )
     assert logits.shape == (profile.inference_batch, 10) and np.isfinite(logits).all()
     _common_info(benchmark, model, profile, profile.inference_batch)
@@ -89,7 +101,12 @@ def test_latency_batch1(benchmark, profile, reference, batch_of, arch, api):
     model = compiled_model(arch, api, profile)
     images, _ = batch_of(1)
     logits = _interleaved(
-        benchmark, reference, inference_step(model, images), rounds=profile.latency_rounds, warmup_rounds=3
+        benchmark,
+        reference,
+        inference_step(model, images),
+        kind=LATENCY,
+        rounds=profile.latency_rounds,
+        warmup_rounds=3,
     )
     assert logits.shape == (1, 10)
     _common_info(benchmark, model, profile, 1)
