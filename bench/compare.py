@@ -31,7 +31,8 @@ ACCURACY_KIND = "accuracy"
 
 SLOWDOWN_THRESHOLD = 0.10  # a regression needs the normalized time up by at least this much, ...
 CI_MARGIN = 0.05  # ... the CI's lower bound above 1 + this, ...
-SIGNIFICANCE = 0.01  # ... and Mann-Whitney p below this
+SIGNIFICANCE = 0.01  # ... and Mann-Whitney p below this; ...
+ABSOLUTE_AGREEMENT = 0.05  # ... and the absolute time must not contradict it (up by at least this much)
 ABSOLUTE_WARNING = 0.25  # absolute figures moving this much only warn
 ACCURACY_TOLERANCE = 0.01  # absolute test-accuracy drop that counts as a regression
 
@@ -95,11 +96,20 @@ def _normalized(row, path: str) -> np.ndarray:
 def _timed_verdict(base_row, cur_row, base_path, cur_path) -> Verdict:
     base_norm, cur_norm = _normalized(base_row, base_path), _normalized(cur_row, cur_path)
     c = compare_samples(cur_norm, base_norm)
-    if c.low > 1 + CI_MARGIN and c.ratio >= 1 + SLOWDOWN_THRESHOLD and c.p_value < SIGNIFICANCE:
+    absolute = float(np.median(cur_row.data) / np.median(base_row.data))
+    # The reference can swing more than the model under contention; a verdict needs the absolute
+    # time to point the same way, so a reference caught in a slow or fast spell cannot raise one alone.
+    slower = (
+        c.low > 1 + CI_MARGIN and c.ratio >= 1 + SLOWDOWN_THRESHOLD and absolute >= 1 + ABSOLUTE_AGREEMENT
+    )
+    faster = (
+        c.high < 1 / (1 + CI_MARGIN)
+        and c.ratio <= 1 / (1 + SLOWDOWN_THRESHOLD)
+        and absolute <= 1 / (1 + ABSOLUTE_AGREEMENT)
+    )
+    if slower and c.p_value < SIGNIFICANCE:
         verdict = REGRESSION
-    elif (
-        c.high < 1 / (1 + CI_MARGIN) and c.ratio <= 1 / (1 + SLOWDOWN_THRESHOLD) and c.p_value < SIGNIFICANCE
-    ):
+    elif faster and c.p_value < SIGNIFICANCE:
         verdict = IMPROVEMENT
     else:
         verdict = NO_CHANGE
@@ -107,8 +117,10 @@ def _timed_verdict(base_row, cur_row, base_path, cur_path) -> Verdict:
     base_abs = batch / float(np.median(base_row.data))
     cur_abs = batch / float(np.median(cur_row.data))
     note = f"absolute {base_abs:,.0f} → {cur_abs:,.0f} img/s"
-    if abs(cur_abs / base_abs - 1) > ABSOLUTE_WARNING and verdict == NO_CHANGE:
+    if verdict == NO_CHANGE and abs(cur_abs / base_abs - 1) > ABSOLUTE_WARNING:
         note += " (warning: absolute speed moved, the reference moved with it: machine noise)"
+    elif verdict == NO_CHANGE and (c.ratio >= 1 + SLOWDOWN_THRESHOLD) != (absolute >= 1 + ABSOLUTE_AGREEMENT):
+        note += " (normalized and absolute times disagree: reference noise, no verdict)"
     return Verdict(
         base_row.name,
         "time / reference time, median ratio (bootstrap CI; Mann-Whitney)",

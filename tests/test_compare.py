@@ -220,3 +220,18 @@ def test_markdown_table_is_written(tmp_path):
     assert compare_files(base, current, markdown_out=str(out)) == 0
     text = out.read_text()
     assert "| benchmark" in text and TRAIN in text and "no regression" in text
+
+
+def test_reference_spell_alone_raises_no_verdict(tmp_path, capsys):
+    # The reference runs 40% faster in the current run while the models do not change: the
+    # normalized times rise, the absolute times do not, and no regression may be reported.
+    current = synthetic_results(1)
+    for bench in current["benchmarks"]:
+        if "reference_round_s" in bench["extra_info"]:
+            bench["extra_info"]["reference_round_s"] = [
+                t * 0.6 for t in bench["extra_info"]["reference_round_s"]
+            ]
+    base = write(tmp_path, "base.json", synthetic_results(0))
+    assert compare_files(base, write(tmp_path, "current.json", current)) == 0
+    out = capsys.readouterr().out
+    assert "normalized and absolute times disagree" in out
