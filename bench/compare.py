@@ -1,11 +1,12 @@
 """The regression check: compare a results file against a baseline, robustly to machine noise.
 
 Timing is judged on *normalized* round times: each timed round divided by the
-reference workload's round run just before it on the same machine (see
-:mod:`bench.reference`).  Machine-wide slowdowns move both and cancel; a slower
-implementation moves only the numerator.  For each benchmark the check reports
-median(current) / median(baseline) of the normalized times, a bootstrap 95% CI
-and a Mann-Whitney p-value.  The absolute images/s is shown beside it and can
+fastest round of the reference workload interleaved with it (see
+:mod:`bench.reference` and :func:`bench.results.normalized_times`).  Machine-wide
+slowdowns move both and cancel; a slower implementation moves only the numerator.
+For each benchmark the check reports median(current) / median(baseline) of the
+normalized times, a bootstrap 95% CI and a Mann-Whitney p-value; a verdict also
+needs the absolute time to point the same way, and absolute images/s alone can
 only warn.  Accuracy, measured with fixed seeds and deterministic ops, is judged
 against an absolute tolerance.
 
@@ -32,7 +33,7 @@ ACCURACY_KIND = "accuracy"
 SLOWDOWN_THRESHOLD = 0.10  # a regression needs the normalized time up by at least this much, ...
 CI_MARGIN = 0.05  # ... the CI's lower bound above 1 + this, ...
 SIGNIFICANCE = 0.01  # ... and Mann-Whitney p below this; ...
-ABSOLUTE_AGREEMENT = 0.05  # ... and the absolute time must not contradict it (up by at least this much)
+ABSOLUTE_AGREEMENT = 0.02  # ... and the absolute time must not contradict it (up by at least this much)
 ABSOLUTE_WARNING = 0.25  # absolute figures moving this much only warn
 ACCURACY_TOLERANCE = 0.01  # absolute test-accuracy drop that counts as a regression
 
@@ -90,7 +91,7 @@ def _normalized(row, path: str) -> np.ndarray:
         raise ResultsError(f"{path}: {row.name} has no per-round data (run with python -m bench run)")
     if len(reference) != len(data):
         raise ResultsError(f"{path}: {row.name} has {len(data)} rounds but {len(reference)} reference rounds")
-    return data / reference
+    return results_io.normalized_times(data, reference)
 
 
 def _timed_verdict(base_row, cur_row, base_path, cur_path) -> Verdict:
@@ -123,7 +124,7 @@ def _timed_verdict(base_row, cur_row, base_path, cur_path) -> Verdict:
         note += " (normalized and absolute times disagree: reference noise, no verdict)"
     return Verdict(
         base_row.name,
-        "time / reference time, median ratio (bootstrap CI; Mann-Whitney)",
+        "time / fastest reference round, median ratio (bootstrap CI; Mann-Whitney)",
         f"{np.median(base_norm):.4f}",
         f"{np.median(cur_norm):.4f}",
         f"{c.ratio:.3f} [{c.low:.3f}–{c.high:.3f}]",

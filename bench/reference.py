@@ -1,8 +1,8 @@
 """The fixed reference workloads timed in between benchmark rounds.
 
-Absolute times on a shared machine drift by tens of percent between runs; the
-ratio of a benchmark's round time to the reference's neighbouring round time
-drifts much less, because both feel the same machine at the same moment.  Each
+Absolute times on a shared machine drift by tens of percent between runs; a
+benchmark's round times divided by the fastest reference round interleaved with
+them drift much less, because both feel the same machine in the same minutes.  Each
 kind of benchmark has a reference that goes through the same Keras code path (a
 compiled train step, a batched predict, a batch-1 predict) on a small fixed conv
 net, so that framework overheads and kernels move together.  Change them only

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 
@@ -43,6 +44,18 @@ def load(path: str | Path) -> dict:
             )
     results["_path"] = str(path)
     return results
+
+
+def normalized_times(data, reference) -> np.ndarray:
+    """Round times divided by the fastest reference round of the same benchmark in the same run.
+
+    The fastest reference round is the machine's undisturbed speed during that benchmark: a
+    machine-wide slowdown of the whole run moves it with the model and cancels, while the short
+    spells in which the small reference alone runs slow do not leak into the model's figures.
+    """
+    data = np.asarray(data, dtype=float)
+    reference = np.asarray(reference, dtype=float)
+    return data / reference.min() if len(reference) else data
 
 
 def kind_of(bench: dict) -> str:

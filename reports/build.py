@@ -46,10 +46,8 @@ def _throughput(row) -> tuple[float, float, float] | None:
 
 
 def _normalized(row) -> np.ndarray:
-    """Round times divided by the reference round run just before each: machine drift cancels."""
-    data = np.asarray(row.data, dtype=float)
-    reference = np.asarray(row.extra.get("reference_round_s") or [], dtype=float)
-    return data / reference if len(reference) == len(data) else data
+    """Round times divided by the fastest interleaved reference round: machine drift cancels."""
+    return results_io.normalized_times(row.data, row.extra.get("reference_round_s") or [])
 
 
 def environment_section(all_results: list[dict]) -> list[str]:

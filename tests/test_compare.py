@@ -28,11 +28,14 @@ ACCURACY = "test_accuracy[cnn-functional]"
 def synthetic_results(
     seed: int, *, slowdown: dict | None = None, machine_factor: float = 1.0, same_cost: bool = False
 ) -> dict:
-    """The saved run with per-round data replaced by noisy samples around fixed medians.
+    """The saved run with per-round data replaced by samples shaped like this machine's.
 
-    ``slowdown`` maps benchmark names to extra work factors (only the benchmark slows);
-    ``machine_factor`` slows benchmark and reference alike (a busy machine);
-    ``same_cost`` gives every API of a benchmark kind the functional cell's median.
+    As measured here in back-to-back runs: the machine's speed differs between runs by a few percent
+    (one factor per run, shared by models and reference; ``machine_factor`` adds the large swings),
+    rounds inside a run vary by a few percent, and the small reference workload has spells in which
+    single rounds run about 1.5x slower.
+    ``slowdown`` maps benchmark names to extra-work factors (only that benchmark slows);
+    ``machine_factor`` slows the whole run; ``same_cost`` gives every API the functional cell's median.
     """
     rng = np.random.default_rng(seed)
     results = json.loads(SAVED.read_text())
@@ -42,13 +45,14 @@ def synthetic_results(
             kind, cell = bench["name"].split("[")
             arch = cell.split("-")[0]
             bench["stats"]["median"] = medians[f"{kind}[{arch}-functional]"]
+    run_speed = machine_factor * np.exp(rng.normal(0, 0.04))
     for bench in results["benchmarks"]:
         if "reference_round_s" not in bench["extra_info"]:
             continue
-        drift = machine_factor * np.exp(rng.normal(0, 0.15, ROUNDS))  # shared by both: machine noise
-        reference = 0.02 * drift * np.exp(rng.normal(0, 0.02, ROUNDS))
+        spells = np.where(rng.random(ROUNDS) < 0.3, 1.5, 1.0)
+        reference = 0.02 * run_speed * spells * np.exp(rng.normal(0, 0.03, ROUNDS))
         factor = (slowdown or {}).get(bench["name"], 1.0)
-        data = bench["stats"]["median"] * factor * drift * np.exp(rng.normal(0, 0.02, ROUNDS))
+        data = bench["stats"]["median"] * factor * run_speed * np.exp(rng.normal(0, 0.03, ROUNDS))
         bench["stats"]["data"] = data.tolist()
         bench["stats"]["median"] = float(np.median(data))
         bench["extra_info"]["reference_round_s"] = reference.tolist()
