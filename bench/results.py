@@ -47,15 +47,14 @@ def load(path: str | Path) -> dict:
 
 
 def normalized_times(data, reference) -> np.ndarray:
-    """Round times divided by the fastest reference round of the same benchmark in the same run.
+    """Each round's time divided by the reference round run just before it on the same machine.
 
-    The fastest reference round is the machine's undisturbed speed during that benchmark: a
-    machine-wide slowdown of the whole run moves it with the model and cancels, while the short
-    spells in which the small reference alone runs slow do not leak into the model's figures.
+    The reference is as large as the models and runs seconds apart from them, so a machine
+    that is slower for a while slows both and the ratio stays put.
     """
     data = np.asarray(data, dtype=float)
     reference = np.asarray(reference, dtype=float)
-    return data / reference.min() if len(reference) else data
+    return data / reference if len(reference) == len(data) else data
 
 
 def kind_of(bench: dict) -> str:

@@ -46,7 +46,7 @@ def _throughput(row) -> tuple[float, float, float] | None:
 
 
 def _normalized(row) -> np.ndarray:
-    """Round times divided by the fastest interleaved reference round: machine drift cancels."""
+    """Round times divided by the reference round run just before each: machine drift cancels."""
     return results_io.normalized_times(row.data, row.extra.get("reference_round_s") or [])
 
 
