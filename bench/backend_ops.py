@@ -1,4 +1,4 @@
-"""The few things Keras 3 leaves to each backend: gradients, device sync, device names.
+"""The few things Keras 3 leaves to each backend: determinism, gradients, device names and memory.
 
 Everything else in the suite is backend-neutral Keras; these helpers switch on
 ``keras.backend.backend()`` so benchmarks and tests run on TensorFlow, JAX and PyTorch.
@@ -66,26 +66,6 @@ def gradients(model: keras.Model, images: np.ndarray, labels: np.ndarray) -> lis
     else:
         raise ValueError(f"no gradient helper for backend {backend!r}")
     return [keras.ops.convert_to_numpy(g) for g in grads]
-
-
-def sync(value) -> None:
-    """Block until ``value`` (a tensor, or a structure of tensors) has been computed on its device."""
-    backend = backend_name()
-    if backend == "jax":
-        import jax
-
-        jax.block_until_ready(value)
-    elif backend == "torch":
-        import torch
-
-        if torch.cuda.is_available():
-            torch.cuda.synchronize()
-    else:
-        # TensorFlow: converting one element to numpy waits for the producing kernels.
-        leaves = value if isinstance(value, (list, tuple)) else [value]
-        for leaf in leaves:
-            if hasattr(leaf, "numpy"):
-                leaf.numpy()
 
 
 def accelerator() -> str | None:

@@ -77,40 +77,40 @@ def test_train_throughput(benchmark, profile, reference, batch_of, arch, api):
         benchmark.extra_info["images_per_s"] = profile.train_batch / float(np.median(times))
 
 
-@pytest.mark.parametrize(("arch", "api"), CELLS)
-def test_inference_throughput(benchmark, profile, reference, batch_of, arch, api):
+def _timed_predict(benchmark, profile, reference, batch_of, arch, api, *, batch, kind, rounds, warmup_rounds):
+    """Time the compiled predict of (arch, api) on ``batch`` images; returns the per-round times."""
     model = compiled_model(arch, api, profile)
-    images, _ = batch_of(profile.inference_batch)
+    images, _ = batch_of(batch)
     logits = _interleaved(
         benchmark,
         reference,
         inference_step(model, images),
-        kind=PREDICT,
-        rounds=profile.inference_rounds,
-        warmup_rounds=2,
+        kind=kind,
+        rounds=rounds,
+        warmup_rounds=warmup_rounds,
     )
-    assert logits.shape == (profile.inference_batch, 10) and np.isfinite(logits).all()
-    _common_info(benchmark, model, profile, profile.inference_batch)
-    times = _round_times(benchmark)
+    assert logits.shape == (batch, 10) and np.isfinite(logits).all()
+    _common_info(benchmark, model, profile, batch)
+    return _round_times(benchmark)
+
+
+@pytest.mark.parametrize(("arch", "api"), CELLS)
+def test_inference_throughput(benchmark, profile, reference, batch_of, arch, api):
+    batch = profile.inference_batch
+    times = _timed_predict(
+        benchmark, profile, reference, batch_of, arch, api,
+        batch=batch, kind=PREDICT, rounds=profile.inference_rounds, warmup_rounds=2,
+    )  # fmt: skip
     if times:
-        benchmark.extra_info["images_per_s"] = profile.inference_batch / float(np.median(times))
+        benchmark.extra_info["images_per_s"] = batch / float(np.median(times))
 
 
 @pytest.mark.parametrize(("arch", "api"), CELLS)
 def test_latency_batch1(benchmark, profile, reference, batch_of, arch, api):
-    model = compiled_model(arch, api, profile)
-    images, _ = batch_of(1)
-    logits = _interleaved(
-        benchmark,
-        reference,
-        inference_step(model, images),
-        kind=LATENCY,
-        rounds=profile.latency_rounds,
-        warmup_rounds=3,
-    )
-    assert logits.shape == (1, 10)
-    _common_info(benchmark, model, profile, 1)
-    times = _round_times(benchmark)
+    times = _timed_predict(
+        benchmark, profile, reference, batch_of, arch, api,
+        batch=1, kind=LATENCY, rounds=profile.latency_rounds, warmup_rounds=3,
+    )  # fmt: skip
     if times:
         benchmark.extra_info["p50_s"] = float(np.percentile(times, 50))
         benchmark.extra_info["p90_s"] = float(np.percentile(times, 90))
