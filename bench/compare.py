@@ -168,9 +168,15 @@ def _first_step_verdict(base_row, cur_row) -> Verdict:
         f"{ratio:.3f}",
         "",
         verdict,
-        f"peak RSS growth {base_row.extra['rss_growth_bytes'] / 2**20:,.0f} → "
-        f"{cur_row.extra['rss_growth_bytes'] / 2**20:,.0f} MiB",
+        _rss_note(base_row.extra, cur_row.extra),
     )
+
+
+def _rss_note(base_extra: dict, cur_extra: dict) -> str:
+    base_rss, cur_rss = results_io.rss_growth_bytes(base_extra), results_io.rss_growth_bytes(cur_extra)
+    if base_rss is None or cur_rss is None:
+        return "peak RSS not compared: " + results_io.STALE_RSS_NOTE
+    return f"peak RSS growth {base_rss / 2**20:,.0f} → {cur_rss / 2**20:,.0f} MiB"
 
 
 def compare(baseline: dict, current: dict) -> list[Verdict]:

@@ -82,3 +82,15 @@ def frame(results: dict) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+# results older than this recorded the pytest parent's RSS as every probe's peak (see bench.probe)
+VALID_RSS_PROBE = 2
+STALE_RSS_NOTE = "peak RSS in this results file is the parent process's, not the model's (probe version 1)"
+
+
+def rss_growth_bytes(extra: dict) -> int | None:
+    """Peak RSS of a first-step probe above the imported framework; None when the file's figure is invalid."""
+    if extra.get("rss_probe_version", 1) < VALID_RSS_PROBE:
+        return None
+    return extra["rss_growth_bytes"]

@@ -120,7 +120,9 @@ def results_table(frame: pd.DataFrame, backend: str, arch: str) -> pd.DataFrame:
         out["p90"] = lat.extra.get("p90_s") * 1e3 if lat is not None and "p90_s" in lat.extra else None
         fs = first.get(key)
         out["first"] = float(np.median(fs.extra["first_step_s"])) if fs is not None else None
-        out["rss"] = fs.extra["rss_growth_bytes"] / 2**20 if fs is not None else None
+        growth = results_io.rss_growth_bytes(fs.extra) if fs is not None else None
+        out["rss"] = growth / 2**20 if growth is not None else None
+        out["rss_note"] = results_io.STALE_RSS_NOTE if fs is not None and growth is None else None
         out["device_mem"] = (fs.extra.get("device_peak_bytes") or 0) / 2**20 if fs is not None else None
         acc = accuracy.get(key)
         out["accuracy"] = acc.extra["test_accuracy"] if acc is not None else None
@@ -160,8 +162,12 @@ def results_table(frame: pd.DataFrame, backend: str, arch: str) -> pd.DataFrame:
         row["first step (s)"] = (
             f"{f['first']:.2f}{_ratio(f['first'], base.get('first'))}" if f["first"] else not_run
         )
-        if f["rss"] is not None:
-            memory = f"{f['rss']:,.0f} MiB RSS{_ratio(f['rss'], base.get('rss'))}"
+        if f["first"] is not None:
+            memory = (
+                f"{f['rss']:,.0f} MiB RSS{_ratio(f['rss'], base.get('rss'))}"
+                if f["rss"] is not None
+                else f"RSS {_na(f['rss_note'])}"
+            )
             memory += f", {f['device_mem']:,.0f} MiB device" if f["device_mem"] else ", device: n/a: CPU run"
             row["peak memory"] = memory
         else:
@@ -327,6 +333,10 @@ def build_report(paths: list[str | Path], out_dir: str | Path) -> Path:
         "",
         "Same architectures, same weights, three APIs. Ratios in parentheses are to the Functional row "
         "(for times and memory, above 1 means more; for throughput and accuracy, above 1 means more).",
+        "",
+        "First step and peak memory come from a fresh process per model: first step is build + compile + "
+        "one training step; RSS is the resident memory that build, compile and six training steps added "
+        "on top of the imported framework (its high-water mark); device is the accelerator's peak.",
         "",
     ]
     lines += environment_section(all_results)

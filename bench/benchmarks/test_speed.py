@@ -156,6 +156,8 @@ def test_first_step_and_memory(benchmark, profile, arch, api):
             "build_s": [r["build_s"] for r in reports],
             "rss_growth_bytes": max(r["rss_growth_bytes"] for r in reports),
             "peak_rss_bytes": max(r["peak_rss_bytes"] for r in reports),
+            "peak_rss_since_import": all(r["peak_rss_since_import"] for r in reports),
+            "rss_probe_version": reports[0]["rss_probe_version"],
             "device_peak_bytes": max((r["device_peak_bytes"] or 0) for r in reports) or None,
         }
     )
