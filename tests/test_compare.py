@@ -239,3 +239,19 @@ def test_reference_spell_alone_raises_no_verdict(tmp_path, capsys):
     assert compare_files(base, write(tmp_path, "current.json", current)) == 0
     out = capsys.readouterr().out
     assert "normalized and absolute times disagree" in out
+
+
+def test_memory_note_skips_a_baseline_from_the_inheriting_probe(tmp_path, capsys):
+    first_step = "test_first_step_and_memory[cnn-functional]"
+    old = synthetic_results(0)
+    for bench in old["benchmarks"]:
+        bench["extra_info"].pop("rss_probe_version", None)
+    current = write(tmp_path, "current.json", synthetic_results(1))
+    assert compare_files(write(tmp_path, "base.json", synthetic_results(0)), current) == 0
+    assert "peak RSS growth" in _row(capsys.readouterr().out, first_step)
+    assert compare_files(write(tmp_path, "old.json", old), current) == 0
+    assert "peak RSS not compared" in _row(capsys.readouterr().out, first_step)
+
+
+def _row(out: str, name: str) -> str:
+    return next(line for line in out.splitlines() if line.startswith(f"| {name}"))

@@ -95,3 +95,13 @@ def test_report_command_rejects_foreign_file(tmp_path):
     )
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.startswith("error:") and "not valid JSON" in result.stderr
+
+
+def test_rss_from_the_inheriting_probe_is_not_shown(tmp_path):
+    old = json.loads(SAVED.read_text())
+    for bench in old["benchmarks"]:
+        bench["extra_info"].pop("rss_probe_version", None)  # as written before probe version 2
+    text = build_report([write(tmp_path, "old.json", old)], tmp_path / "out").read_text()
+    table = text.split("## `cnn` on tensorflow")[1].split("###")[0]
+    assert "MiB RSS" not in table
+    assert table.count("RSS n/a: peak RSS in this results file is the parent process's") == 3
