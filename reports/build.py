@@ -307,17 +307,22 @@ def plot_accuracy(frame: pd.DataFrame, path: Path) -> None:
 
 
 def backend_matrix(frame: pd.DataFrame) -> pd.DataFrame | None:
-    """Training images/s per (arch, api) × backend, when several backends are in the results."""
-    cells = _per_cell(frame, "train_throughput")
-    backends = sorted({key[0] for key in cells})
+    """Training and inference images/s per (arch, api) × backend, when several backends are in the results."""
+    train = _per_cell(frame, "train_throughput")
+    infer = _per_cell(frame, "inference_throughput")
+    backends = sorted({key[0] for key in (*train, *infer)})
     if len(backends) < 2:
         return None
     rows = []
     for arch, api in implementations.cell_ids():
         row = {"cell": f"{arch}-{api}"}
         for backend in backends:
-            tp = _throughput(cells.get((backend, arch, api)))
-            row[backend] = f"{_fmt(tp[0])}" if tp else _na("not run on this backend")
+            figures = [_throughput(cells.get((backend, arch, api))) for cells in (train, infer)]
+            row[f"{backend} train / inference"] = (
+                " / ".join(_fmt(f[0]) if f else "n/a" for f in figures)
+                if any(figures)
+                else _na("not run on this backend")
+            )
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -370,7 +375,16 @@ def build_report(paths: list[str | Path], out_dir: str | Path) -> Path:
             lines += ["### What the numbers say", "", *decisions(frame, backend, arch), ""]
     matrix = backend_matrix(frame)
     if matrix is not None:
-        lines += ["## API × backend: training images/s", "", matrix.to_markdown(index=False), ""]
+        lines += [
+            "## API × backend: training / inference images/s (medians)",
+            "",
+            matrix.to_markdown(index=False),
+            "",
+            "Keras picks its backend once per process, so each column comes from its own run: a machine's "
+            "speed can drift between runs, and only the per-backend sections above compare APIs with that "
+            "drift removed. Read the columns for the size of the backend effect, not for a few percent.",
+            "",
+        ]
     lines += ["## Capabilities (probed when this report was built)", ""]
     for arch in implementations.ARCHS:
         lines += [f"### `{arch}`", "", capability_table(arch).to_markdown(), ""]

@@ -105,3 +105,29 @@ def test_rss_from_the_inheriting_probe_is_not_shown(tmp_path):
     table = text.split("## `cnn` on tensorflow")[1].split("###")[0]
     assert "MiB RSS" not in table
     assert table.count("RSS n/a: peak RSS in this results file is the parent process's") == 3
+
+
+def test_api_by_backend_matrix(tmp_path):
+    saved = json.loads(SAVED.read_text())
+    on_jax = json.loads(SAVED.read_text())
+    on_jax["machine_info"]["suite"]["backend"] = "jax"
+    for bench in on_jax["benchmarks"]:
+        bench["extra_info"]["backend"] = "jax"
+        if bench["name"] == "test_train_throughput[cnn-functional]":
+            bench["extra_info"]["batch"] *= 10  # ten times the images in the same time
+    paths = [write(tmp_path, "tf.json", saved), write(tmp_path, "jax.json", on_jax)]
+    text = build_report(paths, tmp_path / "out").read_text()
+    assert "## `cnn` on jax" in text and "## `cnn` on tensorflow" in text
+    matrix = text.split("## API × backend")[1].split("\n## ")[0]
+    header = next(line for line in matrix.splitlines() if line.startswith("| cell"))
+    assert "jax train / inference" in header and "tensorflow train / inference" in header
+    rows = {
+        cells[1].strip(): cells[2:4]
+        for cells in (
+            line.split("|") for line in matrix.splitlines() if line.startswith("| ") and line != header
+        )
+    }
+    jax_train, tf_train = (float(cell.split("/")[0].replace(",", "")) for cell in rows["cnn-functional"])
+    assert jax_train == pytest.approx(10 * tf_train, rel=0.01)
+    assert rows["resnet-functional"][0].strip() == "n/a: not run on this backend"
+    assert "its own run" in matrix
