@@ -23,27 +23,44 @@ def _version(module: str) -> str | None:
         return None
 
 
+def _git(*args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+    ).stdout.rstrip("\n")  # porcelain lines start with a space
+
+
 def git_commit() -> str | None:
-    """The checked-out commit (with "-dirty" when the tree has changes), or None outside git."""
+    """The checked-out commit (with "-dirty" when tracked files have changes), or None outside git."""
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=PROJECT_ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        return commit + ("-dirty" if dirty else "")
+        commit = _git("rev-parse", "HEAD")
+        return commit + ("-dirty" if git_changed_paths() else "")
     except (OSError, subprocess.CalledProcessError):
         # a copy of the tree without .git (e.g. on a leased GPU machine) names its commit here
         return os.environ.get("BENCH_COMMIT")
 
 
-def describe(profile: Profile, dataset: str, dataset_note: str | None) -> dict:
-    """The environment block stored in the results' machine_info["suite"]."""
+def git_changed_paths() -> list[str]:
+    """Tracked files that differ from the checked-out commit; empty outside git."""
+    try:
+        status = _git("status", "--porcelain", "--untracked-files=no")
+    except (OSError, subprocess.CalledProcessError):
+        return []
+    return [line[3:] for line in status.splitlines()]
+
+
+def checkout() -> dict:
+    """The commit and its uncommitted changes, taken when a run starts (the tree may change during it)."""
+    return {"commit": git_commit(), "changed_paths": git_changed_paths()}
+
+
+def describe(profile: Profile, dataset: str, dataset_note: str | None, at_start: dict | None = None) -> dict:
+    """The environment block stored in the results' machine_info["suite"].
+
+    ``at_start`` is checkout() from the start of the run: the commit recorded is the one measured,
+    with a note when the checkout changed before the results were written.
+    """
+    at_start = at_start or checkout()
+    at_end = git_commit()
     gpu = backend_ops.accelerator()
     return {
         "profile": profile.name,
@@ -64,7 +81,13 @@ def describe(profile: Profile, dataset: str, dataset_note: str | None) -> dict:
         "dataset": dataset,
         "dataset_fallback": dataset_note,
         "seed": profile.seed,
-        "commit": git_commit(),
+        "commit": at_start["commit"],
+        "changed_paths": at_start["changed_paths"],
+        **(
+            {"commit_note": f"the checkout changed during the run, to {at_end}"}
+            if at_end != at_start["commit"]
+            else {}
+        ),
         "reference_version": REFERENCE_VERSION,
         "hostname": platform.node(),
         "env": {

@@ -73,7 +73,13 @@ def environment_section(all_results: list[dict]) -> list[str]:
             f"deterministic ops={settings.get('deterministic')}",
             "overrides": ", ".join(f"{k}={settings.get(k)}" for k in overridden) or "none",
             "seed": suite.get("seed"),
-            "commit": commit + (f" ({suite['commit_note']})" if suite.get("commit_note") else ""),
+            "commit": commit
+            + (
+                f" (uncommitted changes in {', '.join(suite['changed_paths'])})"
+                if suite.get("changed_paths")
+                else ""
+            )
+            + (f" ({suite['commit_note']})" if suite.get("commit_note") else ""),
             "measured": results.get("datetime", "unknown"),
         }
     table = pd.DataFrame(columns)

@@ -131,3 +131,10 @@ def test_api_by_backend_matrix(tmp_path):
     assert jax_train == pytest.approx(10 * tf_train, rel=0.01)
     assert rows["resnet-functional"][0].strip() == "n/a: not run on this backend"
     assert "its own run" in matrix
+
+
+def test_uncommitted_changes_are_named(tmp_path):
+    dirty = json.loads(SAVED.read_text())
+    dirty["machine_info"]["suite"].update(commit="abc123-dirty", changed_paths=["bench/steps.py"])
+    text = build_report([write(tmp_path, "dirty.json", dirty)], tmp_path / "out").read_text()
+    assert "abc123-dirty (uncommitted changes in bench/steps.py)" in text

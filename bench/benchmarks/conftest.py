@@ -85,10 +85,14 @@ def within_deadline():
         pytest.skip(f"n/a: the run's time budget ({DEADLINE_ENV}) was spent before this benchmark")
 
 
+def pytest_sessionstart(session):
+    _LOADED["checkout"] = environment.checkout()  # what is measured: the tree as the run starts
+
+
 def pytest_benchmark_update_machine_info(config, machine_info):
     """Record profile, backend, device, dataset, versions, commit and seeds in the results."""
     name, _, note = _dataset()
-    machine_info["suite"] = environment.describe(_profile(), name, note)
+    machine_info["suite"] = environment.describe(_profile(), name, note, _LOADED.get("checkout"))
 
 
 def pytest_benchmark_update_json(config, benchmarks, output_json):
