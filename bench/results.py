@@ -86,7 +86,7 @@ def frame(results: dict) -> pd.DataFrame:
 
 # results older than this recorded the pytest parent's RSS as every probe's peak (see bench.probe)
 VALID_RSS_PROBE = 2
-STALE_RSS_NOTE = "peak RSS in this results file is the parent process's, not the model's (probe version 1)"
+STALE_RSS_NOTE = "this file's RSS is the parent process's (probe version 1)"
 
 
 def rss_growth_bytes(extra: dict) -> int | None:

@@ -17,6 +17,7 @@ import pandas as pd  # noqa: E402
 
 import implementations  # noqa: E402
 from bench import results as results_io  # noqa: E402
+from bench.compare import SLOWDOWN_THRESHOLD  # noqa: E402
 from bench.stats import compare_samples, median_ci  # noqa: E402
 
 BASE_API = "functional"
@@ -222,10 +223,16 @@ def decisions(frame: pd.DataFrame, backend: str, arch: str) -> list[str]:
                 verdict = "is within the noise of"
             else:
                 verdict = f"is {abs(c.ratio - 1):.0%} {'slower' if c.ratio > 1 else 'faster'} than"
+            caveat = (
+                f"; below the {SLOWDOWN_THRESHOLD:.0%} the regression check asks for between runs, "
+                "so confirm it in a second run before relying on it"
+                if verdict != "is within the noise of" and abs(c.ratio - 1) < SLOWDOWN_THRESHOLD
+                else ""
+            )
             sentences.append(
                 f"- {label}: `{arch}-{api}` {verdict} `{arch}-{BASE_API}` "
                 f"(ratio of reference-normalized round times {c.ratio:.3f}, 95% CI {c.low:.3f}–{c.high:.3f}, "
-                f"Mann-Whitney p={c.p_value:.3g})."
+                f"Mann-Whitney p={c.p_value:.3g}{caveat})."
             )
     accuracy = _per_cell(frame, "accuracy")
     values = {
@@ -388,7 +395,9 @@ def build_report(paths: list[str | Path], out_dir: str | Path) -> Path:
             "",
             "Keras picks its backend once per process, so each column comes from its own run: a machine's "
             "speed can drift between runs, and only the per-backend sections above compare APIs with that "
-            "drift removed. Read the columns for the size of the backend effect, not for a few percent.",
+            "drift removed. Read the columns for the size of the backend effect, not for a few percent. "
+            "The same seed draws different initial weights on each backend, so test accuracy is compared "
+            "between APIs on one backend, not across backends.",
             "",
         ]
     lines += ["## Capabilities (probed when this report was built)", ""]

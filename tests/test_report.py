@@ -74,15 +74,26 @@ def test_plots_are_png(report):
         assert f"]({name})" in text
 
 
-def test_decisions_follow_the_numbers(tmp_path):
-    slower = synthetic_results(3, slowdown={"test_train_throughput[cnn-subclassing]": 1.4}, same_cost=True)
+def _training_verdicts(tmp_path, slowdown: dict) -> dict[str, str]:
+    slower = synthetic_results(3, slowdown=slowdown, same_cost=True)
     text = build_report([write(tmp_path, "r.json", slower)], tmp_path / "out").read_text()
     decided = text.split("### What the numbers say")[1]
     train = [line for line in decided.splitlines() if line.startswith("- training step")]
-    verdicts = {re.search(r"`(cnn-\w+)`", line).group(1): line for line in train}
+    return {re.search(r"`(cnn-\w+)`", line).group(1): line for line in train}
+
+
+def test_decisions_follow_the_numbers(tmp_path):
+    verdicts = _training_verdicts(tmp_path, {"test_train_throughput[cnn-subclassing]": 1.4})
     slowdown = re.search(r"is (\d+)% slower", verdicts["cnn-subclassing"])
     assert slowdown and 33 <= int(slowdown.group(1)) <= 47, verdicts["cnn-subclassing"]
+    assert "second run" not in verdicts["cnn-subclassing"]
     assert "is within the noise" in verdicts["cnn-sequential"]
+
+
+def test_small_differences_ask_for_a_second_run(tmp_path):
+    verdicts = _training_verdicts(tmp_path, {"test_train_throughput[cnn-subclassing]": 1.08})
+    assert re.search(r"is \d+% slower", verdicts["cnn-subclassing"]), verdicts["cnn-subclassing"]
+    assert "confirm it in a second run" in verdicts["cnn-subclassing"]
 
 
 def test_report_command_rejects_foreign_file(tmp_path):
@@ -104,7 +115,7 @@ def test_rss_from_the_inheriting_probe_is_not_shown(tmp_path):
     text = build_report([write(tmp_path, "old.json", old)], tmp_path / "out").read_text()
     table = text.split("## `cnn` on tensorflow")[1].split("###")[0]
     assert "MiB RSS" not in table
-    assert table.count("RSS n/a: peak RSS in this results file is the parent process's") == 3
+    assert table.count("RSS n/a: this file's RSS is the parent process's") == 3
 
 
 def test_api_by_backend_matrix(tmp_path):
