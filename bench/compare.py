@@ -173,9 +173,12 @@ def _first_step_verdict(base_row, cur_row) -> Verdict:
 
 
 def _rss_note(base_extra: dict, cur_extra: dict) -> str:
-    base_rss, cur_rss = results_io.rss_growth_bytes(base_extra), results_io.rss_growth_bytes(cur_extra)
+    (base_rss, base_why), (cur_rss, cur_why) = (
+        results_io.rss_growth(base_extra),
+        results_io.rss_growth(cur_extra),
+    )
     if base_rss is None or cur_rss is None:
-        return "peak RSS not compared: " + results_io.STALE_RSS_NOTE
+        return "peak RSS not compared: " + (base_why or cur_why)
     return f"peak RSS growth {base_rss / 2**20:,.0f} → {cur_rss / 2**20:,.0f} MiB"
 
 

@@ -29,28 +29,24 @@ def _git(*args: str) -> str:
     ).stdout.rstrip("\n")  # porcelain lines start with a space
 
 
-def git_commit() -> str | None:
-    """The checked-out commit (with "-dirty" when tracked files have changes), or None outside git."""
+def checkout() -> dict:
+    """The commit ("-dirty" when tracked files have changes) and those files, from one look at the tree.
+
+    Taken when a run starts, since the tree may change during it.  Outside git the commit is
+    $BENCH_COMMIT (a copy of the tree on a leased GPU machine names its commit there).
+    """
     try:
         commit = _git("rev-parse", "HEAD")
-        return commit + ("-dirty" if git_changed_paths() else "")
-    except (OSError, subprocess.CalledProcessError):
-        # a copy of the tree without .git (e.g. on a leased GPU machine) names its commit here
-        return os.environ.get("BENCH_COMMIT")
-
-
-def git_changed_paths() -> list[str]:
-    """Tracked files that differ from the checked-out commit; empty outside git."""
-    try:
         status = _git("status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.CalledProcessError):
-        return []
-    return [line[3:] for line in status.splitlines()]
+        return {"commit": os.environ.get("BENCH_COMMIT"), "changed_paths": []}
+    changed = [line[3:] for line in status.splitlines()]
+    return {"commit": commit + ("-dirty" if changed else ""), "changed_paths": changed}
 
 
-def checkout() -> dict:
-    """The commit and its uncommitted changes, taken when a run starts (the tree may change during it)."""
-    return {"commit": git_commit(), "changed_paths": git_changed_paths()}
+def git_commit() -> str | None:
+    """The checked-out commit, with "-dirty" when tracked files have changes; see checkout()."""
+    return checkout()["commit"]
 
 
 def describe(profile: Profile, dataset: str, dataset_note: str | None, at_start: dict | None = None) -> dict:
@@ -59,8 +55,8 @@ def describe(profile: Profile, dataset: str, dataset_note: str | None, at_start:
     ``at_start`` is checkout() from the start of the run: the commit recorded is the one measured,
     with a note when the checkout changed before the results were written.
     """
-    at_start = at_start or checkout()
-    at_end = git_commit()
+    at_end = checkout()
+    at_start = at_start or at_end
     gpu = backend_ops.accelerator()
     return {
         "profile": profile.name,
@@ -84,8 +80,8 @@ def describe(profile: Profile, dataset: str, dataset_note: str | None, at_start:
         "commit": at_start["commit"],
         "changed_paths": at_start["changed_paths"],
         **(
-            {"commit_note": f"the checkout changed during the run, to {at_end}"}
-            if at_end != at_start["commit"]
+            {"commit_note": f"the checkout changed during the run, to {at_end['commit']}"}
+            if at_end["commit"] != at_start["commit"]
             else {}
         ),
         "reference_version": REFERENCE_VERSION,

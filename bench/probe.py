@@ -75,14 +75,15 @@ def main(argv: list[str] | None = None) -> int:
     first_step = time.perf_counter()
     for _ in range(args.steps):
         loss = step()
+    peak_rss = peak_rss_bytes()
     json.dump(
         {
             "build_s": built - start,
             "first_step_s": first_step - start,
             "compile_and_first_step_s": first_step - built,
             "baseline_rss_bytes": baseline_rss,
-            "peak_rss_bytes": peak_rss_bytes(),
-            "rss_growth_bytes": peak_rss_bytes() - baseline_rss,
+            "peak_rss_bytes": peak_rss,
+            "rss_growth_bytes": peak_rss - baseline_rss,
             "peak_rss_since_import": peak_since_import,
             "rss_probe_version": RSS_PROBE_VERSION,
             "device_peak_bytes": backend_ops.device_memory_peak_bytes(),

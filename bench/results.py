@@ -86,11 +86,12 @@ def frame(results: dict) -> pd.DataFrame:
 
 # results older than this recorded the pytest parent's RSS as every probe's peak (see bench.probe)
 VALID_RSS_PROBE = 2
-STALE_RSS_NOTE = "this file's RSS is the parent process's (probe version 1)"
 
 
-def rss_growth_bytes(extra: dict) -> int | None:
-    """Peak RSS of a first-step probe above the imported framework; None when the file's figure is invalid."""
+def rss_growth(extra: dict) -> tuple[int | None, str | None]:
+    """(peak RSS of a first-step probe above the imported framework, None) or (None, why it is invalid)."""
     if extra.get("rss_probe_version", 1) < VALID_RSS_PROBE:
-        return None
-    return extra["rss_growth_bytes"]
+        return None, "this file's RSS is the parent process's (probe version 1)"
+    if not extra.get("peak_rss_since_import", True):
+        return None, "the peak could not be reset after the framework import (/proc/self/clear_refs)"
+    return extra["rss_growth_bytes"], None

@@ -127,9 +127,8 @@ def results_table(frame: pd.DataFrame, backend: str, arch: str) -> pd.DataFrame:
         out["p90"] = lat.extra.get("p90_s") * 1e3 if lat is not None and "p90_s" in lat.extra else None
         fs = first.get(key)
         out["first"] = float(np.median(fs.extra["first_step_s"])) if fs is not None else None
-        growth = results_io.rss_growth_bytes(fs.extra) if fs is not None else None
+        growth, out["rss_note"] = results_io.rss_growth(fs.extra) if fs is not None else (None, None)
         out["rss"] = growth / 2**20 if growth is not None else None
-        out["rss_note"] = results_io.STALE_RSS_NOTE if fs is not None and growth is None else None
         out["device_mem"] = (fs.extra.get("device_peak_bytes") or 0) / 2**20 if fs is not None else None
         acc = accuracy.get(key)
         out["accuracy"] = acc.extra["test_accuracy"] if acc is not None else None
@@ -219,14 +218,16 @@ def decisions(frame: pd.DataFrame, backend: str, arch: str) -> list[str]:
                 )
                 continue
             c = compare_samples(_normalized(row), _normalized(base))
-            if c.low <= 1.0 <= c.high or c.p_value >= 0.05 or abs(c.ratio - 1) < NOISE_FLOOR:
-                verdict = "is within the noise of"
-            else:
-                verdict = f"is {abs(c.ratio - 1):.0%} {'slower' if c.ratio > 1 else 'faster'} than"
+            noise = c.low <= 1.0 <= c.high or c.p_value >= 0.05 or abs(c.ratio - 1) < NOISE_FLOOR
+            verdict = (
+                "is within the noise of"
+                if noise
+                else f"is {abs(c.ratio - 1):.0%} {'slower' if c.ratio > 1 else 'faster'} than"
+            )
             caveat = (
                 f"; below the {SLOWDOWN_THRESHOLD:.0%} the regression check asks for between runs, "
                 "so confirm it in a second run before relying on it"
-                if verdict != "is within the noise of" and abs(c.ratio - 1) < SLOWDOWN_THRESHOLD
+                if not noise and abs(c.ratio - 1) < SLOWDOWN_THRESHOLD
                 else ""
             )
             sentences.append(

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from bench import probe
-from bench.results import rss_growth_bytes
+from bench.results import rss_growth
 
 MiB = 2**20
 PARENT_EXTRA = 600 * MiB  # far above a bare interpreter's few tens of MiB
@@ -54,5 +54,13 @@ def test_reset_leaves_a_peak_of_what_follows():
 
 
 def test_results_from_the_inheriting_probe_have_no_rss_figure():
-    assert rss_growth_bytes({"rss_growth_bytes": 950 * MiB}) is None  # version 1: no version field
-    assert rss_growth_bytes({"rss_growth_bytes": 40 * MiB, "rss_probe_version": 2}) == 40 * MiB
+    growth, why = rss_growth({"rss_growth_bytes": 950 * MiB})  # version 1: no version field
+    assert growth is None and "parent process" in why
+    assert rss_growth({"rss_growth_bytes": 40 * MiB, "rss_probe_version": 2}) == (40 * MiB, None)
+
+
+def test_a_peak_that_could_not_be_reset_has_no_rss_figure():
+    growth, why = rss_growth(
+        {"rss_growth_bytes": 900 * MiB, "rss_probe_version": 2, "peak_rss_since_import": False}
+    )
+    assert growth is None and "could not be reset" in why
