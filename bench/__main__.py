@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -20,10 +22,14 @@ class UsageError(ValueError):
     """A command-line problem the user can fix."""
 
 
+INTERRUPT_GRACE_S = 60  # after a signal, how long the child may take to write what it finished
+
+
 def _run(args: argparse.Namespace) -> int:
     from bench.profiles import get_profile
+    from bench.timing import thread_environment
 
-    get_profile(args.profile)  # a wrong name or a bad BENCH_* switch stops here, with its message
+    profile = get_profile(args.profile)  # a wrong name or a bad BENCH_* switch stops here, with its message
     out = Path(args.out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     command = [
@@ -46,22 +52,91 @@ def _run(args: argparse.Namespace) -> int:
     if args.k:
         command += ["-k", args.k]
     command += args.pytest_args
-    env = {**os.environ, "BENCH_PROFILE": args.profile, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env = {
+        **os.environ,
+        **thread_environment(profile.threads),
+        "BENCH_PROFILE": args.profile,
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+    }
     print(
         f"bench run: profile {args.profile}, backend {env.get('KERAS_BACKEND', 'tensorflow')}, writing {out}",
         flush=True,
     )
-    completed = subprocess.run(command, cwd=PROJECT_ROOT, env=env)
+    if out.exists():
+        out.unlink()  # a results file left from an earlier run must not pass for this one's
+    returncode, signum = _supervise(command, env)
+    if signum is not None:
+        return _interrupted(out, signum)
     if not out.is_file():
-        raise UsageError(f"the benchmark run wrote no results (pytest exit status {completed.returncode})")
-    if completed.returncode != 0:
+        raise UsageError(f"the benchmark run wrote no results (pytest exit status {returncode})")
+    if returncode != 0:
         print(
-            f"error: some benchmarks failed (pytest exit status {completed.returncode}); "
+            f"error: some benchmarks failed (pytest exit status {returncode}); "
             f"the ones that ran are in {out}",
             file=sys.stderr,
         )
         return 1
     return 0
+
+
+def _supervise(command: list[str], env: dict) -> tuple[int, int | None]:
+    """Run pytest in its own process group; on SIGTERM or SIGINT, interrupt it and wait for its results.
+
+    pytest turns SIGINT into KeyboardInterrupt and pytest-benchmark still writes the
+    benchmarks that finished; a child (or a probe of it) that outlives the grace period is killed.
+    Returns (exit status, the signal received or None).
+    """
+    child = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, start_new_session=True)
+    received: list[tuple[int, float]] = []
+
+    def interrupt(signum, _frame):
+        if not received:
+            received.append((signum, time.monotonic()))
+            print(f"\nbench run: {signal.Signals(signum).name} received, stopping the benchmarks", flush=True)
+            _signal_group(child.pid, signal.SIGINT)
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        while True:
+            try:
+                returncode = child.wait(timeout=1)
+                break
+            except subprocess.TimeoutExpired:
+                if received and time.monotonic() - received[0][1] > INTERRUPT_GRACE_S:
+                    _signal_group(child.pid, signal.SIGKILL)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    _signal_group(child.pid, signal.SIGKILL)  # nothing of the run outlives it (probes included)
+    return returncode, (received[0][0] if received else None)
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    try:
+        os.killpg(pgid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _interrupted(out: Path, signum: int) -> int:
+    """Mark the results of an interrupted run as partial; exit status 128 + the signal number."""
+    import json
+
+    name = signal.Signals(signum).name
+    status = 128 + signum
+    try:
+        results = json.loads(out.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        print(f"error: interrupted by {name} before any results were written to {out}", file=sys.stderr)
+        return status
+    finished = len(results.get("benchmarks", []))
+    suite = results.setdefault("machine_info", {}).setdefault("suite", {})
+    suite["interrupted"] = f"{name} after {finished} finished benchmark(s)"
+    temporary = out.with_suffix(out.suffix + ".partial")
+    temporary.write_text(json.dumps(results, indent=4), encoding="utf-8")
+    temporary.replace(out)
+    print(f"error: interrupted by {name}; the {finished} finished benchmark(s) are in {out}", file=sys.stderr)
+    return status
 
 
 def _report(args: argparse.Namespace) -> int:

@@ -1,14 +1,17 @@
 """The regression check: compare a results file against a baseline, robustly to machine noise.
 
-Timing is judged on *normalized* round times: each timed round divided by the
-round of the reference workload run just before it (see
-:mod:`bench.reference` and :func:`bench.results.normalized_times`).  Machine-wide
-slowdowns move both and cancel; a slower implementation moves only the numerator.
-For each benchmark the check reports median(current) / median(baseline) of the
-normalized times, a bootstrap 95% CI and a Mann-Whitney p-value; a verdict also
-needs the absolute time to point the same way, and absolute images/s alone can
-only warn.  Accuracy, measured with fixed seeds and deterministic ops, is judged
-against an absolute tolerance.
+Timing is judged on *normalized* round times: the process CPU time of each timed
+round (single-threaded kernels in the ci profile) divided by the CPU time of the
+native reference round run just before it (see :mod:`bench.reference` and
+:func:`bench.results.normalized_times`).  Other processes on the machine do not
+move CPU time; the host's slow spells move model and reference together and
+cancel; a slower model — in the project's code or inside Keras — moves only the
+numerator.  For each benchmark the check reports median(current) /
+median(baseline) of the normalized times, a bootstrap 95% CI and a Mann-Whitney
+p-value.  A change in the framework's own kernels moves the reference too: the
+absolute CPU times of model and reference are shown, and a large move of both warns.
+Accuracy, with fixed seeds and deterministic ops, is compared only between runs on
+the same CPU model (kernels differ between CPU models, and so do trained weights).
 
 Exit status: 0 no regression, 1 regression, 2 unusable input.
 """
@@ -30,15 +33,14 @@ TIMED_KINDS = ("train_throughput", "inference_throughput", "latency_batch1")
 WARN_ONLY_KINDS = ("first_step_and_memory",)
 ACCURACY_KIND = "accuracy"
 
-SLOWDOWN_THRESHOLD = 0.12  # a regression needs the normalized time up by at least this much, ...
-CI_MARGIN = 0.05  # ... the CI's lower bound above 1 + this, ...
-SIGNIFICANCE = 0.01  # ... and Mann-Whitney p below this; ...
-ABSOLUTE_AGREEMENT = 0.05  # ... and the absolute time must agree (up by at least this much)
+SLOWDOWN_THRESHOLD = 0.03  # a regression needs the normalized time up by at least this much, ...
+CI_MARGIN = 0.01  # ... the CI's lower bound above 1 + this, ...
+SIGNIFICANCE = 0.01  # ... and Mann-Whitney p below this
 ABSOLUTE_WARNING = 0.25  # absolute figures moving this much only warn
 ACCURACY_TOLERANCE = 0.01  # absolute test-accuracy drop that counts as a regression
 
 # Settings that must agree for two results files to be comparable.
-CONFIG_KEYS = ("profile", "backend", "device_kind", "dataset", "reference_version")
+CONFIG_KEYS = ("profile", "backend", "device_kind", "cpu_model", "dataset", "reference_version")
 SETTING_KEYS = (
     "train_batch",
     "inference_batch",
@@ -49,9 +51,12 @@ SETTING_KEYS = (
     "epochs",
     "train_subset",
     "test_subset",
+    "threads",
+    "bn_recalibration_batches",
 )
 
 REGRESSION, IMPROVEMENT, NO_CHANGE, WARNING, NEW = "regression", "improvement", "no change", "warning", "new"
+NOT_MEASURED = "not measured"
 
 
 @dataclass
@@ -85,8 +90,7 @@ def check_comparable(baseline: dict, current: dict) -> None:
 
 
 def _normalized(row, path: str) -> np.ndarray:
-    data = np.asarray(row.data, dtype=float)
-    reference = np.asarray(row.extra.get("reference_round_s") or [], dtype=float)
+    data, reference = results_io.timed_rounds(row.extra, row.data)
     if len(data) == 0:
         raise ResultsError(f"{path}: {row.name} has no per-round data (run with python -m bench run)")
     if len(reference) != len(data):
@@ -95,36 +99,43 @@ def _normalized(row, path: str) -> np.ndarray:
 
 
 def _timed_verdict(base_row, cur_row, base_path, cur_path) -> Verdict:
+    if results_io.timing_basis(base_row.extra) != results_io.timing_basis(cur_row.extra):
+        raise ResultsError(
+            f"{cur_path}: {cur_row.name} was timed as {results_io.timing_basis(cur_row.extra)}, "
+            f"the baseline as {results_io.timing_basis(base_row.extra)}: refresh the baseline"
+        )
     base_norm, cur_norm = _normalized(base_row, base_path), _normalized(cur_row, cur_path)
     c = compare_samples(cur_norm, base_norm)
-    absolute = float(np.median(cur_row.data) / np.median(base_row.data))
-    # The reference can swing more than the model under contention; a verdict needs the absolute
-    # time to point the same way, so a reference caught in a slow or fast spell cannot raise one alone.
-    slower = (
-        c.low > 1 + CI_MARGIN and c.ratio >= 1 + SLOWDOWN_THRESHOLD and absolute >= 1 + ABSOLUTE_AGREEMENT
-    )
-    faster = (
-        c.high < 1 / (1 + CI_MARGIN)
-        and c.ratio <= 1 / (1 + SLOWDOWN_THRESHOLD)
-        and absolute <= 1 / (1 + ABSOLUTE_AGREEMENT)
-    )
+    slower = c.low > 1 + CI_MARGIN and c.ratio >= 1 + SLOWDOWN_THRESHOLD
+    faster = c.high < 1 / (1 + CI_MARGIN) and c.ratio <= 1 / (1 + SLOWDOWN_THRESHOLD)
     if slower and c.p_value < SIGNIFICANCE:
         verdict = REGRESSION
     elif faster and c.p_value < SIGNIFICANCE:
         verdict = IMPROVEMENT
     else:
         verdict = NO_CHANGE
+    (base_model, base_ref), (cur_model, cur_ref) = (
+        results_io.timed_rounds(base_row.extra, base_row.data),
+        results_io.timed_rounds(cur_row.extra, cur_row.data),
+    )
+    model_moved = float(np.median(cur_model) / np.median(base_model))
+    reference_moved = float(np.median(cur_ref) / np.median(base_ref))
     batch = base_row.extra.get("batch", 1)
     base_abs = batch / float(np.median(base_row.data))
     cur_abs = batch / float(np.median(cur_row.data))
-    note = f"absolute {base_abs:,.0f} → {cur_abs:,.0f} img/s"
-    if verdict == NO_CHANGE and abs(cur_abs / base_abs - 1) > ABSOLUTE_WARNING:
-        note += " (warning: absolute speed moved, the reference moved with it: machine noise)"
-    elif verdict == NO_CHANGE and (c.ratio >= 1 + SLOWDOWN_THRESHOLD) != (absolute >= 1 + ABSOLUTE_AGREEMENT):
-        note += " (normalized and absolute times disagree: reference noise, no verdict)"
+    note = (
+        f"wall {base_abs:,.0f} → {cur_abs:,.0f} img/s; absolute time ×{model_moved:.2f}, "
+        f"native reference ×{reference_moved:.2f}"
+    )
+    if abs(reference_moved - 1) > ABSOLUTE_WARNING and abs(model_moved - 1) > ABSOLUTE_WARNING:
+        note += (
+            " (warning: model and native reference moved together: the framework's own kernels"
+            " changed, or the host ran at another speed)"
+        )
     return Verdict(
         base_row.name,
-        "time / reference round, median ratio (bootstrap CI; Mann-Whitney)",
+        f"{results_io.timing_basis(base_row.extra)} / native reference round, median ratio "
+        "(bootstrap CI; Mann-Whitney)",
         f"{np.median(base_norm):.4f}",
         f"{np.median(cur_norm):.4f}",
         f"{c.ratio:.3f} [{c.low:.3f}–{c.high:.3f}]",
@@ -188,13 +199,19 @@ def compare(baseline: dict, current: dict) -> list[Verdict]:
     base_frame, cur_frame = results_io.frame(baseline), results_io.frame(current)
     cur_by_name = {row.name: row for row in cur_frame.itertuples()}
     missing = [name for name in base_frame["name"] if name not in cur_by_name]
-    if missing:
+    interrupted = current["machine_info"]["suite"].get("interrupted")
+    if missing and not interrupted:
         raise ResultsError(
             f"{current['_path']} lacks {len(missing)} benchmark(s) the baseline has, e.g. {missing[0]}"
         )
     verdicts = []
     for base_row in base_frame.itertuples():
-        cur_row = cur_by_name[base_row.name]
+        cur_row = cur_by_name.get(base_row.name)
+        if cur_row is None:
+            verdicts.append(
+                Verdict(base_row.name, "", "", "", "", "", NOT_MEASURED, f"partial run: {interrupted}")
+            )
+            continue
         if base_row.kind in TIMED_KINDS:
             verdicts.append(_timed_verdict(base_row, cur_row, baseline["_path"], current["_path"]))
         elif base_row.kind == ACCURACY_KIND:
@@ -226,6 +243,10 @@ def compare_files(
         if regressions
         else f"no regression in {len(verdicts)} benchmarks"
     )
+    partial = current["machine_info"]["suite"].get("interrupted")
+    if partial:
+        unmeasured = sum(v.verdict == NOT_MEASURED for v in verdicts)
+        summary += f"\npartial results: the current run was interrupted ({partial}); {unmeasured} not measured"
     print(text)
     print()
     print(summary)

@@ -88,7 +88,15 @@ def describe(profile: Profile, dataset: str, dataset_note: str | None, at_start:
         "hostname": platform.node(),
         "env": {
             key: os.environ[key]
-            for key in ("KERAS_BACKEND", "BENCH_JIT", "BENCH_MIXED_PRECISION")
+            for key in (
+                "KERAS_BACKEND",
+                "BENCH_JIT",
+                "BENCH_MIXED_PRECISION",
+                "TF_NUM_INTRAOP_THREADS",
+                "TF_NUM_INTEROP_THREADS",
+                "OMP_NUM_THREADS",
+                "XLA_FLAGS",
+            )
             if key in os.environ
         },
     }

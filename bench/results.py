@@ -57,6 +57,19 @@ def normalized_times(data, reference) -> np.ndarray:
     return data / reference if len(reference) == len(data) else data
 
 
+def timed_rounds(extra: dict, wall_data) -> tuple[np.ndarray, np.ndarray]:
+    """(model, reference) seconds per round on the file's timing basis: process CPU time where the
+    run recorded it, wall time in files from before it did."""
+    if extra.get("cpu_round_s") is not None and extra.get("reference_cpu_round_s") is not None:
+        return np.asarray(extra["cpu_round_s"], float), np.asarray(extra["reference_cpu_round_s"], float)
+    return np.asarray(wall_data, float), np.asarray(extra.get("reference_round_s") or [], float)
+
+
+def timing_basis(extra: dict) -> str:
+    """"CPU time" or "wall time": what :func:`timed_rounds` returns for this benchmark."""
+    return "CPU time" if extra.get("cpu_round_s") is not None else "wall time"
+
+
 def kind_of(bench: dict) -> str:
     """'train_throughput', 'accuracy', ... from 'test_train_throughput[cnn-functional]'."""
     return bench["name"].split("[", 1)[0].removeprefix("test_")

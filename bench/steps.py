@@ -36,6 +36,33 @@ def compiled_model(arch: str, api: str, profile: Profile, *, seed: int | None = 
     return model
 
 
+def recalibrate_batchnorm(model: keras.Model, images: np.ndarray, *, batches: int, batch_size: int) -> int:
+    """Set every BatchNormalization's moving statistics to the average over ``batches`` training batches.
+
+    Each batch runs in training mode with the layer's momentum set to i/(i+1), so the moving
+    statistics end as the plain mean of the batch statistics; the momenta are restored after.
+    Returns how many batches were used (0 when the model has no BatchNormalization).
+    """
+    norms = [
+        layer
+        for layer in model._flatten_layers(include_self=False, recursive=True)
+        if isinstance(layer, keras.layers.BatchNormalization)
+    ]
+    batches = min(batches, len(images) // batch_size)
+    if not norms or batches < 1:
+        return 0
+    momenta = [layer.momentum for layer in norms]
+    try:
+        for index in range(batches):
+            for layer in norms:
+                layer.momentum = index / (index + 1)
+            model(images[index * batch_size : (index + 1) * batch_size], training=True)
+    finally:
+        for layer, momentum in zip(norms, momenta):
+            layer.momentum = momentum
+    return batches
+
+
 def effective_jit(model: keras.Model) -> bool:
     """Whether Keras actually compiles ``model``'s steps with XLA/jit ("auto" resolved)."""
     return bool(getattr(model, "jit_compile", False))

@@ -7,12 +7,16 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+from bench.profiles import get_profile  # noqa: E402
+from bench.timing import apply_framework_threads, limit_threads  # noqa: E402
+
+limit_threads(get_profile().threads)  # before any framework is imported
+
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import implementations  # noqa: E402
 from bench import backend_ops, datasets, environment  # noqa: E402
-from bench.profiles import get_profile  # noqa: E402
 from bench.reference import ReferenceWorkload  # noqa: E402
 
 CELLS = [pytest.param(arch, api, id=f"{arch}-{api}") for arch, api in implementations.cell_ids()]
@@ -34,6 +38,7 @@ def _dataset():
 @pytest.fixture(scope="session")
 def profile():
     current = _profile()
+    apply_framework_threads(current.threads, backend_ops.backend_name())
     if current.deterministic:
         backend_ops.make_deterministic(current.seed)
     return current

@@ -2,7 +2,8 @@
 
 Timed rounds interleave with the fixed reference workload (run in pedantic's
 untimed ``setup``), so the regression check can compare ratios that survive
-machine noise.
+machine noise.  pytest-benchmark keeps each round's wall time; the process CPU
+time of each round and of its reference round go into ``extra_info``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from bench.benchmarks.conftest import CELLS
 from bench.environment import PROJECT_ROOT
 from bench.reference import LATENCY, PREDICT, TRAIN
 from bench.steps import compiled_model, effective_jit, inference_step, train_step
+from bench.timing import RoundClock
 
 
 def _common_info(benchmark, model, profile, batch: int) -> None:
@@ -38,17 +40,25 @@ def _common_info(benchmark, model, profile, batch: int) -> None:
 
 def _interleaved(benchmark, reference, target, *, kind: str, rounds: int, warmup_rounds: int):
     """benchmark.pedantic with one reference step of ``kind`` timed before every round (warm-up included)."""
-    reference.take_times()
+    clock = RoundClock(target)
+    reference.take_times(kind, 0)
     result = benchmark.pedantic(
-        target,
-        setup=lambda: reference.time_once(kind) and None,
+        clock,
+        setup=lambda: reference.time_once(kind),
         rounds=rounds,
         warmup_rounds=warmup_rounds,
         iterations=1,
     )
-    reference_times = reference.take_times()[-rounds:]  # drop the warm-up rounds' references
-    benchmark.extra_info["reference_round_s"] = reference_times
-    benchmark.extra_info["reference_kind"] = kind
+    reference_cpu, reference_wall = reference.take_times(kind, rounds)  # warm-up rounds dropped
+    cpu, _ = clock.take(rounds)
+    benchmark.extra_info.update(
+        {
+            "cpu_round_s": cpu,
+            "reference_round_s": reference_wall,
+            "reference_cpu_round_s": reference_cpu,
+            "reference_kind": kind,
+        }
+    )
     return result
 
 

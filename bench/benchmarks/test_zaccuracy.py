@@ -13,15 +13,17 @@ import pytest
 
 from bench import backend_ops
 from bench.benchmarks.conftest import CELLS, deadline
-from bench.steps import compiled_model, effective_jit
+from bench.steps import compiled_model, effective_jit, recalibrate_batchnorm
 
 
 class EpochLog(keras.callbacks.Callback):
     """Evaluates on the test split after every epoch; training wall time excludes evaluation."""
 
-    def __init__(self, test_images, test_labels, batch_size: int):
+    def __init__(self, test_images, test_labels, batch_size: int, *, recalibrate_on=None, batches: int = 0):
         super().__init__()
         self.test = (test_images, test_labels)
+        self.recalibrate_on, self.recalibration_batches = recalibrate_on, batches
+        self.recalibrated_with = 0
         self.batch_size = batch_size
         self.epochs: list[dict] = []
         self.training_s = 0.0
@@ -34,6 +36,10 @@ class EpochLog(keras.callbacks.Callback):
         limit = deadline()
         if limit is not None and time.time() > limit:
             self.model.stop_training = True  # keep what was measured; the log says it stopped early
+        if self.recalibration_batches:
+            self.recalibrated_with = recalibrate_batchnorm(
+                self.model, self.recalibrate_on, batches=self.recalibration_batches, batch_size=self.batch_size
+            )
         test_loss, test_accuracy = self.model.evaluate(*self.test, batch_size=256, verbose=0)
         self.epochs.append(
             {
@@ -54,7 +60,9 @@ def test_accuracy(benchmark, profile, dataset, arch, api):
     model = compiled_model(arch, api, profile)
     (x_train, y_train), (x_test, y_test) = dataset["train"], dataset["test"]
     batch = profile.accuracy_batch or profile.train_batch
-    log = EpochLog(x_test, y_test, batch)
+    log = EpochLog(
+        x_test, y_test, batch, recalibrate_on=x_train, batches=profile.bn_recalibration_batches
+    )
 
     def train():
         model.fit(
@@ -90,6 +98,7 @@ def test_accuracy(benchmark, profile, dataset, arch, api):
             "jit": effective_jit(model),
             "mixed_precision": profile.mixed_precision,
             "test_accuracy": final,
+            "bn_recalibration_batches": log.recalibrated_with,
             "accuracy_target": target,
             "time_to_target_s": reached["training_s"] if reached else None,
             "epoch_log": log.epochs,

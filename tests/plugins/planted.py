@@ -6,6 +6,11 @@ Loaded with ``python -m bench run ... -- -p tests.plugins.planted`` and steered 
   extra real work (an extra forward pass over part of the batch, sized on the first call).
 * ``PLANTED_ACCURACY_DROP="cnn-functional"``: that cell trains with a learning rate
   a hundred times smaller, so its test accuracy falls.
+* ``PLANTED_KERAS_SLOWDOWN="0.25"``: a slower Keras release, planted inside Keras itself:
+  ``keras.layers.Conv2D.call`` also convolves the first quarter of its input's rows and
+  folds the result in as ``+ 0 * mean``, so every model's output is unchanged while each
+  convolution, forward and backward, does about 25% more work.  The project's code and
+  the native reference (no Keras) are untouched.
 """
 
 from __future__ import annotations
@@ -68,8 +73,32 @@ def _worse_compiled_model(original, target: str):
     return compiled_model
 
 
+def _slower_keras_conv(fraction: float) -> None:
+    import keras
+
+    original = keras.layers.Conv2D.call
+
+    def call(self, inputs):
+        outputs = original(self, inputs)
+        rows = inputs.shape[1]
+        extra = keras.ops.zeros((), dtype=outputs.dtype)
+        remaining = fraction
+        while remaining > 1e-9:  # whole repeats, then a share of the rows
+            share = min(remaining, 1.0)
+            taken = max(1, int(round(share * rows)))
+            extra = extra + keras.ops.mean(original(self, inputs[:, :taken]))
+            remaining -= share
+        return outputs + 0.0 * extra
+
+    keras.layers.Conv2D.call = call
+
+
 def pytest_configure(config):
     from bench import steps
+
+    keras_slowdown = os.environ.get("PLANTED_KERAS_SLOWDOWN")
+    if keras_slowdown:
+        _slower_keras_conv(float(keras_slowdown))
 
     slowdown = os.environ.get("PLANTED_SLOWDOWN")
     if slowdown:

@@ -1,0 +1,175 @@
+"""Evidence for the regression check: A/A pairs and planted slowdowns, rerun on demand.
+
+``python -m bench.evidence run --out reports/evidence`` makes, for each of
+REPETITIONS repetitions, one baseline run and one run per variant below (all with
+the ci profile on ``cnn-functional``'s train, inference and batch-1 benchmarks), in a
+random order per repetition and two at a time, so the evidence is gathered on a busy
+machine.  Every results file is kept under ``runs/``; ``summarize`` compares each
+variant run with its repetition's baseline using :func:`bench.compare.compare` as it
+is now and writes EVIDENCE.md and evidence.json.  The slowdowns are planted by
+tests/plugins/planted.py, never by the product: inside Keras (``Conv2D.call`` does
+extra work, output unchanged) and in the project's own train step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from bench.compare import REGRESSION, compare
+from bench.results import load, timed_rounds
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET = "cnn-functional"
+SELECTION = f"{TARGET} and (train or inference or latency)"
+REPETITIONS = 10
+KINDS = ("train_throughput", "inference_throughput", "latency_batch1")
+BASELINE = "baseline"
+
+#: variant name -> (environment that plants it, what it is)
+VARIANTS: dict[str, tuple[dict[str, str], str]] = {
+    "a-a": ({}, "A/A: the same code again"),
+    "keras-12-rows": (
+        {"PLANTED_KERAS_SLOWDOWN": str(12 / 28)},
+        "inside Keras: every Conv2D.call also convolves 12 of 28 input rows (~40%)",
+    ),
+    "keras-2-rows": (
+        {"PLANTED_KERAS_SLOWDOWN": str(2 / 28)},
+        "inside Keras: every Conv2D.call also convolves 2 of 28 input rows (~7%)",
+    ),
+    "keras-1-row": (
+        {"PLANTED_KERAS_SLOWDOWN": str(1 / 28)},
+        "inside Keras: every Conv2D.call also convolves 1 of 28 input rows (~3.5%)",
+    ),
+    "project-5pct": (
+        {"PLANTED_SLOWDOWN": f"{TARGET}:0.05"},
+        "in the project's train step: extra forward passes worth ~5% of the step (train only)",
+    ),
+}
+
+
+def _run_one(out: Path, planted: dict[str, str], selection: str = SELECTION) -> tuple[Path, int]:
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **planted}
+    env.pop("BENCH_PROFILE", None)
+    command = [sys.executable, "-m", "bench", "run", "--profile", "ci", "--out", str(out), "-k", selection,
+               "--", "-p", "tests.plugins.planted", "-q"]  # fmt: skip
+    completed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    if completed.returncode != 0:
+        sys.stderr.write(completed.stdout[-2000:] + completed.stderr[-2000:])
+    return out, completed.returncode
+
+
+def run_campaign(out_dir: Path, repetitions: int, variants: list[str], workers: int, seed: int = 0) -> None:
+    runs = out_dir / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    order = random.Random(seed)
+    tasks = []
+    for repetition in range(repetitions):
+        names = [BASELINE, *variants]
+        order.shuffle(names)
+        tasks += [(repetition, name) for name in names]
+    with ThreadPoolExecutor(workers) as pool:
+        jobs = [
+            pool.submit(
+                _run_one,
+                runs / f"{name}-{repetition}.json",
+                {} if name == BASELINE else VARIANTS[name][0],
+            )
+            for repetition, name in tasks
+            if not (runs / f"{name}-{repetition}.json").is_file()
+        ]
+        for job in jobs:
+            path, status = job.result()
+            print(f"{path.name}: exit {status}", flush=True)
+
+
+def _observed(base_row, cur_row) -> float:
+    """current / baseline of the median normalized round: the slowdown the plant caused in this pair."""
+    (b, br), (c, cr) = timed_rounds(base_row["extra_info"], []), timed_rounds(cur_row["extra_info"], [])
+    return float(np.median(c / cr) / np.median(b / br))
+
+
+def summarize(out_dir: Path) -> dict:
+    runs = out_dir / "runs"
+    figures: dict = {}
+    for name, (_, description) in VARIANTS.items():
+        pairs = []
+        for repetition in range(REPETITIONS * 10):
+            base, current = runs / f"{BASELINE}-{repetition}.json", runs / f"{name}-{repetition}.json"
+            if base.is_file() and current.is_file():
+                pairs.append((load(base), load(current)))
+        if not pairs:
+            continue
+        per_kind = {}
+        for kind in KINDS:
+            bench = f"test_{kind}[{TARGET}]"
+            flagged, observed = 0, []
+            for base, current in pairs:
+                verdicts = {v.benchmark: v.verdict for v in compare(base, current)}
+                flagged += verdicts.get(bench) == REGRESSION
+                rows = [{b["name"]: b for b in r["benchmarks"]}[bench] for r in (base, current)]
+                observed.append(_observed(*rows))
+            per_kind[kind] = {
+                "flagged": flagged,
+                "pairs": len(pairs),
+                "observed_ratio_median": round(float(np.median(observed)), 4),
+                "observed_ratio_range": [round(min(observed), 4), round(max(observed), 4)],
+            }
+        any_flagged = sum(
+            any(v.verdict == REGRESSION for v in compare(base, current)) for base, current in pairs
+        )
+        figures[name] = {"description": description, "pairs_with_any_regression": any_flagged, "kinds": per_kind}
+    cpu = {load(p)["machine_info"]["suite"]["cpu_model"] for p in sorted(runs.glob("*.json"))}
+    evidence = {"target": TARGET, "profile": "ci", "cpu_models": sorted(cpu), "variants": figures}
+    (out_dir / "evidence.json").write_text(json.dumps(evidence, indent=2) + "\n", encoding="utf-8")
+    (out_dir / "EVIDENCE.md").write_text(_markdown(evidence), encoding="utf-8")
+    return evidence
+
+
+def _markdown(evidence: dict) -> str:
+    lines = [
+        "# Regression-check evidence",
+        "",
+        f"ci profile, `{evidence['target']}`, CPU: {', '.join(evidence['cpu_models'])}. Each variant run is",
+        "compared with the baseline run of its repetition by `bench.compare` as committed; runs went two at a",
+        "time in a random order. 'observed' is current/baseline of the median normalized round (CPU time /",
+        "native reference) over the pairs, with its range.",
+        "",
+        "| variant | what | benchmark kind | flagged as regression | observed slowdown (median, range) |",
+        "|---|---|---|---|---|",
+    ]
+    for name, figures in evidence["variants"].items():
+        for kind, k in figures["kinds"].items():
+            low, high = k["observed_ratio_range"]
+            lines.append(
+                f"| {name} | {figures['description']} | {kind} | {k['flagged']}/{k['pairs']} | "
+                f"×{k['observed_ratio_median']:.3f} ({low:.3f}–{high:.3f}) |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.evidence", description=__doc__.splitlines()[0])
+    parser.add_argument("action", choices=("run", "summarize"))
+    parser.add_argument("--out", default=str(ROOT / "reports" / "evidence"))
+    parser.add_argument("--repetitions", type=int, default=REPETITIONS)
+    parser.add_argument("--variants", nargs="*", default=list(VARIANTS))
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    if args.action == "run":
+        run_campaign(out, args.repetitions, args.variants, args.workers)
+    print(json.dumps(summarize(out), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""What the native models share across frameworks: the layer plan, Keras' constants, initial weights.
+
+A plan is the list of layers of an architecture in Keras' weight order, so
+``keras_model.get_weights()`` maps onto it one array after another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+BN_MOMENTUM = 0.99  # keras.layers.BatchNormalization defaults
+BN_EPSILON = 1e-3
+ADAM_LEARNING_RATE = 1e-3  # keras.optimizers.Adam defaults, with the tutorial's learning rate
+ADAM_BETA_1 = 0.9
+ADAM_BETA_2 = 0.999
+ADAM_EPSILON = 1e-7
+IMAGE_SHAPE = (28, 28, 1)
+NUM_CLASSES = 10
+
+
+@dataclass(frozen=True)
+class Conv:
+    """Conv2D(filters, 3x3, padding "same") with bias, then BatchNorm, then ReLU."""
+
+    in_channels: int
+    out_channels: int
+    kernel: int = 3
+
+
+@dataclass(frozen=True)
+class Dense:
+    in_features: int
+    out_features: int
+
+
+def cnn_plan() -> list:
+    """The ``cnn``: three Conv-BN-ReLU blocks (32, 64, 128), Flatten (NHWC order), Dense(10)."""
+    return [Conv(1, 32), Conv(32, 64), Conv(64, 128), Dense(28 * 28 * 128, NUM_CLASSES)]
+
+
+NATIVE_ARCHS = {"cnn": cnn_plan}
+
+
+def _glorot(rng: np.random.Generator, shape: tuple[int, ...], fan_in: int, fan_out: int) -> np.ndarray:
+    limit = np.sqrt(6.0 / (fan_in + fan_out))
+    return rng.uniform(-limit, limit, shape).astype(np.float32)
+
+
+def initial_weights(plan: list, seed: int | None) -> list[np.ndarray]:
+    """Arrays in Keras' get_weights() order: per Conv kernel (HWIO), bias, gamma, beta, moving mean,
+    moving variance; per Dense kernel (in, out), bias.  Kernels Glorot-uniform, the rest Keras' defaults."""
+    rng = np.random.default_rng(seed)
+    weights: list[np.ndarray] = []
+    for layer in plan:
+        if isinstance(layer, Conv):
+            k, cin, cout = layer.kernel, layer.in_channels, layer.out_channels
+            weights += [
+                _glorot(rng, (k, k, cin, cout), k * k * cin, k * k * cout),
+                np.zeros(cout, np.float32),
+                np.ones(cout, np.float32),
+                np.zeros(cout, np.float32),
+                np.zeros(cout, np.float32),
+                np.ones(cout, np.float32),
+            ]
+        else:
+            weights += [
+                _glorot(rng, (layer.in_features, layer.out_features), layer.in_features, layer.out_features),
+                np.zeros(layer.out_features, np.float32),
+            ]
+    return weights
+
+
+def trainable_mask(plan: list) -> list[bool]:
+    """For each array of initial_weights(): True for parameters, False for BatchNorm moving statistics."""
+    mask: list[bool] = []
+    for layer in plan:
+        mask += [True] * 4 + [False] * 2 if isinstance(layer, Conv) else [True] * 2
+    return mask
+
+
+def count_params(plan: list) -> int:
+    """Parameters as Keras counts them: BatchNorm moving statistics included."""
+    return int(sum(w.size for w in initial_weights(plan, 0)))
+
+
+def keras_weights(keras_model, plan: list) -> list[np.ndarray]:
+    """``keras_model``'s weights in the plan's order, checked against the plan's shapes."""
+    weights = [np.asarray(w, dtype=np.float32) for w in keras_model.get_weights()]
+    expected = [w.shape for w in initial_weights(plan, 0)]
+    if [w.shape for w in weights] != expected:
+        raise ValueError(
+            f"{keras_model.name}: weight shapes {[w.shape for w in weights]} do not match the native plan"
+        )
+    return weights
