@@ -157,6 +157,13 @@ def _compare(args: argparse.Namespace) -> int:
     return compare_files(args.baseline, args.current, markdown_out=args.markdown)
 
 
+def _regress(args: argparse.Namespace) -> int:
+    from bench.regress import regress
+
+    passed_on = (["-k", args.k] if args.k else []) + (["--", *args.pytest_args] if args.pytest_args else [])
+    return regress(args.out, passed_on)
+
+
 def _data(args: argparse.Namespace) -> int:
     from bench.datasets import load
 
@@ -190,6 +197,14 @@ def parser() -> argparse.ArgumentParser:
     compare.add_argument("--markdown", help="also write the Markdown diff table to this file")
     compare.set_defaults(handler=_compare)
 
+    regress = commands.add_parser(
+        "regress", help="the CI check: ci profile against this CPU model's baseline (or one measured here)"
+    )
+    regress.add_argument("--out", required=True, help="directory for results.json and COMPARE.md")
+    regress.add_argument("-k", help="select benchmarks as pytest -k does")
+    regress.add_argument("pytest_args", nargs="*", help="after --: more arguments for bench run")
+    regress.set_defaults(handler=_regress)
+
     data = commands.add_parser("data", help="load a dataset and describe it (checks the files)")
     data.add_argument("name")
     data.add_argument("--path")
@@ -202,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.handler(args)
-    except ValueError as error:  # DatasetError, ResultsError, UsageError and the registry's ValueErrors
+    except ValueError as error:  # DatasetError, ResultsError, UsageError, RegressError, registry errors
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
 

@@ -6,11 +6,10 @@ Everything else in the suite is backend-neutral Keras; these helpers switch on
 
 from __future__ import annotations
 
-import os
-import platform
-
 import keras
 import numpy as np
+
+from bench.machine import cpu_model, cpu_threads  # noqa: F401  (re-exported for callers)
 
 
 def backend_name() -> str:
@@ -90,26 +89,6 @@ def accelerator() -> str | None:
         return details.get("device_name", gpus[0].name)
     except Exception:  # a half-installed CUDA stack means: no usable GPU
         return None
-
-
-def cpu_model() -> str:
-    """The CPU's model name, from /proc/cpuinfo where there is one."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def cpu_threads() -> int:
-    """CPUs this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
 
 
 def device_memory_peak_bytes() -> int | None:

@@ -93,7 +93,7 @@ def _normalized(row, path: str) -> np.ndarray:
     data, reference = results_io.timed_rounds(row.extra, row.data)
     if len(data) == 0:
         raise ResultsError(f"{path}: {row.name} has no per-round data (run with python -m bench run)")
-    if len(reference) != len(data):
+    if not results_io.reference_fits(data, reference):
         raise ResultsError(f"{path}: {row.name} has {len(data)} rounds but {len(reference)} reference rounds")
     return results_io.normalized_times(data, reference)
 
@@ -246,7 +246,7 @@ def compare_files(
     partial = current["machine_info"]["suite"].get("interrupted")
     if partial:
         unmeasured = sum(v.verdict == NOT_MEASURED for v in verdicts)
-        summary += f"\npartial results: the current run was interrupted ({partial}); {unmeasured} not measured"
+        summary += f"\npartial results: the current run was interrupted ({partial}); {unmeasured} unmeasured"
     print(text)
     print()
     print(summary)

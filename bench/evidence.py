@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.compare import REGRESSION, compare
-from bench.results import load, timed_rounds
+from bench.results import load, normalized_times, timed_rounds
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = "cnn-functional"
@@ -93,8 +93,8 @@ def run_campaign(out_dir: Path, repetitions: int, variants: list[str], workers: 
 
 def _observed(base_row, cur_row) -> float:
     """current / baseline of the median normalized round: the slowdown the plant caused in this pair."""
-    (b, br), (c, cr) = timed_rounds(base_row["extra_info"], []), timed_rounds(cur_row["extra_info"], [])
-    return float(np.median(c / cr) / np.median(b / br))
+    base, current = (normalized_times(*timed_rounds(row["extra_info"], [])) for row in (base_row, cur_row))
+    return float(np.median(current) / np.median(base))
 
 
 def summarize(out_dir: Path) -> dict:
@@ -126,7 +126,11 @@ def summarize(out_dir: Path) -> dict:
         any_flagged = sum(
             any(v.verdict == REGRESSION for v in compare(base, current)) for base, current in pairs
         )
-        figures[name] = {"description": description, "pairs_with_any_regression": any_flagged, "kinds": per_kind}
+        figures[name] = {
+            "description": description,
+            "pairs_with_any_regression": any_flagged,
+            "kinds": per_kind,
+        }
     cpu = {load(p)["machine_info"]["suite"]["cpu_model"] for p in sorted(runs.glob("*.json"))}
     evidence = {"target": TARGET, "profile": "ci", "cpu_models": sorted(cpu), "variants": figures}
     (out_dir / "evidence.json").write_text(json.dumps(evidence, indent=2) + "\n", encoding="utf-8")
@@ -139,7 +143,8 @@ def _markdown(evidence: dict) -> str:
         "# Regression-check evidence",
         "",
         f"ci profile, `{evidence['target']}`, CPU: {', '.join(evidence['cpu_models'])}. Each variant run is",
-        "compared with the baseline run of its repetition by `bench.compare` as committed; runs went two at a",
+        "compared with the baseline run of its repetition by `bench.compare` as committed; runs went two",
+        "at a",
         "time in a random order. 'observed' is current/baseline of the median normalized round (CPU time /",
         "native reference) over the pairs, with its range.",
         "",

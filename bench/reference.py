@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from implementations import native
 from bench.backend_ops import backend_name
 from bench.timing import RoundClock
+from implementations import native
 
 REFERENCE_VERSION = 4
 TRAIN = "train"

@@ -47,14 +47,23 @@ def load(path: str | Path) -> dict:
 
 
 def normalized_times(data, reference) -> np.ndarray:
-    """Each round's time divided by the reference round run just before it on the same machine.
+    """Each round's time divided by the reference rounds run around it on the same machine.
 
+    With one reference round more than rounds (the current format), round i is divided by the
+    mean of the references just before and just after it; older files have only the one before.
     The reference is as large as the models and runs seconds apart from them, so a machine
     that is slower for a while slows both and the ratio stays put.
     """
     data = np.asarray(data, dtype=float)
     reference = np.asarray(reference, dtype=float)
+    if len(reference) == len(data) + 1:
+        return data / ((reference[:-1] + reference[1:]) / 2)
     return data / reference if len(reference) == len(data) else data
+
+
+def reference_fits(data, reference) -> bool:
+    """Whether ``reference`` has a round for each of ``data``'s (plus, in the current format, one after)."""
+    return len(reference) in (len(data), len(data) + 1)
 
 
 def timed_rounds(extra: dict, wall_data) -> tuple[np.ndarray, np.ndarray]:

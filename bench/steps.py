@@ -58,7 +58,7 @@ def recalibrate_batchnorm(model: keras.Model, images: np.ndarray, *, batches: in
                 layer.momentum = index / (index + 1)
             model(images[index * batch_size : (index + 1) * batch_size], training=True)
     finally:
-        for layer, momentum in zip(norms, momenta):
+        for layer, momentum in zip(norms, momenta, strict=True):
             layer.momentum = momentum
     return batches
 

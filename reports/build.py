@@ -47,8 +47,8 @@ def _throughput(row) -> tuple[float, float, float] | None:
 
 
 def _normalized(row) -> np.ndarray:
-    """Round times divided by the reference round run just before each: machine drift cancels."""
-    return results_io.normalized_times(row.data, row.extra.get("reference_round_s") or [])
+    """Round times (CPU time where recorded) divided by the native reference rounds around each."""
+    return results_io.normalized_times(*results_io.timed_rounds(row.extra, row.data))
 
 
 def environment_section(all_results: list[dict]) -> list[str]:

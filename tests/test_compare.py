@@ -26,16 +26,23 @@ ACCURACY = "test_accuracy[cnn-functional]"
 
 
 def synthetic_results(
-    seed: int, *, slowdown: dict | None = None, machine_factor: float = 1.0, same_cost: bool = False
+    seed: int,
+    *,
+    slowdown: dict | None = None,
+    machine_factor: float = 1.0,
+    same_cost: bool = False,
+    kernel_factor: float = 1.0,
 ) -> dict:
     """The saved run with per-round data replaced by samples shaped like this machine's.
 
-    As measured here in back-to-back runs: the machine's speed differs between runs by a few percent
-    (one factor per run; ``machine_factor`` adds the large swings), some rounds fall into slower
-    spells of the machine (felt alike by a model and the reference, which is as large as the
-    models), and every round varies by a few percent on its own.
-    ``slowdown`` maps benchmark names to extra-work factors (only that benchmark slows);
-    ``machine_factor`` slows the whole run; ``same_cost`` gives every API the functional cell's median.
+    As measured here (ci profile, single-threaded, CPU time): the host runs a whole process
+    10-30% slower or faster than another (one factor per run; ``machine_factor`` adds large
+    swings), rounds fall into slower spells of seconds that the model and the interleaved native
+    reference feel alike, each round varies by ~2% on its own, and the model-to-reference ratio
+    differs by ~1% from one process to the next.
+    ``slowdown`` maps benchmark names to extra-work factors in the model only (a slower Keras or
+    project code); ``kernel_factor`` slows model and reference alike (the framework's own kernels);
+    ``same_cost`` gives every API the functional cell's median.
     """
     rng = np.random.default_rng(seed)
     results = json.loads(SAVED.read_text())
@@ -45,17 +52,21 @@ def synthetic_results(
             kind, cell = bench["name"].split("[")
             arch = cell.split("-")[0]
             bench["stats"]["median"] = medians[f"{kind}[{arch}-functional]"]
-    run_speed = machine_factor * np.exp(rng.normal(0, 0.04))
+    run_speed = machine_factor * kernel_factor * np.exp(rng.normal(0, 0.12))
+    process_offset = np.exp(rng.normal(0, 0.008))
     for bench in results["benchmarks"]:
         if "reference_round_s" not in bench["extra_info"]:
             continue
-        spells = np.where(rng.random(ROUNDS) < 0.3, 1.15, 1.0)
-        reference = 0.2 * run_speed * spells * np.exp(rng.normal(0, 0.03, ROUNDS))
-        factor = (slowdown or {}).get(bench["name"], 1.0)
-        data = bench["stats"]["median"] * factor * run_speed * spells * np.exp(rng.normal(0, 0.03, ROUNDS))
-        bench["stats"]["data"] = data.tolist()
-        bench["stats"]["median"] = float(np.median(data))
-        bench["extra_info"]["reference_round_s"] = reference.tolist()
+        spells = np.where(rng.random(ROUNDS) < 0.3, 1.3, 1.0)
+        reference = 0.2 * run_speed * spells * np.exp(rng.normal(0, 0.02, ROUNDS))
+        factor = (slowdown or {}).get(bench["name"], 1.0) * process_offset
+        cpu = bench["stats"]["median"] * factor * run_speed * spells * np.exp(rng.normal(0, 0.02, ROUNDS))
+        wall = cpu * np.exp(np.abs(rng.normal(0, 0.2, ROUNDS)))  # waiting for the core: wall time only
+        bench["stats"]["data"] = wall.tolist()
+        bench["stats"]["median"] = float(np.median(wall))
+        bench["extra_info"]["cpu_round_s"] = cpu.tolist()
+        bench["extra_info"]["reference_cpu_round_s"] = reference.tolist()
+        bench["extra_info"]["reference_round_s"] = (reference * 1.1).tolist()
     return results
 
 
@@ -96,7 +107,49 @@ def test_machine_wide_slowdown_only_warns(tmp_path, capsys):
     base = write(tmp_path, "base.json", synthetic_results(0))
     current = write(tmp_path, "current.json", synthetic_results(1, machine_factor=1.8))
     assert compare_files(base, current) == 0
-    assert "machine noise" in capsys.readouterr().out
+    assert "moved together" in capsys.readouterr().out
+
+
+def test_small_slowdown_inside_keras_is_caught_even_on_a_faster_host(tmp_path, capsys):
+    # 6% more work in the model only, while the host runs the current process 20% faster:
+    # the absolute time falls, the time per native-reference round rises.
+    flagged = 0
+    for repetition in range(10):
+        base = write(tmp_path, "base.json", synthetic_results(2 * repetition))
+        current = synthetic_results(2 * repetition + 1, slowdown={TRAIN: 1.06}, machine_factor=0.8)
+        status = compare_files(base, write(tmp_path, "current.json", current))
+        verdicts = verdicts_by_name(capsys)
+        flagged += status == 1 and verdicts[TRAIN] == REGRESSION
+        assert [name for name, v in verdicts.items() if v == REGRESSION] in ([], [TRAIN])
+    assert flagged >= 9
+
+
+def test_kernel_change_in_the_framework_cancels_and_warns(tmp_path, capsys):
+    # A framework release whose own kernels are 40% slower moves the native reference too: the
+    # normalized time cannot see it, the note says both moved (the README states this limit).
+    base = write(tmp_path, "base.json", synthetic_results(0))
+    current = write(tmp_path, "current.json", synthetic_results(1, kernel_factor=1.4))
+    assert compare_files(base, current) == 0
+    assert "moved together" in capsys.readouterr().out
+
+
+def test_another_cpu_model_is_not_compared(tmp_path):
+    good = write(tmp_path, "good.json", synthetic_results(0))
+    other = synthetic_results(1)
+    other["machine_info"]["suite"]["cpu_model"] = "AMD EPYC 9B14"
+    result = run_cli(good, write(tmp_path, "amd.json", other))
+    assert_one_line_error(result, "cpu_model")
+
+
+def test_interrupted_run_is_compared_as_partial(tmp_path, capsys):
+    current = synthetic_results(1)
+    current["benchmarks"] = current["benchmarks"][:3]
+    current["machine_info"]["suite"]["interrupted"] = "SIGTERM after 3 finished benchmark(s)"
+    status = compare_files(write(tmp_path, "base.json", synthetic_results(0)), write(tmp_path, "c.json", current))
+    out = capsys.readouterr().out
+    assert status == 0
+    assert "partial results" in out and "SIGTERM after 3" in out
+    assert out.count("not measured") == len(synthetic_results(0)["benchmarks"]) - 3
 
 
 def test_speedup_is_an_improvement(tmp_path, capsys):
@@ -224,21 +277,6 @@ def test_markdown_table_is_written(tmp_path):
     assert compare_files(base, current, markdown_out=str(out)) == 0
     text = out.read_text()
     assert "| benchmark" in text and TRAIN in text and "no regression" in text
-
-
-def test_reference_spell_alone_raises_no_verdict(tmp_path, capsys):
-    # The reference runs 40% faster in the current run while the models' rounds are the very
-    # same: the normalized times rise, the absolute times do not, and no regression may be reported.
-    current = synthetic_results(0)
-    for bench in current["benchmarks"]:
-        if "reference_round_s" in bench["extra_info"]:
-            bench["extra_info"]["reference_round_s"] = [
-                t * 0.6 for t in bench["extra_info"]["reference_round_s"]
-            ]
-    base = write(tmp_path, "base.json", synthetic_results(0))
-    assert compare_files(base, write(tmp_path, "current.json", current)) == 0
-    out = capsys.readouterr().out
-    assert "normalized and absolute times disagree" in out
 
 
 def test_memory_note_skips_a_baseline_from_the_inheriting_probe(tmp_path, capsys):

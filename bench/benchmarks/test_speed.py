@@ -39,7 +39,7 @@ def _common_info(benchmark, model, profile, batch: int) -> None:
 
 
 def _interleaved(benchmark, reference, target, *, kind: str, rounds: int, warmup_rounds: int):
-    """benchmark.pedantic with one reference step of ``kind`` timed before every round (warm-up included)."""
+    """benchmark.pedantic with a reference step of ``kind`` timed before every round and after the last."""
     clock = RoundClock(target)
     reference.take_times(kind, 0)
     result = benchmark.pedantic(
@@ -49,7 +49,8 @@ def _interleaved(benchmark, reference, target, *, kind: str, rounds: int, warmup
         warmup_rounds=warmup_rounds,
         iterations=1,
     )
-    reference_cpu, reference_wall = reference.take_times(kind, rounds)  # warm-up rounds dropped
+    reference.time_once(kind)  # one more after the last round: each round is bracketed by two
+    reference_cpu, reference_wall = reference.take_times(kind, rounds + 1)  # warm-up rounds dropped
     cpu, _ = clock.take(rounds)
     benchmark.extra_info.update(
         {

@@ -16,9 +16,12 @@ def _forward(plan, params, statistics, x, training: bool):
         if isinstance(layer, layout.Conv):
             kernel, bias, gamma, beta = (next(params) for _ in range(4))
             moving_mean, moving_var = next(statistics), next(statistics)
-            x = jax.lax.conv_general_dilated(
-                x, kernel, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")
-            ) + bias
+            x = (
+                jax.lax.conv_general_dilated(
+                    x, kernel, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")
+                )
+                + bias
+            )
             if training:
                 mean, var = jnp.mean(x, axis=(0, 1, 2)), jnp.var(x, axis=(0, 1, 2))
                 moving_mean = moving_mean * layout.BN_MOMENTUM + mean * (1 - layout.BN_MOMENTUM)
@@ -62,7 +65,7 @@ class NativeModel:
                 / (1 - layout.ADAM_BETA_1**step)
             )
             new_params, new_slots = [], []
-            for param, grad, (m, v) in zip(params, grads, slots):
+            for param, grad, (m, v) in zip(params, grads, slots, strict=True):
                 m = m + (grad - m) * (1 - layout.ADAM_BETA_1)
                 v = v + (grad * grad - v) * (1 - layout.ADAM_BETA_2)
                 new_params.append(param - m * alpha / (jnp.sqrt(v) + layout.ADAM_EPSILON))
@@ -74,8 +77,8 @@ class NativeModel:
 
     def _set(self, weights: list[np.ndarray]) -> None:
         mask = layout.trainable_mask(self.plan)
-        self.params = [jnp.asarray(w) for w, keep in zip(weights, mask) if keep]
-        self.statistics = [jnp.asarray(w) for w, keep in zip(weights, mask) if not keep]
+        self.params = [jnp.asarray(w) for w, keep in zip(weights, mask, strict=True) if keep]
+        self.statistics = [jnp.asarray(w) for w, keep in zip(weights, mask, strict=True) if not keep]
         self.slots = [(jnp.zeros_like(p), jnp.zeros_like(p)) for p in self.params]
         self.step = jnp.asarray(0.0, jnp.float32)
 

@@ -43,8 +43,8 @@ class NativeModel:
 
     def _train_step(self, images, labels):
         mask = layout.trainable_mask(self.plan)
-        trainable = [v for v, keep in zip(self.variables, mask) if keep]
-        slots = [s for s, keep in zip(self._slots, mask) if keep]
+        trainable = [v for v, keep in zip(self.variables, mask, strict=True) if keep]
+        slots = [s for s, keep in zip(self._slots, mask, strict=True) if keep]
         with tf.GradientTape() as tape:
             logits = self._forward(images, training=True)
             loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits))
@@ -55,21 +55,23 @@ class NativeModel:
             * tf.sqrt(1 - layout.ADAM_BETA_2**self._step)
             / (1 - layout.ADAM_BETA_1**self._step)
         )
-        for var, grad, (m, v) in zip(trainable, grads, slots):
+        for var, grad, (m, v) in zip(trainable, grads, slots, strict=True):
             m.assign_add((grad - m) * (1 - layout.ADAM_BETA_1))
             v.assign_add((tf.square(grad) - v) * (1 - layout.ADAM_BETA_2))
             var.assign_sub(m * alpha / (tf.sqrt(v) + layout.ADAM_EPSILON))
         return loss
 
     def load_keras_weights(self, keras_model) -> None:
-        for var, value in zip(self.variables, layout.keras_weights(keras_model, self.plan)):
+        for var, value in zip(self.variables, layout.keras_weights(keras_model, self.plan), strict=True):
             var.assign(value)
 
     def predict(self, images) -> np.ndarray:
         return self._predict(tf.convert_to_tensor(images, tf.float32)).numpy()
 
     def train_step(self, images, labels) -> float:
-        return float(self._train(tf.convert_to_tensor(images, tf.float32), tf.convert_to_tensor(labels, tf.int64)))
+        return float(
+            self._train(tf.convert_to_tensor(images, tf.float32), tf.convert_to_tensor(labels, tf.int64))
+        )
 
     def count_params(self) -> int:
         return int(sum(int(np.prod(v.shape)) for v in self.variables))

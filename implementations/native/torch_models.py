@@ -18,7 +18,9 @@ class _Net(nn.Module):
                 stack += [
                     nn.Conv2d(layer.in_channels, layer.out_channels, layer.kernel, padding="same"),
                     # torch's momentum weighs the new batch: Keras' 0.99 is torch's 0.01
-                    nn.BatchNorm2d(layer.out_channels, eps=layout.BN_EPSILON, momentum=1 - layout.BN_MOMENTUM),
+                    nn.BatchNorm2d(
+                        layer.out_channels, eps=layout.BN_EPSILON, momentum=1 - layout.BN_MOMENTUM
+                    ),
                     nn.ReLU(),
                 ]
             else:
@@ -32,7 +34,7 @@ class _Net(nn.Module):
 
 
 class NativeModel:
-    """A plan from :mod:`implementations.native.layout` as a torch.nn.Module; ``compile`` uses torch.compile."""
+    """A plan from :mod:`implementations.native.layout` as a torch.nn.Module (``compile``: torch.compile)."""
 
     framework = "torch"
 
@@ -83,6 +85,9 @@ class NativeModel:
         return float(loss.detach())
 
     def count_params(self) -> int:
-        return int(sum(p.numel() for p in self.net.parameters()) + sum(
-            b.numel() for name, b in self.net.named_buffers() if not name.endswith("num_batches_tracked")
-        ))
+        return int(
+            sum(p.numel() for p in self.net.parameters())
+            + sum(
+                b.numel() for name, b in self.net.named_buffers() if not name.endswith("num_batches_tracked")
+            )
+        )
