@@ -91,6 +91,45 @@ def run_campaign(out_dir: Path, repetitions: int, variants: list[str], workers: 
             print(f"{path.name}: exit {status}", flush=True)
 
 
+ACCURACY_ARCHS = ("cnn", "resnet")
+
+
+def run_accuracy_campaign(out_dir: Path) -> None:
+    """Per architecture: the functional cell's accuracy run twice as is and once with a planted drop."""
+    runs = out_dir / "accuracy"
+    runs.mkdir(parents=True, exist_ok=True)
+    for arch in ACCURACY_ARCHS:
+        selection = f"accuracy and {arch}-functional"
+        for name, planted in (
+            ("base", {}),
+            ("same", {}),
+            ("drop", {"PLANTED_ACCURACY_DROP": f"{arch}-functional"}),
+        ):
+            target = runs / f"{arch}-{name}.json"
+            if not target.is_file():
+                print(f"{target.name}: exit {_run_one(target, planted, selection)[1]}", flush=True)
+
+
+def _accuracy_figures(out_dir: Path) -> dict:
+    figures = {}
+    for arch in ACCURACY_ARCHS:
+        paths = {name: out_dir / "accuracy" / f"{arch}-{name}.json" for name in ("base", "same", "drop")}
+        if not all(p.is_file() for p in paths.values()):
+            continue
+        loaded = {name: load(p) for name, p in paths.items()}
+        accuracy = {name: r["benchmarks"][0]["extra_info"]["test_accuracy"] for name, r in loaded.items()}
+        bench = loaded["base"]["benchmarks"][0]["name"]
+        verdict = {name: {v.benchmark: v.verdict for v in compare(loaded["base"], loaded[name])}[bench]
+                   for name in ("same", "drop")}  # fmt: skip
+        figures[arch] = {
+            "test_accuracy": accuracy,
+            "same_code_repeats_exactly": accuracy["base"] == accuracy["same"]
+            and verdict["same"] != REGRESSION,
+            "planted_drop_flagged": verdict["drop"] == REGRESSION,
+        }
+    return figures
+
+
 def _observed(base_row, cur_row) -> float:
     """current / baseline of the median normalized round: the slowdown the plant caused in this pair."""
     base, current = (normalized_times(*timed_rounds(row["extra_info"], [])) for row in (base_row, cur_row))
@@ -132,10 +171,20 @@ def summarize(out_dir: Path) -> dict:
             "kinds": per_kind,
         }
     cpu = {load(p)["machine_info"]["suite"]["cpu_model"] for p in sorted(runs.glob("*.json"))}
-    evidence = {"target": TARGET, "profile": "ci", "cpu_models": sorted(cpu), "variants": figures}
+    evidence = {
+        "target": TARGET,
+        "profile": "ci",
+        "cpu_models": sorted(cpu),
+        "variants": figures,
+        "accuracy": _accuracy_figures(out_dir),
+    }
     (out_dir / "evidence.json").write_text(json.dumps(evidence, indent=2) + "\n", encoding="utf-8")
     (out_dir / "EVIDENCE.md").write_text(_markdown(evidence), encoding="utf-8")
     return evidence
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
 
 
 def _markdown(evidence: dict) -> str:
@@ -158,6 +207,18 @@ def _markdown(evidence: dict) -> str:
                 f"| {name} | {figures['description']} | {kind} | {k['flagged']}/{k['pairs']} | "
                 f"×{k['observed_ratio_median']:.3f} ({low:.3f}–{high:.3f}) |"
             )
+    lines += [
+        "",
+        "| planted accuracy drop (learning rate / 100) | test accuracy: base, same code again, planted | "
+        "same code repeats exactly | drop flagged |",
+        "|---|---|---|---|",
+    ]
+    for arch, acc in evidence["accuracy"].items():
+        a = acc["test_accuracy"]
+        lines.append(
+            f"| {arch}-functional | {a['base']:.4f}, {a['same']:.4f}, {a['drop']:.4f} | "
+            f"{_yes(acc['same_code_repeats_exactly'])} | {_yes(acc['planted_drop_flagged'])} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -172,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     if args.action == "run":
         run_campaign(out, args.repetitions, args.variants, args.workers)
+        run_accuracy_campaign(out)
     print(json.dumps(summarize(out), indent=2))
     return 0
 

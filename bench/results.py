@@ -75,7 +75,7 @@ def timed_rounds(extra: dict, wall_data) -> tuple[np.ndarray, np.ndarray]:
 
 
 def timing_basis(extra: dict) -> str:
-    """"CPU time" or "wall time": what :func:`timed_rounds` returns for this benchmark."""
+    """The basis of :func:`timed_rounds` for this benchmark: "CPU time" or "wall time"."""
     return "CPU time" if extra.get("cpu_round_s") is not None else "wall time"
 
 

@@ -358,6 +358,13 @@ def build_report(paths: list[str | Path], out_dir: str | Path) -> Path:
         "on top of the imported framework (its high-water mark); device is the accelerator's peak.",
         "",
     ]
+    partial = [
+        f"**Partial results:** {Path(r['_path']).name} is from an interrupted run "
+        f"({r['machine_info']['suite']['interrupted']}); benchmarks it lacks show as missing."
+        for r in all_results
+        if r["machine_info"]["suite"].get("interrupted")
+    ]
+    lines += [*partial, ""] if partial else []
     lines += environment_section(all_results)
     for backend in sorted(frame["backend"].dropna().unique()):
         for arch in implementations.ARCHS:

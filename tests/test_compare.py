@@ -145,7 +145,8 @@ def test_interrupted_run_is_compared_as_partial(tmp_path, capsys):
     current = synthetic_results(1)
     current["benchmarks"] = current["benchmarks"][:3]
     current["machine_info"]["suite"]["interrupted"] = "SIGTERM after 3 finished benchmark(s)"
-    status = compare_files(write(tmp_path, "base.json", synthetic_results(0)), write(tmp_path, "c.json", current))
+    base = write(tmp_path, "base.json", synthetic_results(0))
+    status = compare_files(base, write(tmp_path, "c.json", current))
     out = capsys.readouterr().out
     assert status == 0
     assert "partial results" in out and "SIGTERM after 3" in out

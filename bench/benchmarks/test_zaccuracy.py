@@ -68,9 +68,7 @@ def test_accuracy(benchmark, profile, dataset, arch, api):
     model = compiled_model(arch, api, profile)
     (x_train, y_train), (x_test, y_test) = dataset["train"], dataset["test"]
     batch = profile.accuracy_batch or profile.train_batch
-    log = EpochLog(
-        x_test, y_test, batch, recalibrate_on=x_train, batches=profile.bn_recalibration_batches
-    )
+    log = EpochLog(x_test, y_test, batch, recalibrate_on=x_train, batches=profile.bn_recalibration_batches)
 
     def train():
         model.fit(

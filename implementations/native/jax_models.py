@@ -9,31 +9,42 @@ import numpy as np
 from implementations.native import layout
 
 
+def _conv_block(x, params, statistics, new_statistics: list, training: bool):
+    kernel, bias, gamma, beta = (next(params) for _ in range(4))
+    moving_mean, moving_var = next(statistics), next(statistics)
+    x = (
+        jax.lax.conv_general_dilated(x, kernel, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC"))
+        + bias
+    )
+    if training:
+        mean, var = jnp.mean(x, axis=(0, 1, 2)), jnp.var(x, axis=(0, 1, 2))
+        moving_mean = moving_mean * layout.BN_MOMENTUM + mean * (1 - layout.BN_MOMENTUM)
+        moving_var = moving_var * layout.BN_MOMENTUM + var * (1 - layout.BN_MOMENTUM)
+    else:
+        mean, var = moving_mean, moving_var
+    new_statistics += [moving_mean, moving_var]
+    return jax.nn.relu((x - mean) * jax.lax.rsqrt(var + layout.BN_EPSILON) * gamma + beta)
+
+
 def _forward(plan, params, statistics, x, training: bool):
     """Logits and the BatchNorm statistics after this call (updated only in training mode)."""
     params, statistics, new_statistics = iter(params), iter(statistics), []
-    for layer in plan:
-        if isinstance(layer, layout.Conv):
-            kernel, bias, gamma, beta = (next(params) for _ in range(4))
-            moving_mean, moving_var = next(statistics), next(statistics)
-            x = (
-                jax.lax.conv_general_dilated(
-                    x, kernel, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")
-                )
-                + bias
+    for item in plan:
+        if isinstance(item, layout.Conv):
+            x = _conv_block(x, params, statistics, new_statistics, training)
+        elif isinstance(item, layout.Residual):
+            branch = _conv_block(x, params, statistics, new_statistics, training)
+            branch = _conv_block(branch, params, statistics, new_statistics, training)
+            kernel, bias = next(params), next(params)
+            shortcut = jax.lax.conv_general_dilated(
+                x, kernel, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")
             )
-            if training:
-                mean, var = jnp.mean(x, axis=(0, 1, 2)), jnp.var(x, axis=(0, 1, 2))
-                moving_mean = moving_mean * layout.BN_MOMENTUM + mean * (1 - layout.BN_MOMENTUM)
-                moving_var = moving_var * layout.BN_MOMENTUM + var * (1 - layout.BN_MOMENTUM)
-            else:
-                mean, var = moving_mean, moving_var
-            new_statistics += [moving_mean, moving_var]
-            x = (x - mean) * jax.lax.rsqrt(var + layout.BN_EPSILON) * gamma + beta
-            x = jax.nn.relu(x)
+            merged = _conv_block(branch + shortcut + bias, params, statistics, new_statistics, training)
+            x = jax.lax.reduce_window(merged, -jnp.inf, jax.lax.max, (1, 2, 2, 1), (1, 2, 2, 1), "VALID")
         else:
             kernel, bias = next(params), next(params)
-            x = x.reshape(x.shape[0], -1) @ kernel + bias
+            pooled = jnp.mean(x, axis=(1, 2)) if item.pool == "average" else x.reshape(x.shape[0], -1)
+            x = pooled @ kernel + bias
     return x, new_statistics
 
 

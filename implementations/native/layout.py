@@ -30,9 +30,34 @@ class Conv:
 
 
 @dataclass(frozen=True)
+class Projection:
+    """The residual block's 1x1 Conv2D with bias (no BatchNorm) that maps its input onto the branch."""
+
+    in_channels: int
+    out_channels: int
+
+
+@dataclass(frozen=True)
+class Residual:
+    """The tutorial's ResBlock: conv c0 -> conv c1, plus the projected input, -> conv c2 -> MaxPool 2x2."""
+
+    in_channels: int
+    channels: tuple[int, int, int]
+
+    @property
+    def layers(self) -> list:
+        """Its weight-carrying layers in Keras' weight order (cnn0, cnn1, identity, cnn2)."""
+        c0, c1, c2 = self.channels
+        return [Conv(self.in_channels, c0), Conv(c0, c1), Projection(self.in_channels, c1), Conv(c1, c2)]
+
+
+@dataclass(frozen=True)
 class Dense:
+    """The logits head after Flatten (NHWC order) or, with ``pool="average"``, GlobalAveragePooling2D."""
+
     in_features: int
     out_features: int
+    pool: str = "flatten"
 
 
 def cnn_plan() -> list:
@@ -40,7 +65,22 @@ def cnn_plan() -> list:
     return [Conv(1, 32), Conv(32, 64), Conv(64, 128), Dense(28 * 28 * 128, NUM_CLASSES)]
 
 
-NATIVE_ARCHS = {"cnn": cnn_plan}
+def resnet_plan() -> list:
+    """The ``resnet``: three residual blocks, GlobalAveragePooling2D, Dense(10)."""
+    return [
+        Residual(1, (32, 32, 64)),
+        Residual(64, (128, 128, 256)),
+        Residual(256, (128, 256, 512)),
+        Dense(512, NUM_CLASSES, pool="average"),
+    ]
+
+
+NATIVE_ARCHS = {"cnn": cnn_plan, "resnet": resnet_plan}
+
+
+def weight_layers(plan: list) -> list:
+    """The plan's weight-carrying layers, residual blocks opened, in Keras' weight order."""
+    return [layer for item in plan for layer in (item.layers if isinstance(item, Residual) else [item])]
 
 
 def _glorot(rng: np.random.Generator, shape: tuple[int, ...], fan_in: int, fan_out: int) -> np.ndarray:
@@ -50,10 +90,10 @@ def _glorot(rng: np.random.Generator, shape: tuple[int, ...], fan_in: int, fan_o
 
 def initial_weights(plan: list, seed: int | None) -> list[np.ndarray]:
     """Arrays in Keras' get_weights() order: per Conv kernel (HWIO), bias, gamma, beta, moving mean,
-    moving variance; per Dense kernel (in, out), bias.  Kernels Glorot-uniform, the rest Keras' defaults."""
+    moving variance; per Projection and Dense kernel, bias.  Kernels Glorot-uniform, the rest as Keras'."""
     rng = np.random.default_rng(seed)
     weights: list[np.ndarray] = []
-    for layer in plan:
+    for layer in weight_layers(plan):
         if isinstance(layer, Conv):
             k, cin, cout = layer.kernel, layer.in_channels, layer.out_channels
             weights += [
@@ -64,6 +104,9 @@ def initial_weights(plan: list, seed: int | None) -> list[np.ndarray]:
                 np.zeros(cout, np.float32),
                 np.ones(cout, np.float32),
             ]
+        elif isinstance(layer, Projection):
+            cin, cout = layer.in_channels, layer.out_channels
+            weights += [_glorot(rng, (1, 1, cin, cout), cin, cout), np.zeros(cout, np.float32)]
         else:
             weights += [
                 _glorot(rng, (layer.in_features, layer.out_features), layer.in_features, layer.out_features),
@@ -75,7 +118,7 @@ def initial_weights(plan: list, seed: int | None) -> list[np.ndarray]:
 def trainable_mask(plan: list) -> list[bool]:
     """For each array of initial_weights(): True for parameters, False for BatchNorm moving statistics."""
     mask: list[bool] = []
-    for layer in plan:
+    for layer in weight_layers(plan):
         mask += [True] * 4 + [False] * 2 if isinstance(layer, Conv) else [True] * 2
     return mask
 

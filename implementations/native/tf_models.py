@@ -23,22 +23,35 @@ class NativeModel:
         self._train = tf.function(self._train_step, jit_compile=jit_compile)
         self._predict = tf.function(lambda x: self._forward(x, training=False), jit_compile=jit_compile)
 
+    def _conv_block(self, x, weights, training: bool):
+        kernel, bias, gamma, beta, moving_mean, moving_var = (next(weights) for _ in range(6))
+        x = tf.nn.conv2d(x, kernel, strides=1, padding="SAME") + bias
+        if training:
+            mean, var = tf.nn.moments(x, axes=[0, 1, 2])
+            moving_mean.assign(moving_mean * layout.BN_MOMENTUM + mean * (1 - layout.BN_MOMENTUM))
+            moving_var.assign(moving_var * layout.BN_MOMENTUM + var * (1 - layout.BN_MOMENTUM))
+        else:
+            mean, var = moving_mean, moving_var
+        return tf.nn.relu(tf.nn.batch_normalization(x, mean, var, beta, gamma, layout.BN_EPSILON))
+
     def _forward(self, x, training: bool):
         weights = iter(self.variables)
-        for layer in self.plan:
-            if isinstance(layer, layout.Conv):
-                kernel, bias, gamma, beta, moving_mean, moving_var = (next(weights) for _ in range(6))
-                x = tf.nn.conv2d(x, kernel, strides=1, padding="SAME") + bias
-                if training:
-                    mean, var = tf.nn.moments(x, axes=[0, 1, 2])
-                    moving_mean.assign(moving_mean * layout.BN_MOMENTUM + mean * (1 - layout.BN_MOMENTUM))
-                    moving_var.assign(moving_var * layout.BN_MOMENTUM + var * (1 - layout.BN_MOMENTUM))
-                else:
-                    mean, var = moving_mean, moving_var
-                x = tf.nn.relu(tf.nn.batch_normalization(x, mean, var, beta, gamma, layout.BN_EPSILON))
+        for item in self.plan:
+            if isinstance(item, layout.Conv):
+                x = self._conv_block(x, weights, training)
+            elif isinstance(item, layout.Residual):
+                branch = self._conv_block(self._conv_block(x, weights, training), weights, training)
+                kernel, bias = next(weights), next(weights)
+                merged = branch + tf.nn.conv2d(x, kernel, strides=1, padding="SAME") + bias
+                x = tf.nn.max_pool2d(self._conv_block(merged, weights, training), 2, 2, "VALID")
             else:
                 kernel, bias = next(weights), next(weights)
-                x = tf.matmul(tf.reshape(x, [tf.shape(x)[0], -1]), kernel) + bias
+                pooled = (
+                    tf.reduce_mean(x, axis=[1, 2])
+                    if item.pool == "average"
+                    else tf.reshape(x, [tf.shape(x)[0], -1])
+                )
+                x = tf.matmul(pooled, kernel) + bias
         return x
 
     def _train_step(self, images, labels):

@@ -9,28 +9,42 @@ from torch import nn
 from implementations.native import layout
 
 
+def _conv_block(layer: layout.Conv) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(layer.in_channels, layer.out_channels, layer.kernel, padding="same"),
+        # torch's momentum weighs the new batch: Keras' 0.99 is torch's 0.01
+        nn.BatchNorm2d(layer.out_channels, eps=layout.BN_EPSILON, momentum=1 - layout.BN_MOMENTUM),
+        nn.ReLU(),
+    )
+
+
+class _Residual(nn.Module):
+    def __init__(self, block: layout.Residual):
+        super().__init__()
+        cnn0, cnn1, identity, cnn2 = block.layers  # registered in Keras' weight order
+        self.cnn0, self.cnn1 = _conv_block(cnn0), _conv_block(cnn1)
+        self.identity = nn.Conv2d(identity.in_channels, identity.out_channels, 1)
+        self.cnn2 = _conv_block(cnn2)
+        self.pool = nn.MaxPool2d(2)
+
+    def forward(self, x):
+        return self.pool(self.cnn2(self.cnn1(self.cnn0(x)) + self.identity(x)))
+
+
 class _Net(nn.Module):
     def __init__(self, plan: list):
         super().__init__()
-        stack: list[nn.Module] = []
-        for layer in plan:
-            if isinstance(layer, layout.Conv):
-                stack += [
-                    nn.Conv2d(layer.in_channels, layer.out_channels, layer.kernel, padding="same"),
-                    # torch's momentum weighs the new batch: Keras' 0.99 is torch's 0.01
-                    nn.BatchNorm2d(
-                        layer.out_channels, eps=layout.BN_EPSILON, momentum=1 - layout.BN_MOMENTUM
-                    ),
-                    nn.ReLU(),
-                ]
-            else:
-                stack += [nn.Linear(layer.in_features, layer.out_features)]
-        self.features = nn.Sequential(*stack[:-1])
-        self.head = stack[-1]
+        *body, head = plan
+        self.features = nn.Sequential(
+            *[_Residual(item) if isinstance(item, layout.Residual) else _conv_block(item) for item in body]
+        )
+        self.average = head.pool == "average"
+        self.head = nn.Linear(head.in_features, head.out_features)
 
     def forward(self, images_nhwc):
         x = self.features(images_nhwc.permute(0, 3, 1, 2))
-        return self.head(x.permute(0, 2, 3, 1).flatten(1))  # flatten in Keras' NHWC order
+        pooled = x.mean(dim=(2, 3)) if self.average else x.permute(0, 2, 3, 1).flatten(1)  # Keras' NHWC order
+        return self.head(pooled)
 
 
 class NativeModel:
@@ -56,7 +70,7 @@ class NativeModel:
     def _assign(self, weights: list[np.ndarray]) -> None:
         arrays = iter(weights)
         with torch.no_grad():
-            for module in [*self.net.features, self.net.head]:
+            for module in self.net.modules():
                 if isinstance(module, nn.Conv2d):
                     module.weight.copy_(torch.from_numpy(next(arrays).transpose(3, 2, 0, 1).copy()))
                     module.bias.copy_(torch.from_numpy(next(arrays)))
