@@ -33,8 +33,8 @@ TIMED_KINDS = ("train_throughput", "inference_throughput", "latency_batch1")
 WARN_ONLY_KINDS = ("first_step_and_memory",)
 ACCURACY_KIND = "accuracy"
 
-SLOWDOWN_THRESHOLD = 0.03  # a regression needs the normalized time up by at least this much, ...
-CI_MARGIN = 0.01  # ... the CI's lower bound above 1 + this, ...
+SLOWDOWN_THRESHOLD = 0.05  # a regression needs the normalized time up by at least this much, ...
+CI_MARGIN = 0.02  # ... the CI's lower bound above 1 + this, ...
 SIGNIFICANCE = 0.01  # ... and Mann-Whitney p below this
 ABSOLUTE_WARNING = 0.25  # absolute figures moving this much only warn
 ACCURACY_TOLERANCE = 0.01  # absolute test-accuracy drop that counts as a regression
@@ -91,7 +91,7 @@ def check_comparable(baseline: dict, current: dict) -> None:
 
 def _normalized(row, path: str) -> np.ndarray:
     data, reference = results_io.timed_rounds(row.extra, row.data)
-    if len(data) == 0:
+    if len(row.data) == 0 or len(data) == 0:
         raise ResultsError(f"{path}: {row.name} has no per-round data (run with python -m bench run)")
     if not results_io.reference_fits(data, reference):
         raise ResultsError(f"{path}: {row.name} has {len(data)} rounds but {len(reference)} reference rounds")

@@ -46,6 +46,7 @@ class Profile:
     bn_recalibration_batches: int = 32
     # the APIs whose accuracy is measured (None: all); the parity tests hold the others to the same trajectory
     accuracy_apis: tuple[str, ...] | None = None
+    native: bool = True  # also time the native models of the backend's framework (the "native" cells)
     overridden: list[str] = field(default_factory=list)  # fields changed through BENCH_OVERRIDES
 
     def to_dict(self) -> dict:
@@ -97,6 +98,7 @@ PROFILES: dict[str, Profile] = {
             epochs={"cnn": 2, "resnet": 1},
             train_subset=1024,
             accuracy_apis=("functional",),
+            native=False,  # the native cnn is already the reference every round is divided by
             accuracy_target={"cnn": 0.85, "resnet": 0.5},
         ),
         Profile(

@@ -63,17 +63,46 @@ def recalibrate_batchnorm(model: keras.Model, images: np.ndarray, *, batches: in
     return batches
 
 
-def effective_jit(model: keras.Model) -> bool:
-    """Whether Keras actually compiles ``model``'s steps with XLA/jit ("auto" resolved)."""
+NATIVE = "native"  # the "API" name of the cells that time the native models
+
+
+def timed_model(arch: str, api: str, profile: Profile):
+    """What a timed cell measures: the compiled Keras model, or for ``api == "native"`` the native model
+    of the backend's framework started from the Functional model's weights.  Skips a native cell the
+    profile or this machine cannot run, with the reason."""
+    if api != NATIVE:
+        return compiled_model(arch, api, profile)
+    import pytest
+
+    from bench.backend_ops import backend_name
+    from implementations import native
+
+    if not profile.native:
+        pytest.skip(f"n/a: the {profile.name} profile times no native models")
+    if profile.mixed_precision:
+        pytest.skip("n/a: the native models run in float32 only")
+    try:
+        model = native.build(arch, backend_name(), seed=profile.seed)
+    except native.NotInstalled as missing:
+        pytest.skip(str(missing))
+    model.load_keras_weights(compiled_model(arch, "functional", profile))
+    return model
+
+
+def effective_jit(model) -> bool:
+    """Whether Keras (or the native model) actually compiles the steps with XLA/jit ("auto" resolved)."""
     return bool(getattr(model, "jit_compile", False))
 
 
-def train_step(model: keras.Model, images: np.ndarray, labels: np.ndarray):
+def train_step(model, images: np.ndarray, labels: np.ndarray):
     """A callable running one compiled train step and returning its loss as a Python float.
 
     Reading the loss back to the host waits for the step to finish on the device,
     so a clock stopped after the call measures completed work.
     """
+
+    if not isinstance(model, keras.Model):  # a native model
+        return lambda: model.train_step(images, labels)
 
     def step() -> float:
         return float(np.asarray(model.train_on_batch(images, labels)).reshape(-1)[0])
@@ -81,8 +110,10 @@ def train_step(model: keras.Model, images: np.ndarray, labels: np.ndarray):
     return step
 
 
-def inference_step(model: keras.Model, images: np.ndarray):
+def inference_step(model, images: np.ndarray):
     """A callable running the compiled predict function on ``images``; returns host logits."""
+    if not isinstance(model, keras.Model):  # a native model
+        return lambda: model.predict(images)
 
     def step() -> np.ndarray:
         return np.asarray(model.predict_on_batch(images))

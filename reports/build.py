@@ -19,6 +19,7 @@ import implementations  # noqa: E402
 from bench import results as results_io  # noqa: E402
 from bench.compare import SLOWDOWN_THRESHOLD  # noqa: E402
 from bench.stats import compare_samples, median_ci  # noqa: E402
+from bench.steps import NATIVE  # noqa: E402
 
 BASE_API = "functional"
 NOISE_FLOOR = 0.05  # differences under 5% are called noise even when the CI excludes 1
@@ -144,7 +145,10 @@ def results_table(frame: pd.DataFrame, backend: str, arch: str) -> pd.DataFrame:
         out["params"] = params
         return out
 
-    per_api = {api: figures(api) for api in implementations.APIS}
+    apis = list(implementations.APIS)
+    if any(key == (backend, arch, NATIVE) for key in train | infer | latency):
+        apis.append(NATIVE)
+    per_api = {api: figures(api) for api in apis}
     base = per_api.get(BASE_API, {})
     rows = []
     for api, f in per_api.items():
@@ -185,6 +189,45 @@ def results_table(frame: pd.DataFrame, backend: str, arch: str) -> pd.DataFrame:
         )
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+NATIVE_KINDS = (
+    ("train_throughput", "train step"),
+    ("inference_throughput", "predict"),
+    ("latency_batch1", "batch 1"),
+)
+
+
+def native_section(frame: pd.DataFrame, backend: str, arch: str) -> list[str]:
+    """What Keras costs: each API's time per round against the native model's, paired by the reference.
+
+    Both are divided by the native reference rounds around each of their rounds, so the ratio of
+    their medians is free of the machine's drift; the CI is a bootstrap over rounds.
+    """
+    rows = []
+    for api in implementations.APIS:
+        row = {"API": api}
+        for kind, label in NATIVE_KINDS:
+            cells = _per_cell(frame, kind)
+            keras_row, native_row = cells.get((backend, arch, api)), cells.get((backend, arch, NATIVE))
+            if keras_row is None or native_row is None or len(keras_row.data) < MIN_ROUNDS:
+                row[f"{label}: Keras / native time"] = _na("not measured in this run")
+                continue
+            c = compare_samples(_normalized(keras_row), _normalized(native_row))
+            row[f"{label}: Keras / native time"] = f"{c.ratio:.3f} [{c.low:.3f}–{c.high:.3f}]"
+        rows.append(row)
+    if all(value.startswith("n/a") for row in rows for key, value in row.items() if key != "API"):
+        return []
+    return [
+        f"### What Keras costs against native {backend} code",
+        "",
+        f"The `{arch}` written without Keras in {backend} (implementations/native/), started from the same "
+        "weights, timed in the same run on the same basis. Above 1: the Keras model takes longer per step; "
+        "95% CI in brackets.",
+        "",
+        pd.DataFrame(rows).to_markdown(index=False),
+        "",
+    ]
 
 
 def capability_table(arch: str) -> pd.DataFrame:
@@ -280,7 +323,7 @@ def plot_throughput(frame: pd.DataFrame, path: Path) -> None:
     cells = _per_cell(frame, "train_throughput")
     labels, values, errors = [], [], []
     for (backend, arch, api), row in sorted(
-        cells.items(), key=lambda kv: (kv[0][0], kv[0][1], implementations.APIS.index(kv[0][2]))
+        cells.items(), key=lambda kv: (kv[0][0], kv[0][1], (*implementations.APIS, NATIVE).index(kv[0][2]))
     ):
         tp = _throughput(row)
         if tp:
@@ -394,6 +437,7 @@ def build_report(paths: list[str | Path], out_dir: str | Path) -> Path:
                     "",
                 ]
             lines += ["### What the numbers say", "", *decisions(frame, backend, arch), ""]
+            lines += native_section(frame, backend, arch)
     matrix = backend_matrix(frame)
     if matrix is not None:
         lines += [

@@ -18,8 +18,16 @@ import pytest  # noqa: E402
 import implementations  # noqa: E402
 from bench import backend_ops, datasets, environment  # noqa: E402
 from bench.reference import ReferenceWorkload  # noqa: E402
+from bench.steps import NATIVE  # noqa: E402
+from implementations.native import NATIVE_ARCHS  # noqa: E402
 
 CELLS = [pytest.param(arch, api, id=f"{arch}-{api}") for arch, api in implementations.cell_ids()]
+#: the timed cells plus, per architecture, the same model written natively in the backend's framework
+TIMED_CELLS = CELLS + [
+    pytest.param(arch, NATIVE, id=f"{arch}-{NATIVE}")
+    for arch in implementations.ARCHS
+    if arch in NATIVE_ARCHS
+]
 _LOADED: dict = {}
 
 

@@ -18,10 +18,10 @@ import numpy as np
 import pytest
 
 from bench import backend_ops
-from bench.benchmarks.conftest import CELLS
+from bench.benchmarks.conftest import CELLS, TIMED_CELLS
 from bench.environment import PROJECT_ROOT
 from bench.reference import LATENCY, PREDICT, TRAIN
-from bench.steps import compiled_model, effective_jit, inference_step, train_step
+from bench.steps import effective_jit, inference_step, timed_model, train_step
 from bench.timing import RoundClock
 
 
@@ -68,9 +68,9 @@ def _round_times(benchmark) -> list[float]:
     return list(stats.stats.data) if stats is not None else []
 
 
-@pytest.mark.parametrize(("arch", "api"), CELLS)
+@pytest.mark.parametrize(("arch", "api"), TIMED_CELLS)
 def test_train_throughput(benchmark, profile, reference, batch_of, arch, api):
-    model = compiled_model(arch, api, profile)
+    model = timed_model(arch, api, profile)
     images, labels = batch_of(profile.train_batch)
     step = train_step(model, images, labels)
     loss = _interleaved(
@@ -90,7 +90,7 @@ def test_train_throughput(benchmark, profile, reference, batch_of, arch, api):
 
 def _timed_predict(benchmark, profile, reference, batch_of, arch, api, *, batch, kind, rounds, warmup_rounds):
     """Time the compiled predict of (arch, api) on ``batch`` images; returns the per-round times."""
-    model = compiled_model(arch, api, profile)
+    model = timed_model(arch, api, profile)
     images, _ = batch_of(batch)
     logits = _interleaved(
         benchmark,
@@ -105,7 +105,7 @@ def _timed_predict(benchmark, profile, reference, batch_of, arch, api, *, batch,
     return _round_times(benchmark)
 
 
-@pytest.mark.parametrize(("arch", "api"), CELLS)
+@pytest.mark.parametrize(("arch", "api"), TIMED_CELLS)
 def test_inference_throughput(benchmark, profile, reference, batch_of, arch, api):
     batch = profile.inference_batch
     times = _timed_predict(
@@ -116,7 +116,7 @@ def test_inference_throughput(benchmark, profile, reference, batch_of, arch, api
         benchmark.extra_info["images_per_s"] = batch / float(np.median(times))
 
 
-@pytest.mark.parametrize(("arch", "api"), CELLS)
+@pytest.mark.parametrize(("arch", "api"), TIMED_CELLS)
 def test_latency_batch1(benchmark, profile, reference, batch_of, arch, api):
     times = _timed_predict(
         benchmark, profile, reference, batch_of, arch, api,

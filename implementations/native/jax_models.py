@@ -52,6 +52,7 @@ class NativeModel:
     """A plan from :mod:`implementations.native.layout` as jitted JAX functions."""
 
     framework = "jax"
+    jit_compile = True  # every step runs under jax.jit
 
     def __init__(self, arch: str, *, seed: int | None = None):
         self.arch = arch

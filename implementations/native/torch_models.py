@@ -63,7 +63,7 @@ class NativeModel:
             betas=(layout.ADAM_BETA_1, layout.ADAM_BETA_2),
             eps=layout.ADAM_EPSILON,
         )
-        self.compiled = compile
+        self.jit_compile = compile  # torch.compile
         self._call = torch.compile(self.net) if compile else self.net
         self._loss = nn.CrossEntropyLoss()
 
