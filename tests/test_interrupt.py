@@ -38,10 +38,10 @@ def _children(pid: int) -> list[int]:
 
 def test_sigterm_keeps_finished_benchmarks_and_leaves_no_process(tmp_path):
     out = tmp_path / "results.json"
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1"}  # PASSED lines as they happen
     env.pop("BENCH_PROFILE", None)
     command = [sys.executable, "-m", "bench", "run", "--profile", "smoke", "--out", str(out),
-               "-k", "cnn-functional and (latency or train or inference or first)"]  # fmt: skip
+               "-k", "cnn and not native and not accuracy"]  # fmt: skip
     parent = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
@@ -60,7 +60,7 @@ def test_sigterm_keeps_finished_benchmarks_and_leaves_no_process(tmp_path):
     assert "interrupted by SIGTERM" in rest
     results = json.loads(out.read_text())
     finished = results["benchmarks"]
-    assert 1 <= len(finished) < 4
+    assert 1 <= len(finished) < 12  # of 12 selected
     assert (
         results["machine_info"]["suite"]["interrupted"]
         == f"SIGTERM after {len(finished)} finished benchmark(s)"
