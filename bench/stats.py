@@ -50,11 +50,11 @@ def compare_samples(current, baseline) -> RatioComparison:
         return RatioComparison(ratio, ratio, ratio, 1.0)
     result = stats.bootstrap(
         (current, baseline),
-        lambda c, b: np.median(c) / np.median(b),
+        lambda c, b, axis=-1: np.median(c, axis=axis) / np.median(b, axis=axis),
         confidence_level=CONFIDENCE,
         n_resamples=RESAMPLES,
         method="percentile",
-        vectorized=False,
+        vectorized=True,
         rng=np.random.default_rng(SEED),
     )
     p_value = float(stats.mannwhitneyu(current, baseline, alternative="two-sided").pvalue)
