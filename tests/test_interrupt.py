@@ -47,10 +47,12 @@ def test_sigterm_keeps_finished_benchmarks_and_leaves_no_process(tmp_path):
     )
     lines, child = [], None
     deadline = time.monotonic() + 300
-    for line in parent.stdout:  # wait until one benchmark has finished
+    passed = 0
+    for line in parent.stdout:  # wait until a benchmark's teardown (which records it) is surely over
         lines.append(line)
         child = child or next(iter(_children(parent.pid)), None)
-        if " PASSED" in line:
+        passed += " PASSED" in line
+        if passed == 2:
             break
         assert time.monotonic() < deadline, "".join(lines)
     assert child is not None
@@ -58,6 +60,7 @@ def test_sigterm_keeps_finished_benchmarks_and_leaves_no_process(tmp_path):
     rest, _ = parent.communicate(timeout=120)
     assert parent.returncode == 128 + signal.SIGTERM, "".join(lines) + rest
     assert "interrupted by SIGTERM" in rest
+    assert out.is_file(), "".join(lines) + rest
     results = json.loads(out.read_text())
     finished = results["benchmarks"]
     assert 1 <= len(finished) < 12  # of 12 selected
