@@ -86,7 +86,9 @@ def _supervise(command: list[str], env: dict) -> tuple[int, int | None]:
     benchmarks that finished; a child (or a probe of it) that outlives the grace period is killed.
     Returns (exit status, the signal received or None).
     """
-    child = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, start_new_session=True)
+    child = subprocess.Popen(
+        command, cwd=PROJECT_ROOT, env=env, start_new_session=True, preexec_fn=_default_sigint
+    )
     received: list[tuple[int, float]] = []
 
     def interrupt(signum, _frame):
@@ -109,6 +111,12 @@ def _supervise(command: list[str], env: dict) -> tuple[int, int | None]:
             signal.signal(sig, handler)
     _signal_group(child.pid, signal.SIGKILL)  # nothing of the run outlives it (probes included)
     return returncode, (received[0][0] if received else None)
+
+
+def _default_sigint() -> None:
+    """In the child before exec: a shell that starts jobs in the background ignores SIGINT for them, and
+    Python then never turns SIGINT into KeyboardInterrupt; pytest must get the default back."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _signal_group(pgid: int, signum: int) -> None:
