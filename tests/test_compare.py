@@ -91,16 +91,21 @@ def test_a_a_comparisons_never_regress(tmp_path, capsys):
 
 
 def test_planted_slowdown_is_a_regression(tmp_path, capsys):
+    assert _train_regressions_flagged(tmp_path, capsys, slowdown={TRAIN: 1.25}) >= 9
+
+
+def _train_regressions_flagged(tmp_path, capsys, **current) -> int:
+    """In how many of 10 pairs the train benchmark alone is flagged, the current run made with ``current``."""
     flagged = 0
     for repetition in range(10):
         base = write(tmp_path, "base.json", synthetic_results(2 * repetition))
-        slowed = synthetic_results(2 * repetition + 1, slowdown={TRAIN: 1.25})
-        current = write(tmp_path, "current.json", slowed)
-        status = compare_files(base, current)
+        status = compare_files(
+            base, write(tmp_path, "current.json", synthetic_results(2 * repetition + 1, **current))
+        )
         verdicts = verdicts_by_name(capsys)
         flagged += status == 1 and verdicts[TRAIN] == REGRESSION
         assert [name for name, v in verdicts.items() if v == REGRESSION] in ([], [TRAIN])
-    assert flagged >= 9
+    return flagged
 
 
 def test_machine_wide_slowdown_only_warns(tmp_path, capsys):
@@ -113,15 +118,7 @@ def test_machine_wide_slowdown_only_warns(tmp_path, capsys):
 def test_small_slowdown_inside_keras_is_caught_even_on_a_faster_host(tmp_path, capsys):
     # 8% more work in the model only, while the host runs the current process 20% faster:
     # the absolute time falls, the time per native-reference round rises.
-    flagged = 0
-    for repetition in range(10):
-        base = write(tmp_path, "base.json", synthetic_results(2 * repetition))
-        current = synthetic_results(2 * repetition + 1, slowdown={TRAIN: 1.08}, machine_factor=0.8)
-        status = compare_files(base, write(tmp_path, "current.json", current))
-        verdicts = verdicts_by_name(capsys)
-        flagged += status == 1 and verdicts[TRAIN] == REGRESSION
-        assert [name for name, v in verdicts.items() if v == REGRESSION] in ([], [TRAIN])
-    assert flagged >= 9
+    assert _train_regressions_flagged(tmp_path, capsys, slowdown={TRAIN: 1.08}, machine_factor=0.8) >= 9
 
 
 def test_kernel_change_in_the_framework_cancels_and_warns(tmp_path, capsys):
