@@ -53,7 +53,9 @@ SETTING_KEYS = (
     "test_subset",
     "threads",
     "bn_recalibration_batches",
+    "partner",
 )
+SETTING_DEFAULTS = {"partner": "reference"}  # files from before the setting existed
 
 REGRESSION, IMPROVEMENT, NO_CHANGE, WARNING, NEW = "regression", "improvement", "no change", "warning", "new"
 NOT_MEASURED = "not measured"
@@ -80,8 +82,11 @@ def check_comparable(baseline: dict, current: dict) -> None:
             problems.append(f"{key} {base_suite.get(key)!r} vs {cur_suite.get(key)!r}")
     base_settings, cur_settings = base_suite.get("settings", {}), cur_suite.get("settings", {})
     for key in SETTING_KEYS:
-        if base_settings.get(key) != cur_settings.get(key):
-            problems.append(f"{key} {base_settings.get(key)!r} vs {cur_settings.get(key)!r}")
+        base_value, cur_value = (
+            settings.get(key, SETTING_DEFAULTS.get(key)) for settings in (base_settings, cur_settings)
+        )
+        if base_value != cur_value:
+            problems.append(f"{key} {base_value!r} vs {cur_value!r}")
     if problems:
         raise ResultsError(
             f"{current['_path']} was recorded with another configuration than the baseline "
@@ -123,18 +128,24 @@ def _timed_verdict(base_row, cur_row, base_path, cur_path) -> Verdict:
     batch = base_row.extra.get("batch", 1)
     base_abs = batch / float(np.median(base_row.data))
     cur_abs = batch / float(np.median(cur_row.data))
+    partner = base_row.extra.get("reference", "native-cnn")
     note = (
         f"wall {base_abs:,.0f} → {cur_abs:,.0f} img/s; absolute time ×{model_moved:.2f}, "
-        f"native reference ×{reference_moved:.2f}"
+        f"{partner} ×{reference_moved:.2f}"
     )
     if abs(reference_moved - 1) > ABSOLUTE_WARNING and abs(model_moved - 1) > ABSOLUTE_WARNING:
         note += (
-            " (warning: model and native reference moved together: the framework's own kernels"
+            f" (warning: model and {partner} moved together: the framework's own kernels"
             " changed, or the host ran at another speed)"
+        )
+    if partner != "native-cnn":
+        note += (
+            f"; paired with the Keras model {partner}: a slowdown shared by every API cancels "
+            "(the ci profile pairs with the native reference)"
         )
     return Verdict(
         base_row.name,
-        f"{results_io.timing_basis(base_row.extra)} / native reference round, median ratio "
+        f"{results_io.timing_basis(base_row.extra)} / {partner} round, median ratio "
         "(bootstrap CI; Mann-Whitney)",
         f"{np.median(base_norm):.4f}",
         f"{np.median(cur_norm):.4f}",

@@ -29,8 +29,6 @@ class Profile:
     inference_rounds: int = 6
     latency_rounds: int = 30  # batch 1
     first_step_rounds: int = 1  # fresh processes: build + compile + first train step
-    # mnist-5k has 63 batches an epoch: BatchNorm's moving statistics (momentum 0.99) need ~6 epochs
-    # of cnn steps before test accuracy follows train accuracy
     epochs: dict[str, int] = field(default_factory=lambda: {"cnn": 6, "resnet": 2})
     train_subset: int | None = None  # at most this many training images for the accuracy runs
     test_subset: int | None = None
@@ -46,6 +44,10 @@ class Profile:
     bn_recalibration_batches: int = 32
     # the APIs whose accuracy is measured (None: all); the parity tests hold the others to the same trajectory
     accuracy_apis: tuple[str, ...] | None = None
+    # what every timed round is paired with: "functional" (the same architecture's Functional model; the
+    # API ratios of the report) or "reference" (the native cnn, no Keras; the regression check)
+    partner: str = "functional"
+    capabilities: bool = True  # run the capability probes (fresh processes, exports; about two minutes)
     native: bool = True  # also time the native models of the backend's framework (the "native" cells)
     overridden: list[str] = field(default_factory=list)  # fields changed through BENCH_OVERRIDES
 
@@ -68,7 +70,15 @@ PROFILES: dict[str, Profile] = {
     for profile in (
         Profile(
             name="quick",
-            description="every arch x API on the offline mnist-5k digits; sized for a 2-core CPU",
+            description="every arch x API on the offline mnist-5k digits, one kernel thread, each round "
+            "paired with the Functional model; sized for a 2-core CPU",
+            threads=1,
+            train_rounds=20,  # paired ratios: 95% CI half-width about 1.5% at 20 rounds, 3.5% at 10
+            inference_rounds=10,
+            accuracy_batch=16,  # more, cheaper steps; BatchNorm statistics recomputed before each evaluation
+            epochs={"cnn": 3, "resnet": 2},
+            train_subset=1024,
+            accuracy_target={"cnn": 0.85, "resnet": 0.90},
         ),
         Profile(
             name="full",
@@ -98,7 +108,9 @@ PROFILES: dict[str, Profile] = {
             epochs={"cnn": 2, "resnet": 1},
             train_subset=1024,
             accuracy_apis=("functional",),
+            partner="reference",
             native=False,  # the native cnn is already the reference every round is divided by
+            capabilities=False,  # the regression check times; the report probes
             accuracy_target={"cnn": 0.85, "resnet": 0.5},
         ),
         Profile(
@@ -114,6 +126,7 @@ PROFILES: dict[str, Profile] = {
             train_subset=128,
             test_subset=64,
             bn_recalibration_batches=2,
+            capabilities=False,  # tests/test_capabilities.py probes them one by one
             accuracy_target={"cnn": 0.2, "resnet": 0.2},
         ),
     )

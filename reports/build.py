@@ -1,29 +1,27 @@
-"""Build the Markdown API-choice report (tables, capability matrix, decisions, plots) from results files.
+"""Build the Markdown API-choice report from results files: summary first, then the details.
 
 One or more results files (e.g. one per Keras backend) go in; REPORT.md and its
-PNG plots come out.  All presentation lives here; the results stay plain data.
+PNG plots come out.  The report opens with one screen of verdicts and
+recommendations (:mod:`reports.summary`); below it, per backend and architecture,
+the figures, the paired ratios (:mod:`reports.ratios`), Keras against native code,
+the capability probes, the plots (:mod:`reports.plots`) and the environment.
+All presentation lives here; the results stay plain data.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-import implementations  # noqa: E402
-from bench import results as results_io  # noqa: E402
-from bench.compare import SLOWDOWN_THRESHOLD  # noqa: E402
-from bench.stats import compare_samples, median_ci  # noqa: E402
-from bench.steps import NATIVE  # noqa: E402
-
-BASE_API = "functional"
-NOISE_FLOOR = 0.05  # differences under 5% are called noise even when the CI excludes 1
-MIN_ROUNDS = 5  # fewer rounds than this per cell: no verdict
+import implementations
+from bench import results as results_io
+from bench.stats import median_ci
+from bench.steps import NATIVE
+from reports import plots, ratios
+from reports.ratios import BASE_API, TIMED_KINDS, Ratio
+from reports.summary import summary_section
 
 
 def _na(reason: str) -> str:
@@ -34,9 +32,7 @@ def _fmt(value: float, digits: int = 0) -> str:
     return f"{value:,.{digits}f}"
 
 
-def _per_cell(frame: pd.DataFrame, kind: str) -> dict[tuple[str, str, str], pd.Series]:
-    rows = frame[frame["kind"] == kind]
-    return {(row.backend, row.arch, row.api): row for row in rows.itertuples()}
+_per_cell = ratios.cells
 
 
 def _throughput(row) -> tuple[float, float, float] | None:
@@ -47,45 +43,53 @@ def _throughput(row) -> tuple[float, float, float] | None:
     return median_ci(row.data, transform=lambda seconds: batch / seconds)
 
 
-def _normalized(row) -> np.ndarray:
-    """Round times (CPU time where recorded) divided by the native reference rounds around each."""
-    return results_io.normalized_times(*results_io.timed_rounds(row.extra, row.data))
+def _environment_values(results: dict) -> dict[str, str]:
+    """Where, on what and how one results file was measured, as setting → text."""
+    suite = results["machine_info"]["suite"]
+    versions = {k: v for k, v in suite.get("versions", {}).items() if v}
+    commit = suite.get("commit") or (results.get("commit_info") or {}).get("id") or "unknown"
+    settings = suite.get("settings", {})
+    overridden = settings.get("overridden") or []
+    partner = settings.get("partner", "reference")
+    return {
+        "backend": suite["backend"],
+        "device": suite["device"]
+        + ("" if suite.get("device_kind") == "gpu" else " (fallback: no GPU seen by the backend)"),
+        "CPU": f"{suite.get('cpu_model')} ({suite.get('cpu_threads')} threads)",
+        "versions": ", ".join(f"{k} {v}" for k, v in versions.items()),
+        "dataset": suite["dataset"]
+        + (" (fallback: full MNIST could not be downloaded)" if suite.get("dataset_fallback") else "")
+        + (" (offline data)" if suite["dataset"] != "mnist" else ""),
+        "profile": suite["profile"],
+        "kernel threads": str(settings.get("threads") or "framework default"),
+        "timing basis": "process CPU time, each round ÷ the "
+        + ("Functional model's rounds around it" if partner == "functional" else "native reference rounds"),
+        "switches": f"jit={settings.get('jit')}, mixed precision={settings.get('mixed_precision')}, "
+        f"deterministic ops={settings.get('deterministic')}",
+        "overrides": ", ".join(f"{k}={settings.get(k)}" for k in overridden) or "none",
+        "seed": str(suite.get("seed")),
+        "commit": commit
+        + (
+            f" (uncommitted changes in {', '.join(suite['changed_paths'])})"
+            if suite.get("changed_paths")
+            else ""
+        )
+        + (f" ({suite['commit_note']})" if suite.get("commit_note") else ""),
+        "measured": results.get("datetime", "unknown"),
+    }
 
 
 def environment_section(all_results: list[dict]) -> list[str]:
-    """One column per results file: where, on what and how each was measured."""
-    columns = {}
-    for results in all_results:
-        suite = results["machine_info"]["suite"]
-        versions = {k: v for k, v in suite.get("versions", {}).items() if v}
-        commit = suite.get("commit") or (results.get("commit_info") or {}).get("id") or "unknown"
-        settings = suite.get("settings", {})
-        overridden = settings.get("overridden") or []
-        columns[Path(results["_path"]).name] = {
-            "backend": suite["backend"],
-            "device": suite["device"]
-            + ("" if suite.get("device_kind") == "gpu" else " (fallback: no GPU seen by the backend)"),
-            "CPU": f"{suite.get('cpu_model')} ({suite.get('cpu_threads')} threads)",
-            "versions": ", ".join(f"{k} {v}" for k, v in versions.items()),
-            "dataset": suite["dataset"]
-            + (" (fallback: full MNIST could not be downloaded)" if suite.get("dataset_fallback") else "")
-            + (" (offline data)" if suite["dataset"] != "mnist" else ""),
-            "profile": f"{suite['profile']}: {settings.get('description', '')}",
-            "switches": f"jit={settings.get('jit')}, mixed precision={settings.get('mixed_precision')}, "
-            f"deterministic ops={settings.get('deterministic')}",
-            "overrides": ", ".join(f"{k}={settings.get(k)}" for k in overridden) or "none",
-            "seed": suite.get("seed"),
-            "commit": commit
-            + (
-                f" (uncommitted changes in {', '.join(suite['changed_paths'])})"
-                if suite.get("changed_paths")
-                else ""
-            )
-            + (f" ({suite['commit_note']})" if suite.get("commit_note") else ""),
-            "measured": results.get("datetime", "unknown"),
-        }
-    table = pd.DataFrame(columns)
-    table.index.name = "results file"
+    """One row per setting: a value all files share once, otherwise each file's value."""
+    per_file = {Path(r["_path"]).name: _environment_values(r) for r in all_results}
+    rows = []
+    for setting in next(iter(per_file.values())):
+        values = {name: values.get(setting, "") for name, values in per_file.items()}
+        if len(set(values.values())) == 1:
+            text = next(iter(values.values()))
+        else:
+            text = "; ".join(f"{name}: {value}" for name, value in values.items())
+        rows.append({"setting": setting, "value": text})
     notes = sorted(
         {
             r["machine_info"]["suite"]["dataset_fallback"]
@@ -96,7 +100,9 @@ def environment_section(all_results: list[dict]) -> list[str]:
     return [
         "## Environment",
         "",
-        table.to_markdown(),
+        f"Results files: {', '.join(per_file)}.",
+        "",
+        pd.DataFrame(rows).to_markdown(index=False),
         "",
         *[f"Dataset fallback: {note}" for note in notes],
         "",
@@ -155,20 +161,25 @@ def results_table(frame: pd.DataFrame, backend: str, arch: str) -> pd.DataFrame:
         not_run = _na("not measured in this run (deselected or out of time)")
         row = {"API": api}
         row["params"] = _fmt(f["params"]) if f["params"] else not_run
-        if f["train"]:
-            value, low, high = f["train"]
-            base_value = base["train"][0] if base.get("train") else None
-            row["train img/s [95% CI]"] = (
-                f"{_fmt(value)} [{_fmt(low)}–{_fmt(high)}]{_ratio(value, base_value)}"
+        for (kind, label), absolute in zip(
+            TIMED_KINDS,
+            (
+                (
+                    "train img/s [95% CI]",
+                    f"{_fmt(f['train'][0])} [{_fmt(f['train'][1])}–{_fmt(f['train'][2])}]"
+                    if f["train"]
+                    else not_run,
+                ),
+                ("inference img/s", _fmt(f["infer"]) if f["infer"] else not_run),
+                ("batch-1 p50 / p90 (ms)", f"{f['p50']:.2f} / {f['p90']:.2f}" if f["p50"] else not_run),
+            ),
+            strict=True,
+        ):
+            row[absolute[0]] = absolute[1]
+            r = ratios.to_functional(frame, backend, arch, api, kind)
+            row[f"{label} time ÷ Functional"] = (
+                f"{'A/A ' if api == BASE_API else ''}{r}" if isinstance(r, Ratio) else _na(r)
             )
-        else:
-            row["train img/s [95% CI]"] = not_run
-        row["inference img/s"] = (
-            f"{_fmt(f['infer'])}{_ratio(f['infer'], base.get('infer'))}" if f["infer"] else not_run
-        )
-        row["latency p50 / p90 (ms)"] = (
-            f"{f['p50']:.2f} / {f['p90']:.2f}{_ratio(f['p50'], base.get('p50'))}" if f["p50"] else not_run
-        )
         row["first step (s)"] = (
             f"{f['first']:.2f}{_ratio(f['first'], base.get('first'))}" if f["first"] else not_run
         )
@@ -191,30 +202,18 @@ def results_table(frame: pd.DataFrame, backend: str, arch: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-NATIVE_KINDS = (
-    ("train_throughput", "train step"),
-    ("inference_throughput", "predict"),
-    ("latency_batch1", "batch 1"),
-)
-
-
 def native_section(frame: pd.DataFrame, backend: str, arch: str) -> list[str]:
-    """What Keras costs: each API's time per round against the native model's, paired by the reference.
+    """What Keras costs: each API's time per round against the native model's, both on the run's basis.
 
-    Both are divided by the native reference rounds around each of their rounds, so the ratio of
+    Both are divided by the partner rounds around each of their rounds, so the ratio of
     their medians is free of the machine's drift; the CI is a bootstrap over rounds.
     """
     rows = []
     for api in implementations.APIS:
         row = {"API": api}
-        for kind, label in NATIVE_KINDS:
-            cells = _per_cell(frame, kind)
-            keras_row, native_row = cells.get((backend, arch, api)), cells.get((backend, arch, NATIVE))
-            if keras_row is None or native_row is None or len(keras_row.data) < MIN_ROUNDS:
-                row[f"{label}: Keras / native time"] = _na("not measured in this run")
-                continue
-            c = compare_samples(_normalized(keras_row), _normalized(native_row))
-            row[f"{label}: Keras / native time"] = f"{c.ratio:.3f} [{c.low:.3f}–{c.high:.3f}]"
+        for kind, label in TIMED_KINDS:
+            r = ratios.between(frame, backend, arch, api, NATIVE, kind)
+            row[f"{label}: Keras ÷ native time"] = str(r) if isinstance(r, Ratio) else _na(r)
         rows.append(row)
     if all(value.startswith("n/a") for row in rows for key, value in row.items() if key != "API"):
         return []
@@ -223,61 +222,79 @@ def native_section(frame: pd.DataFrame, backend: str, arch: str) -> list[str]:
         "",
         f"The `{arch}` written without Keras in {backend} (implementations/native/), started from the same "
         "weights, timed in the same run on the same basis. Above 1: the Keras model takes longer per step; "
-        "95% CI in brackets.",
+        "95% CI in brackets. The functional row is also the fidelity of the suite's timed step "
+        "(train_on_batch / predict_on_batch) against a bare compiled step.",
         "",
         pd.DataFrame(rows).to_markdown(index=False),
         "",
     ]
 
 
-def capability_table(arch: str) -> pd.DataFrame:
-    from reports.capabilities import probe
+_PROBED_HERE: dict = {}  # (backend, arch) → verdicts probed by this process, which cannot change
 
-    table = pd.DataFrame({api: probe(arch, api) for api in implementations.APIS})
-    table.index.name = "capability"
-    return table
+
+def capabilities_by_backend(frame: pd.DataFrame) -> tuple[dict, list[str]]:
+    """{backend: {arch: {api: {capability: verdict}}}} from the results; probed here where a file has none.
+
+    Returns the map and notes on where verdicts were probed at report time.
+    """
+    found: dict = {}
+    for row in frame[frame["kind"] == "capabilities"].itertuples():
+        found.setdefault(row.backend, {})[row.arch] = row.extra["capabilities"]
+    notes = []
+    for backend in sorted(frame["backend"].dropna().unique()):
+        missing = [
+            arch
+            for arch in implementations.ARCHS
+            if arch not in found.get(backend, {})
+            and ((frame["backend"] == backend) & (frame["arch"] == arch)).any()
+        ]
+        if not missing:
+            continue
+        import keras
+
+        from bench.capabilities import probe_architecture
+
+        here = keras.backend.backend()
+        for arch in missing:
+            if (here, arch) not in _PROBED_HERE:
+                _PROBED_HERE[(here, arch)] = probe_architecture(arch)
+            found.setdefault(backend, {})[arch] = _PROBED_HERE[(here, arch)]
+        notes.append(
+            f"The {backend} results hold no capability probes ({', '.join(missing)}): shown as probed when "
+            f"this report was built, on {here}."
+        )
+    return found, notes
+
+
+def capability_section(found: dict, notes: list[str]) -> list[str]:
+    lines = ["## Capabilities", "", *notes, ""] if notes else ["## Capabilities", ""]
+    for backend in sorted(found):
+        for arch in implementations.ARCHS:
+            if arch not in found[backend]:
+                continue
+            table = pd.DataFrame(found[backend][arch])
+            table.index.name = "capability"
+            lines += [f"### `{arch}` on {backend}", "", table.to_markdown(), ""]
+    return lines
 
 
 def decisions(frame: pd.DataFrame, backend: str, arch: str) -> list[str]:
-    """Sentences comparing each API to the Functional one, saying what is inside the noise."""
+    """One line per benchmark kind comparing each API with Functional, and the accuracy agreement."""
     sentences = []
-    for kind, label in (
-        ("train_throughput", "training step"),
-        ("inference_throughput", "inference"),
-        ("latency_batch1", "batch-1 latency"),
-    ):
-        cells = _per_cell(frame, kind)
-        base = cells.get((backend, arch, BASE_API))
-        if base is None or not base.data:
-            continue
+    for kind, label in TIMED_KINDS:
+        parts = []
         for api in implementations.APIS:
-            row = cells.get((backend, arch, api))
-            if api == BASE_API or row is None or not row.data:
+            if api == BASE_API:
                 continue
-            if min(len(row.data), len(base.data)) < MIN_ROUNDS:
-                sentences.append(
-                    f"- {label}: `{arch}-{api}` vs `{arch}-{BASE_API}`: n/a: fewer than "
-                    f"{MIN_ROUNDS} rounds each, too few to tell signal from noise."
-                )
-                continue
-            c = compare_samples(_normalized(row), _normalized(base))
-            noise = c.low <= 1.0 <= c.high or c.p_value >= 0.05 or abs(c.ratio - 1) < NOISE_FLOOR
-            verdict = (
-                "is within the noise of"
-                if noise
-                else f"is {abs(c.ratio - 1):.0%} {'slower' if c.ratio > 1 else 'faster'} than"
-            )
-            caveat = (
-                f"; below the {SLOWDOWN_THRESHOLD:.0%} the regression check asks for between runs, "
-                "so confirm it in a second run before relying on it"
-                if not noise and abs(c.ratio - 1) < SLOWDOWN_THRESHOLD
-                else ""
-            )
-            sentences.append(
-                f"- {label}: `{arch}-{api}` {verdict} `{arch}-{BASE_API}` "
-                f"(ratio of reference-normalized round times {c.ratio:.3f}, 95% CI {c.low:.3f}–{c.high:.3f}, "
-                f"Mann-Whitney p={c.p_value:.3g}{caveat})."
-            )
+            r = ratios.to_functional(frame, backend, arch, api, kind)
+            if isinstance(r, Ratio):
+                basis = "paired rounds" if r.paired else "two samples, not paired: wider CI"
+                parts.append(f"`{arch}-{api}` {r} — {r.words()} ({basis})")
+            elif r != "not measured in this run":
+                parts.append(f"`{arch}-{api}` n/a: {r}, too few to tell signal from noise")
+        if parts:
+            sentences.append(f"- {label}, time ÷ `{arch}-{BASE_API}`: " + "; ".join(parts) + ".")
     accuracy = _per_cell(frame, "accuracy")
     values = {
         api: accuracy[(backend, arch, api)].extra["test_accuracy"]
@@ -305,62 +322,14 @@ def decisions(frame: pd.DataFrame, backend: str, arch: str) -> list[str]:
             )
     for api in values:
         row = accuracy[(backend, arch, api)]
-        last = (row.extra.get("epoch_log") or [{}])[-1]
-        gap = last.get("train_accuracy", 0) - last.get("test_accuracy", 0)
-        if gap > 0.2:
-            steps = row.extra["epochs"] * -(-row.extra["train_images"] // row.extra["batch"])
+        if row.extra.get("bn_recalibration_batches"):
             sentences.append(
-                f"- `{arch}`: test accuracy ({last['test_accuracy']:.3f}) trails train accuracy "
-                f"({last['train_accuracy']:.3f}) after {steps} steps: BatchNorm's moving statistics "
-                "(momentum 0.99) have not caught up with the weights yet; this is the recipe on little data, "
-                "not a difference between APIs."
+                f"- accuracy is measured after recomputing BatchNorm's moving statistics over "
+                f"{row.extra['bn_recalibration_batches']} training batches before each evaluation "
+                "(short runs leave them far from the data's)."
             )
             break
     return sentences or ["- n/a: no timing data with per-round samples in this run"]
-
-
-def plot_throughput(frame: pd.DataFrame, path: Path) -> None:
-    cells = _per_cell(frame, "train_throughput")
-    labels, values, errors = [], [], []
-    for (backend, arch, api), row in sorted(
-        cells.items(), key=lambda kv: (kv[0][0], kv[0][1], (*implementations.APIS, NATIVE).index(kv[0][2]))
-    ):
-        tp = _throughput(row)
-        if tp:
-            labels.append(f"{arch}\n{api}\n{backend}")
-            values.append(tp[0])
-            errors.append([[tp[0] - tp[1]], [tp[2] - tp[0]]])
-    fig, ax = plt.subplots(figsize=(max(6, len(labels) * 1.1), 4))
-    if values:
-        err = np.hstack(errors) if errors else None
-        ax.bar(range(len(values)), values, yerr=err, capsize=4, color=["C0", "C1", "C2"] * len(values))
-        ax.set_xticks(range(len(values)), labels, fontsize=7)
-    ax.set_ylabel("training images/s (median, 95% CI)")
-    ax.set_title("Training throughput per API")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
-def plot_accuracy(frame: pd.DataFrame, path: Path) -> None:
-    cells = _per_cell(frame, "accuracy")
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for (backend, arch, api), row in sorted(cells.items()):
-        log = row.extra.get("epoch_log", [])
-        ax.plot(
-            [e["epoch"] for e in log],
-            [e["test_accuracy"] for e in log],
-            marker="o",
-            label=f"{arch}-{api} ({backend})",
-        )
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("test accuracy")
-    ax.set_title("Test accuracy per epoch")
-    if cells:
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def backend_matrix(frame: pd.DataFrame) -> pd.DataFrame | None:
@@ -384,31 +353,63 @@ def backend_matrix(frame: pd.DataFrame) -> pd.DataFrame | None:
     return pd.DataFrame(rows)
 
 
+def _fallbacks(all_results: list[dict]) -> list[str]:
+    """What ran differently from the suite's intent: CPU instead of GPU, offline data."""
+    notes = set()
+    for results in all_results:
+        suite = results["machine_info"]["suite"]
+        if suite.get("device_kind") != "gpu":
+            notes.add(f"{suite['backend']} ran on the CPU (no GPU seen by the backend)")
+        if suite["dataset"] != "mnist":
+            notes.add(f"dataset {suite['dataset']} (offline data)")
+    return sorted(notes)
+
+
+def _time_to_target(frame: pd.DataFrame, backend: str, arch: str) -> list[str]:
+    accuracy = _per_cell(frame, "accuracy")
+    targets = []
+    for api in implementations.APIS:
+        row = accuracy.get((backend, arch, api))
+        if row is not None:
+            reached = row.extra.get("time_to_target_s")
+            targets.append(
+                f"{api}: {reached:.1f} s"
+                if reached is not None
+                else f"{api}: n/a: target not reached in {row.extra['epochs']} epochs"
+            )
+    if not targets:
+        return []
+    target = next(r.extra["accuracy_target"] for k, r in accuracy.items() if k[1] == arch)
+    return [f"Time to {target:.2%} test accuracy (training time only): " + "; ".join(targets) + ".", ""]
+
+
 def build_report(paths: list[str | Path], out_dir: str | Path) -> Path:
     """Write REPORT.md and PNG plots for the results files ``paths`` into ``out_dir``."""
     all_results = [results_io.load(path) for path in paths]
     frame = pd.concat([results_io.frame(r) for r in all_results], ignore_index=True)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    lines = [
-        "# Keras API choice: Sequential vs Functional vs subclassing",
-        "",
-        "Same architectures, same weights, three APIs. Ratios in parentheses are to the Functional row "
-        "(for times and memory, above 1 means more; for throughput and accuracy, above 1 means more).",
-        "",
-        "First step and peak memory come from a fresh process per model: first step is build + compile + "
-        "one training step; RSS is the resident memory that build, compile and six training steps added "
-        "on top of the imported framework (its high-water mark); device is the accelerator's peak.",
-        "",
-    ]
-    partial = [
+    capabilities, capability_notes = capabilities_by_backend(frame)
+    lines = ["# Keras API choice: Sequential vs Functional vs subclassing", ""]
+    lines += [
         f"**Partial results:** {Path(r['_path']).name} is from an interrupted run "
         f"({r['machine_info']['suite']['interrupted']}); benchmarks it lacks show as missing."
         for r in all_results
         if r["machine_info"]["suite"].get("interrupted")
     ]
-    lines += [*partial, ""] if partial else []
-    lines += environment_section(all_results)
+    fallbacks = _fallbacks(all_results)
+    lines += [f"Fallbacks: {'; '.join(fallbacks)}.", ""] if fallbacks else []
+    lines += summary_section(frame, capabilities)
+    lines += [
+        "## Details",
+        "",
+        "Same architectures, same weights, three APIs. Time ratios are to the Functional model, from rounds "
+        "paired with it where the run did so (95% CI in brackets; above 1: slower). First step and peak "
+        "memory come from a fresh process per model: first step is build + compile + one training step; RSS "
+        "is the resident memory that build, compile and six training steps added on top of the imported "
+        "framework (its high-water mark); ratios in parentheses are to Functional.",
+        "",
+    ]
     for backend in sorted(frame["backend"].dropna().unique()):
         for arch in implementations.ARCHS:
             if not ((frame["backend"] == backend) & (frame["arch"] == arch)).any():
@@ -417,25 +418,8 @@ def build_report(paths: list[str | Path], out_dir: str | Path) -> Path:
                 f"## `{arch}` on {backend}",
                 "",
                 results_table(frame, backend, arch).to_markdown(index=False),
-                "",
             ]
-            accuracy = _per_cell(frame, "accuracy")
-            targets = []
-            for api in implementations.APIS:
-                row = accuracy.get((backend, arch, api))
-                if row is not None:
-                    reached = row.extra.get("time_to_target_s")
-                    targets.append(
-                        f"{api}: {reached:.1f} s"
-                        if reached is not None
-                        else f"{api}: n/a: target not reached in {row.extra['epochs']} epochs"
-                    )
-            if targets:
-                target = next(r.extra["accuracy_target"] for k, r in accuracy.items() if k[1] == arch)
-                lines += [
-                    f"Time to {target:.2%} test accuracy (training time only): " + "; ".join(targets) + ".",
-                    "",
-                ]
+            lines += ["", *_time_to_target(frame, backend, arch)]
             lines += ["### What the numbers say", "", *decisions(frame, backend, arch), ""]
             lines += native_section(frame, backend, arch)
     matrix = backend_matrix(frame)
@@ -452,19 +436,20 @@ def build_report(paths: list[str | Path], out_dir: str | Path) -> Path:
             "between APIs on one backend, not across backends.",
             "",
         ]
-    lines += ["## Capabilities (probed when this report was built)", ""]
-    for arch in implementations.ARCHS:
-        lines += [f"### `{arch}`", "", capability_table(arch).to_markdown(), ""]
-    plot_throughput(frame, out / "throughput.png")
-    plot_accuracy(frame, out / "accuracy.png")
+    lines += capability_section(capabilities, capability_notes)
+    plots.forest_plot(frame, out / "ratios.png")
+    plots.accuracy_plot(frame, out / "accuracy.png")
+    coincide = plots.coinciding_curves(frame)
     lines += [
         "## Plots",
         "",
-        "![training throughput](throughput.png)",
+        "![time ÷ Functional per benchmark kind, 95% CI](ratios.png)",
         "",
         "![test accuracy per epoch](accuracy.png)",
         "",
+        *([f"Accuracy curves drawn on top of each other: {'; '.join(coincide)}.", ""] if coincide else []),
     ]
+    lines += environment_section(all_results)
     report = out / "REPORT.md"
     report.write_text("\n".join(lines), encoding="utf-8")
     return report

@@ -22,11 +22,11 @@ from bench.steps import NATIVE  # noqa: E402
 from implementations.native import NATIVE_ARCHS  # noqa: E402
 
 CELLS = [pytest.param(arch, api, id=f"{arch}-{api}") for arch, api in implementations.cell_ids()]
-#: the timed cells plus, per architecture, the same model written natively in the backend's framework
-TIMED_CELLS = CELLS + [
-    pytest.param(arch, NATIVE, id=f"{arch}-{NATIVE}")
+#: the timed cells plus, after each architecture's, the same model written natively in the backend's framework
+TIMED_CELLS = [
+    pytest.param(arch, api, id=f"{arch}-{api}")
     for arch in implementations.ARCHS
-    if arch in NATIVE_ARCHS
+    for api in (*implementations.APIS, *((NATIVE,) if arch in NATIVE_ARCHS else ()))
 ]
 _LOADED: dict = {}
 

@@ -1,9 +1,12 @@
 """Speed and memory of every (arch, api): train and inference throughput, latency, first step, memory.
 
-Timed rounds interleave with the fixed reference workload (run in pedantic's
-untimed ``setup``), so the regression check can compare ratios that survive
-machine noise.  pytest-benchmark keeps each round's wall time; the process CPU
-time of each round and of its reference round go into ``extra_info``.
+Timed rounds interleave with a partner workload (run in pedantic's untimed
+``setup``, once before every round and once after the last): the same
+architecture's Functional model in the quick and full profiles, so each round
+divided by its partner rounds is a paired API ratio; the native reference cnn in
+the ci profile, so the regression check compares ratios that a slower Keras still
+moves (:mod:`bench.reference`).  pytest-benchmark keeps each round's wall time; the
+process CPU time of each round and of the partner rounds go into ``extra_info``.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import pytest
 from bench import backend_ops
 from bench.benchmarks.conftest import CELLS, TIMED_CELLS
 from bench.environment import PROJECT_ROOT
-from bench.reference import LATENCY, PREDICT, TRAIN
+from bench.reference import FUNCTIONAL_PARTNER, LATENCY, PREDICT, TRAIN, FunctionalPartner
 from bench.steps import effective_jit, inference_step, timed_model, train_step
 from bench.timing import RoundClock
 
@@ -38,8 +41,26 @@ def _common_info(benchmark, model, profile, batch: int) -> None:
     )
 
 
+_PARTNERS: dict = {}
+
+
+@pytest.fixture
+def pacer(request, profile, batch_of, arch):
+    """The workload each timed round of ``arch`` is paired with, as the profile says (built once per arch)."""
+    if profile.partner != FUNCTIONAL_PARTNER:
+        return request.getfixturevalue("reference")
+    if arch not in _PARTNERS:
+        _PARTNERS[arch] = FunctionalPartner(
+            arch,
+            profile,
+            train_batch=batch_of(profile.train_batch),
+            predict_images=batch_of(profile.inference_batch)[0],
+        )
+    return _PARTNERS[arch]
+
+
 def _interleaved(benchmark, reference, target, *, kind: str, rounds: int, warmup_rounds: int):
-    """benchmark.pedantic with a reference step of ``kind`` timed before every round and after the last."""
+    """benchmark.pedantic with a partner step of ``kind`` timed before every round and after the last."""
     clock = RoundClock(target)
     reference.take_times(kind, 0)
     result = benchmark.pedantic(
@@ -58,6 +79,7 @@ def _interleaved(benchmark, reference, target, *, kind: str, rounds: int, warmup
             "reference_round_s": reference_wall,
             "reference_cpu_round_s": reference_cpu,
             "reference_kind": kind,
+            "reference": reference.name,
         }
     )
     return result
@@ -69,13 +91,13 @@ def _round_times(benchmark) -> list[float]:
 
 
 @pytest.mark.parametrize(("arch", "api"), TIMED_CELLS)
-def test_train_throughput(benchmark, profile, reference, batch_of, arch, api):
+def test_train_throughput(benchmark, profile, pacer, batch_of, arch, api):
     model = timed_model(arch, api, profile)
     images, labels = batch_of(profile.train_batch)
     step = train_step(model, images, labels)
     loss = _interleaved(
         benchmark,
-        reference,
+        pacer,
         step,
         kind=TRAIN,
         rounds=profile.train_rounds,
@@ -106,10 +128,10 @@ def _timed_predict(benchmark, profile, reference, batch_of, arch, api, *, batch,
 
 
 @pytest.mark.parametrize(("arch", "api"), TIMED_CELLS)
-def test_inference_throughput(benchmark, profile, reference, batch_of, arch, api):
+def test_inference_throughput(benchmark, profile, pacer, batch_of, arch, api):
     batch = profile.inference_batch
     times = _timed_predict(
-        benchmark, profile, reference, batch_of, arch, api,
+        benchmark, profile, pacer, batch_of, arch, api,
         batch=batch, kind=PREDICT, rounds=profile.inference_rounds, warmup_rounds=2,
     )  # fmt: skip
     if times:
@@ -117,9 +139,9 @@ def test_inference_throughput(benchmark, profile, reference, batch_of, arch, api
 
 
 @pytest.mark.parametrize(("arch", "api"), TIMED_CELLS)
-def test_latency_batch1(benchmark, profile, reference, batch_of, arch, api):
+def test_latency_batch1(benchmark, profile, pacer, batch_of, arch, api):
     times = _timed_predict(
-        benchmark, profile, reference, batch_of, arch, api,
+        benchmark, profile, pacer, batch_of, arch, api,
         batch=1, kind=LATENCY, rounds=profile.latency_rounds, warmup_rounds=3,
     )  # fmt: skip
     if times:

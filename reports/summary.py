@@ -1,0 +1,221 @@
+"""The report's first screen: a verdict per cell and a recommendation per architecture, from the figures.
+
+Nothing here is written per API: every word comes from the paired time ratios
+(:mod:`reports.ratios`), the fresh-process first step and memory, the accuracy runs
+and the capability probes, through the rules spelled out in :func:`drawbacks`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+import implementations
+from bench import results as results_io
+from bench.capabilities import SHORT_NAMES
+from reports import ratios
+from reports.ratios import BASE_API, NOISE_FLOOR, TIMED_KINDS, Ratio
+
+FIRST_STEP_SLACK = 0.25  # a first step this much longer than the quickest API's counts as a drawback
+MEMORY_SLACK = 0.15  # likewise for peak RSS growth
+KERAS_GUIDE = (
+    "Keras' own guide recommends the Functional API for most models and subclassing where the model is "
+    "research code that needs Python control flow"
+)
+
+
+def verdict_class(value) -> int | None:
+    """2 for a capability that works, 1 for partly / through a workaround, 0 for no; None: not a verdict."""
+    text = str(value).lower()
+    if text.startswith(("yes", "native")):
+        return 2
+    if text.startswith(("partly", "via", "only")):
+        return 1
+    if text.startswith("no"):
+        return 0
+    return None
+
+
+def _first_step(frame, backend, arch, api) -> tuple[float | None, float | None]:
+    row = ratios.cells(frame, "first_step_and_memory").get((backend, arch, api))
+    if row is None:
+        return None, None
+    growth, _ = results_io.rss_growth(row.extra)
+    return float(np.median(row.extra["first_step_s"])), (growth / 2**20 if growth is not None else None)
+
+
+def _accuracy(frame, backend, arch, api) -> float | None:
+    row = ratios.cells(frame, "accuracy").get((backend, arch, api))
+    return row.extra["test_accuracy"] if row is not None else None
+
+
+def capability_gaps(capabilities: dict[str, dict[str, str]], api: str) -> list[str]:
+    """The probes (short names) in which ``api`` does worse than the best API of the same architecture."""
+    gaps = []
+    for probe, value in capabilities.get(api, {}).items():
+        mine = verdict_class(value)
+        others = [verdict_class(c.get(probe)) for c in capabilities.values()]
+        best = max((o for o in others if o is not None), default=None)
+        if mine is not None and best is not None and mine < best:
+            gaps.append(SHORT_NAMES.get(probe, probe))
+    return gaps
+
+
+def drawbacks(frame, backends, arch, capabilities_by_backend) -> dict[str, list[str]]:
+    """Per API, the measured reasons not to pick it.
+
+    - speed: slower than Functional by at least the noise floor, with the CI excluding 1
+      (or, for Functional, another API that much faster), per benchmark kind and backend;
+    - first step and peak memory: over the quickest / smallest API by 25% / 15%;
+    - capabilities: a probe where it does worse than another API (once per probe);
+    - accuracy: more than 0.01 below the best API on the same backend.
+    """
+    found: dict[str, list[str]] = {api: [] for api in implementations.APIS}
+    for backend in backends:
+        for kind, label in TIMED_KINDS:
+            for api in implementations.APIS:
+                if api == BASE_API:
+                    continue
+                r = ratios.to_functional(frame, backend, arch, api, kind)
+                if isinstance(r, Ratio) and r.meaningful:
+                    loser = api if r.ratio > 1 else BASE_API
+                    who = "" if loser == api else f" than {api}"
+                    found[loser].append(f"{label} {abs(r.ratio - 1):.0%} slower{who} on {backend} ({r})")
+        firsts = {api: _first_step(frame, backend, arch, api) for api in implementations.APIS}
+        for index, (label, slack) in enumerate(
+            (("first step", FIRST_STEP_SLACK), ("peak RSS", MEMORY_SLACK))
+        ):
+            values = {api: v[index] for api, v in firsts.items() if v[index] is not None}
+            if len(values) < 2:
+                continue
+            least = min(values.values())
+            for api, value in values.items():
+                if least > 0 and value > least * (1 + slack):
+                    found[api].append(f"{label} ×{value / least:.2f} of the least on {backend}")
+        scores = {api: _accuracy(frame, backend, arch, api) for api in implementations.APIS}
+        scores = {api: s for api, s in scores.items() if s is not None}
+        for api, score in scores.items():
+            if max(scores.values()) - score > 0.01:
+                found[api].append(f"test accuracy {score:.3f} vs {max(scores.values()):.3f} on {backend}")
+    lacking: dict[str, dict[str, list[str]]] = {api: {} for api in implementations.APIS}
+    for backend in backends:
+        capabilities = capabilities_by_backend.get(backend, {})
+        for api in implementations.APIS:
+            for gap in capability_gaps(capabilities, api):
+                lacking[api].setdefault(gap, []).append(backend)
+    for api, gaps in lacking.items():
+        every = len(backends)
+        found[api] += [
+            f"no {gap}" + ("" if len(where) == every else f" on {', '.join(where)}")
+            for gap, where in gaps.items()
+        ]
+    return found
+
+
+def recommendation(arch, found: dict[str, list[str]], lines_of_code: dict[str, int]) -> str:
+    """The API with the fewest drawbacks (ties: fewer lines, then Functional first), with its reasons."""
+    order = {api: index for index, api in enumerate((BASE_API, *implementations.APIS))}
+    best = min(found, key=lambda api: (len(found[api]), lines_of_code.get(api, 0), order[api]))
+    reasons = []
+    if not found[best]:
+        reasons.append("no measured drawback")
+    else:
+        reasons.append(f"fewest drawbacks ({'; '.join(found[best])})")
+    if lines_of_code:
+        reasons.append(
+            "lines of code " + ", ".join(f"{api} {lines_of_code[api]}" for api in implementations.APIS)
+        )
+    others = [
+        f"{api}: {len(items)} ({'; '.join(items)})" if items else f"{api}: none"
+        for api, items in found.items()
+        if api != best
+    ]
+    agrees = (
+        "agrees with it"
+        if best == BASE_API
+        else f"differs: on these measurements {best} does as well or better"
+    )
+    return (
+        f"**`{arch}`: use {best}** — {', '.join(reasons)}. Drawbacks of the others: {' | '.join(others)}. "
+        f"{KERAS_GUIDE}; this {agrees}."
+    )
+
+
+def _speed_cell(r) -> str:
+    if not isinstance(r, Ratio):
+        return f"n/a: {r}"
+    return f"{r} {r.words()}"
+
+
+def summary_table(frame, backend, arch, capabilities: dict[str, dict[str, str]]) -> pd.DataFrame:
+    """One row per API: time ratios to Functional, first step, memory, accuracy, capability gaps, lines."""
+    rows = []
+    firsts = {api: _first_step(frame, backend, arch, api) for api in implementations.APIS}
+    base_first, base_rss = firsts.get(BASE_API, (None, None))
+    for api in implementations.APIS:
+        row = {"cell": f"{arch}-{api}"}
+        for kind, label in TIMED_KINDS:
+            r = ratios.to_functional(frame, backend, arch, api, kind)
+            cell = _speed_cell(r)
+            row[f"{label} time ÷ Functional"] = (
+                f"A/A {cell}" if api == BASE_API and isinstance(r, Ratio) else cell
+            )
+        first, rss = firsts[api]
+        row["first step"] = (
+            f"{first:.1f} s" + (f" (×{first / base_first:.2f})" if base_first and api != BASE_API else "")
+            if first is not None
+            else "n/a: not measured"
+        )
+        row["peak RSS"] = (
+            f"{rss:,.0f} MiB" + (f" (×{rss / base_rss:.2f})" if base_rss and api != BASE_API else "")
+            if rss is not None
+            else "n/a: not measured"
+        )
+        accuracy = _accuracy(frame, backend, arch, api)
+        row["test accuracy"] = f"{accuracy:.3f}" if accuracy is not None else "n/a: not measured"
+        gaps = capability_gaps(capabilities, api)
+        row["capabilities it lacks"] = ", ".join(gaps) or "none"
+        lines = capabilities.get(api, {}).get("lines of code")
+        row["lines"] = str(lines) if lines is not None else "n/a"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def summary_section(
+    frame, capabilities_by_backend: dict[str, dict[str, dict[str, dict[str, str]]]]
+) -> list[str]:
+    """The one-screen summary: a table per backend, then a recommendation per architecture."""
+    backends = sorted(frame["backend"].dropna().unique())
+    lines = [
+        "## Summary",
+        "",
+        f"Time ratios are the cell's time per round ÷ the Functional model's, 95% CI in brackets; "
+        f"'same (±x%)': this run cannot tell them apart, x is how far the CI reaches; a difference under "
+        f"{NOISE_FLOOR:.0%} is marked small. The Functional row is Functional against an identical twin "
+        "(A/A): what the measurement itself leaves.",
+        "",
+    ]
+    for backend in backends:
+        for arch in implementations.ARCHS:
+            if not ((frame["backend"] == backend) & (frame["arch"] == arch)).any():
+                continue
+            capabilities = capabilities_by_backend.get(backend, {}).get(arch, {})
+            lines += [
+                f"**{backend}, `{arch}`**",
+                "",
+                summary_table(frame, backend, arch, capabilities).to_markdown(index=False),
+                "",
+            ]
+    for arch in implementations.ARCHS:
+        present = [b for b in backends if ((frame["backend"] == b) & (frame["arch"] == arch)).any()]
+        if not present:
+            continue
+        by_backend = {b: capabilities_by_backend.get(b, {}).get(arch, {}) for b in present}
+        found = drawbacks(frame, present, arch, by_backend)
+        lines_of_code = {}
+        for capabilities in by_backend.values():
+            for api, probes in capabilities.items():
+                if isinstance(probes.get("lines of code"), int):
+                    lines_of_code[api] = probes["lines of code"]
+        lines += [f"- {recommendation(arch, found, lines_of_code)}", ""]
+    return lines

@@ -1,0 +1,107 @@
+"""The capability probes against models whose answer is known, including ones broken on purpose."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+
+import keras
+import pytest
+
+import implementations
+from bench import capabilities
+
+SUBCLASSED_MODULE = """
+import keras
+
+{decorator}
+class ProbeModel(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.dense = keras.layers.Dense(10)
+
+    def call(self, inputs):
+        return self.dense(keras.ops.reshape(inputs, (-1, 28 * 28)))
+"""
+
+
+def _subclassed_from_module(tmp_path, name: str, *, registered: bool) -> keras.Model:
+    decorator = f'@keras.saving.register_keras_serializable(package="{name}")' if registered else ""
+    (tmp_path / f"{name}.py").write_text(textwrap.dedent(SUBCLASSED_MODULE.format(decorator=decorator)))
+    sys.path.insert(0, str(tmp_path))
+    try:
+        module = __import__(name)
+    finally:
+        sys.path.remove(str(tmp_path))
+    model = module.ProbeModel()
+    model(keras.ops.zeros((1, 28, 28, 1)))
+    return model
+
+
+def test_fresh_process_load_needs_registration_and_import(tmp_path):
+    models = {
+        "registered": _subclassed_from_module(tmp_path, "registered_probe_model", registered=True),
+        "unregistered": _subclassed_from_module(tmp_path, "unregistered_probe_model", registered=False),
+    }
+    verdicts = capabilities.fresh_process_loads(models, extra_path=str(tmp_path))
+    assert verdicts["registered/with its modules"] == "yes"
+    assert verdicts["registered/file only"].startswith("no: TypeError: Could not locate class")
+    assert verdicts["unregistered/with its modules"].startswith("no:"), verdicts  # registration broken
+    assert verdicts["unregistered/file only"].startswith("no:")
+
+
+def test_the_project_cannot_be_imported_by_the_file_only_load():
+    model = implementations.build("cnn", "subclassing", seed=0)
+    assert capabilities.defining_modules(model) == ["implementations.archs.cnn", "implementations.blocks"]
+    verdicts = capabilities.fresh_process_loads({"cnn": model})
+    assert verdicts["cnn/file only"].startswith("no: TypeError: Could not locate class 'SubclassedCNN'")
+    assert verdicts["cnn/with its modules"] == "yes"
+
+
+@pytest.mark.parametrize(
+    ("api", "expected"),
+    [("functional", "yes"), ("subclassing", "no: build() left 0 weights")],
+)
+def test_build_then_load_weights(api, expected):
+    model = implementations.build("cnn", api, seed=0)
+    assert capabilities.build_then_load_weights("cnn", api, model).startswith(expected)
+
+
+def test_a_subclass_with_its_own_build_does_load(monkeypatch):
+    """The probe says yes once the subclass creates its weights in build(): its "no" is about the model."""
+    from implementations.archs import cnn
+
+    def build(self, input_shape):
+        self.call(keras.ops.zeros((1, *input_shape[1:])))  # the sublayers create their weights
+
+    monkeypatch.setattr(cnn.SubclassedCNN, "build", build)
+    model = implementations.build("cnn", "subclassing", seed=0)
+    assert capabilities.build_then_load_weights("cnn", "subclassing", model) == "yes"
+
+
+def test_model_surgery_reaches_layers_only_in_graph_models():
+    functional = implementations.build("resnet", "functional", seed=0)
+    sequential = implementations.build("resnet", "sequential", seed=0)
+    subclassed = implementations.build("resnet", "subclassing", seed=0)
+    assert capabilities.clone_with_function(functional).startswith("yes")
+    assert capabilities.clone_with_function(sequential).startswith("partly: clone_function sees")
+    assert capabilities.clone_with_function(subclassed).startswith("no: ValueError")
+    assert capabilities.graph_nodes(functional).startswith("yes")
+    assert capabilities.graph_nodes(subclassed) == "partly: 1 node(s) for 22 weighted layers"
+
+
+def test_export_of_an_uncalled_subclass():
+    model = implementations.build("cnn", "subclassing", seed=0)
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("the SavedModel export is probed on the TensorFlow backend here")
+    verdict = capabilities.export("cnn", "subclassing", model, "tf_saved_model")
+    assert verdict.startswith("only after a call (before: no: ValueError")
+    assert capabilities.export(
+        "cnn", "functional", implementations.build("cnn", "functional"), "tf_saved_model"
+    ) == ("yes")
+
+
+def test_quantized_model_stays_close():
+    model, effect = capabilities.quantized(lambda: implementations.build("cnn", "functional", seed=0))
+    assert model is not None and "same class" in effect
+    assert float(effect.split("same class ")[1].rstrip("%")) >= 50
