@@ -56,9 +56,9 @@ class Ratio:
         return self.settled and abs(self.ratio - 1) >= NOISE_FLOOR
 
     def words(self) -> str:
-        """'same (±1.2%)', '7% slower' or '3% faster (small)'."""
+        """'indistinguishable within ±1.2%', '7% slower' or '3% faster (under 5%)'."""
         if not self.settled:
-            return f"same (±{max(1 - self.low, self.high - 1):.1%})"
+            return f"indistinguishable within ±{max(1 - self.low, self.high - 1):.1%}"
         size = f"{abs(self.ratio - 1):.0%} {'slower' if self.ratio > 1 else 'faster'}"
         return size if self.meaningful else f"{size} (under {NOISE_FLOOR:.0%})"
 

@@ -189,10 +189,10 @@ def summary_section(
     lines = [
         "## Summary",
         "",
-        f"Time ratios are the cell's time per round ÷ the Functional model's, 95% CI in brackets; "
-        f"'same (±x%)': this run cannot tell them apart, x is how far the CI reaches; a difference under "
-        f"{NOISE_FLOOR:.0%} is marked small. The Functional row is Functional against an identical twin "
-        "(A/A): what the measurement itself leaves.",
+        "Time ratios are the cell's time per round ÷ the Functional model's, 95% CI in brackets; "
+        "'indistinguishable within ±x%': this run cannot tell them apart, x is how far the CI reaches; "
+        f"a difference under {NOISE_FLOOR:.0%} is marked as such. The Functional row is Functional against "
+        "an identical twin (A/A): what the measurement itself leaves.",
         "",
     ]
     for backend in backends:

@@ -16,9 +16,42 @@ from tests.test_compare import SAVED, synthetic_results, write
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
+# What bench.capabilities.probe_architecture("cnn") answered on TensorFlow (tests/test_capabilities.py
+# checks the probes themselves); the saved smoke run holds no probes, so the report probes at build time.
+PROBED_CNN = {
+    api: {
+        "summary() output shapes": "yes" if api != "subclassing" else "partly: 5 rows for 7 weighted layers",
+        "feature extraction via keras.Model(inputs, layer.output)": "yes (block1_relu: (28, 28, 64))"
+        if api != "subclassing"
+        else "no: AttributeError: 'SubclassedCNN' object has no attribute 'inputs'",
+        "build(shape) then load_weights on a new model": "yes"
+        if api != "subclassing"
+        else "no: build() left 0 weights, load_weights loaded nothing it could use, outputs differ",
+        "eager model(x) vs compiled predict, batch 1": "18.6 ms eager vs 3.9 ms compiled (×4.8)",
+        "lines of code": {"sequential": 7, "functional": 9, "subclassing": 44}[api],
+    }
+    for api in ("sequential", "functional", "subclassing")
+}
 
-@pytest.fixture(scope="module")
-def report(tmp_path_factory) -> tuple[Path, str]:
+
+@pytest.fixture(autouse=True)
+def probed_at_build_time(monkeypatch):
+    """The report's fallback probing, answered from PROBED_CNN; the calls are counted."""
+    import bench.capabilities
+    from reports import build
+
+    calls = []
+    monkeypatch.setattr(build, "_PROBED_HERE", {})
+    monkeypatch.setattr(
+        bench.capabilities,
+        "probe_architecture",
+        lambda arch: calls.append(arch) or json.loads(json.dumps(PROBED_CNN)),
+    )
+    return calls
+
+
+@pytest.fixture
+def report(tmp_path_factory, probed_at_build_time) -> tuple[Path, str]:
     out = tmp_path_factory.mktemp("report")
     path = build_report([SAVED], out)
     return out, path.read_text()
@@ -61,13 +94,32 @@ def test_missing_cells_say_why(report):
     assert "n/a: fewer than 5 rounds" in text
 
 
-def test_capability_matrix_is_probed(report):
+def test_capability_matrix_is_probed(report, probed_at_build_time):
     _, text = report
     matrix = text.split("## Capabilities")[1]
+    assert probed_at_build_time == ["cnn"]  # only what the results hold, probed once
     assert "hold no capability probes (cnn): shown as probed when this report was built" in matrix
     assert "no: AttributeError" in matrix  # subclassed models have no .inputs to cut a graph from
     assert "no: build() left 0 weights" in matrix
     assert "lines of code" in matrix
+
+
+def test_capabilities_recorded_in_the_results_are_shown_as_recorded(tmp_path, probed_at_build_time):
+    results = json.loads(SAVED.read_text())
+    recorded = json.loads(json.dumps(PROBED_CNN))
+    recorded["functional"]["lines of code"] = 1234
+    results["benchmarks"].append(
+        {
+            "name": "test_capabilities[cnn]",
+            "param": "cnn",
+            "params": {"arch": "cnn"},
+            "stats": {"data": [1.0], "median": 1.0},
+            "extra_info": {"backend": "tensorflow", "capabilities": recorded},
+        }
+    )
+    text = build_report([write(tmp_path, "probed.json", results)], tmp_path / "out").read_text()
+    assert probed_at_build_time == []
+    assert "| lines of code" in text and "1234" in text and "shown as probed" not in text
 
 
 def test_plots_are_png(report):
@@ -127,7 +179,9 @@ def test_summary_states_paired_ratios_with_their_cis(tmp_path):
             assert match, cell
             assert (float(match.group(4)) - float(match.group(3))) / 2 <= 0.02, cell  # paired: tight
     # equal cost: the same, or at most a difference the summary marks as under the noise floor
-    assert all(re.search(r"\] (same \(±|\d% \w+ \(under 5%\))", cell) for cell in sequential[1:4]), sequential
+    assert all(
+        re.search(r"\] (indistinguishable within ±|\d% \w+ \(under 5%\))", cell) for cell in sequential[1:4]
+    ), sequential
     assert all(re.search(r"\] (9|10|11)% slower$", cell) for cell in subclassing[1:4]), subclassing
     assert functional[1].startswith("A/A 1.0")
 
