@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from bench import backend_ops
     from bench.profiles import get_profile
-    from bench.steps import compiled_model, train_step
+    from bench.steps import NATIVE, compiled_model, train_step
 
     profile = get_profile(args.profile)
     rng = np.random.default_rng(profile.seed)
@@ -68,7 +68,12 @@ def main(argv: list[str] | None = None) -> int:
     baseline_rss = rss_bytes()
 
     start = time.perf_counter()
-    model = compiled_model(args.arch, args.api, profile)
+    if args.api == NATIVE:  # the model written in the backend's own framework, compiled on its first step
+        from implementations import native
+
+        model = native.build(args.arch, backend_ops.backend_name(), seed=profile.seed)
+    else:
+        model = compiled_model(args.arch, args.api, profile)
     built = time.perf_counter()
     step = train_step(model, images, labels)
     loss = step()

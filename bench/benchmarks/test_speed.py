@@ -21,10 +21,10 @@ import numpy as np
 import pytest
 
 from bench import backend_ops
-from bench.benchmarks.conftest import CELLS, TIMED_CELLS
+from bench.benchmarks.conftest import TIMED_CELLS
 from bench.environment import PROJECT_ROOT
 from bench.reference import FUNCTIONAL_PARTNER, LATENCY, PREDICT, TRAIN, FunctionalPartner
-from bench.steps import effective_jit, inference_step, timed_model, train_step
+from bench.steps import NATIVE, effective_jit, inference_step, timed_model, train_step
 from bench.timing import RoundClock
 
 
@@ -173,8 +173,10 @@ def run_probe(arch: str, api: str, profile) -> dict:
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize(("arch", "api"), CELLS)
+@pytest.mark.parametrize(("arch", "api"), TIMED_CELLS)
 def test_first_step_and_memory(benchmark, profile, arch, api):
+    if api == NATIVE and (not profile.native or profile.mixed_precision):
+        pytest.skip(f"n/a: the {profile.name} profile times no native models")
     reports = []
     benchmark.pedantic(
         lambda: reports.append(run_probe(arch, api, profile)), rounds=profile.first_step_rounds, iterations=1
