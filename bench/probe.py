@@ -71,7 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.api == NATIVE:  # the model written in the backend's own framework, compiled on its first step
         from implementations import native
 
-        model = native.build(args.arch, backend_ops.backend_name(), seed=profile.seed)
+        model = native.build(
+            args.arch, backend_ops.backend_name(), seed=profile.seed, compiled=profile.jit == "true"
+        )
     else:
         model = compiled_model(args.arch, args.api, profile)
     built = time.perf_counter()

@@ -135,6 +135,7 @@ PROFILES: dict[str, Profile] = {
     )
 }
 
+PARTNERS = ("functional", "reference")  # see Profile.partner
 OVERRIDES_ENV = "BENCH_OVERRIDES"  # JSON object of profile fields to replace, recorded in the results
 
 
@@ -167,4 +168,6 @@ def get_profile(name: str | None = None) -> Profile:
             raise ValueError(f"{OVERRIDES_ENV} names unknown profile fields: {', '.join(unknown)}")
         settings.update(changes)
         settings["overridden"] = sorted(changes)
+    if settings["partner"] not in PARTNERS:
+        raise ValueError(f"partner must be one of {', '.join(PARTNERS)}, not {settings['partner']!r}")
     return Profile(**settings)

@@ -36,8 +36,7 @@ PREDICT = "predict"
 LATENCY = "latency"
 
 
-#: Profile.partner values: what every timed round is paired with
-NATIVE_REFERENCE = "reference"
+#: the Profile.partner value that pairs every timed round with the Functional model (else: the reference)
 FUNCTIONAL_PARTNER = "functional"
 
 

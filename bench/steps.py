@@ -82,7 +82,8 @@ def timed_model(arch: str, api: str, profile: Profile):
     if profile.mixed_precision:
         pytest.skip("n/a: the native models run in float32 only")
     try:
-        model = native.build(arch, backend_name(), seed=profile.seed)
+        # BENCH_JIT=true compiles the native step too (XLA, torch.compile); recorded as the cell's "jit"
+        model = native.build(arch, backend_name(), seed=profile.seed, compiled=profile.jit == "true")
     except native.NotInstalled as missing:
         pytest.skip(str(missing))
     model.load_keras_weights(compiled_model(arch, "functional", profile))

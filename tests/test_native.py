@@ -121,6 +121,18 @@ def test_native_counts_parameters_as_keras_does(arch, framework):
     assert _native(arch, framework).count_params() == EXPECTED_PARAMS[arch]
 
 
+@pytest.mark.parametrize("framework", list(native.FRAMEWORKS))
+def test_the_compile_switch_is_what_the_model_reports(framework):
+    try:
+        plain, compiled = (native.build("cnn", framework, seed=0, compiled=flag) for flag in (False, True))
+    except native.NotInstalled as missing:
+        pytest.skip(str(missing))
+    # XLA for tf.function, torch.compile for PyTorch; JAX's steps are always under jax.jit
+    assert (plain.jit_compile, compiled.jit_compile) == (
+        (True, True) if framework == "jax" else (False, True)
+    )
+
+
 def test_unknown_names_are_rejected():
     with pytest.raises(ValueError, match="unknown framework"):
         native.build("cnn", "mxnet")

@@ -39,6 +39,7 @@ def test_overrides_are_applied_and_named(monkeypatch):
         ("BENCH_JIT", "maybe", "BENCH_JIT must be auto, true or false"),
         ("BENCH_OVERRIDES", "{epochs: 3", "BENCH_OVERRIDES is not JSON"),
         ("BENCH_OVERRIDES", '{"colour": "red"}', "unknown profile fields: colour"),
+        ("BENCH_OVERRIDES", '{"partner": "sequential"}', "partner must be one of functional, reference"),
     ],
 )
 def test_bad_switches_are_refused(monkeypatch, variable, value, message):
@@ -51,3 +52,13 @@ def test_fallback_dataset_has_its_own_target():
     full = PROFILES["full"]
     assert full.target_for("cnn", "mnist") == 0.985
     assert full.target_for("cnn", "fashion-mnist") == 0.90
+
+
+def test_api_ratios_are_paired_except_in_the_regression_check():
+    assert {name: profile.partner for name, profile in PROFILES.items()} == {
+        "quick": "functional",
+        "full": "functional",
+        "ci": "reference",  # a Keras slowdown must not cancel
+        "smoke": "functional",
+    }
+    assert PROFILES["quick"].threads == PROFILES["ci"].threads == 1  # one timing basis

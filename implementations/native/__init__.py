@@ -33,8 +33,16 @@ class NotInstalled(ImportError):
     """The framework of a native model cannot be imported here."""
 
 
-def build(arch: str, framework: str, *, seed: int | None = None):
-    """The native ``arch`` in ``framework``, initialized like the Keras builders (Glorot uniform kernels)."""
+#: how each framework's own users compile a step; JAX's steps always run under jax.jit
+_COMPILE_OPTION = {"tensorflow": "jit_compile", "torch": "compile", "jax": None}
+
+
+def build(arch: str, framework: str, *, seed: int | None = None, compiled: bool = False):
+    """The native ``arch`` in ``framework``, initialized like the Keras builders (Glorot uniform kernels).
+
+    ``compiled``: XLA for TensorFlow's tf.function, torch.compile for PyTorch (JAX: always jit);
+    the model's ``jit_compile`` says what it does.
+    """
     if arch not in NATIVE_ARCHS:
         raise ValueError(f"no native {arch!r}; native architectures: {', '.join(NATIVE_ARCHS)}")
     if framework not in FRAMEWORKS:
@@ -43,4 +51,5 @@ def build(arch: str, framework: str, *, seed: int | None = None):
         module = importlib.import_module(FRAMEWORKS[framework])
     except ImportError as error:
         raise NotInstalled(f"n/a: {framework} not installed ({error})") from None
-    return module.NativeModel(arch, seed=seed)
+    option = _COMPILE_OPTION[framework]
+    return module.NativeModel(arch, seed=seed, **({option: compiled} if option else {}))
