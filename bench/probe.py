@@ -95,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
             "rss_probe_version": RSS_PROBE_VERSION,
             "device_peak_bytes": backend_ops.device_memory_peak_bytes(),
             "loss": loss,
+            "train_steps": 1 + args.steps,
         },
         sys.stdout,
     )

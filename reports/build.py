@@ -406,7 +406,8 @@ def build_report(paths: list[str | Path], out_dir: str | Path) -> Path:
         "Same architectures, same weights, three APIs. Time ratios are to the Functional model, from rounds "
         "paired with it where the run did so (95% CI in brackets; above 1: slower). First step and peak "
         "memory come from a fresh process per model: first step is build + compile + one training step; RSS "
-        "is the resident memory that build, compile and six training steps added on top of the imported "
+        "is the resident memory that build, compile and the probe's first three training steps added on top "
+        "of the imported "
         "framework (its high-water mark); ratios in parentheses are to Functional.",
         "",
     ]

@@ -172,7 +172,13 @@ def summary_table(frame, backend, arch, capabilities: dict[str, dict[str, str]])
             else "n/a: not measured"
         )
         accuracy = _accuracy(frame, backend, arch, api)
-        row["test accuracy"] = f"{accuracy:.3f}" if accuracy is not None else "n/a: not measured"
+        row["test accuracy"] = (
+            f"{accuracy:.3f}"
+            if accuracy is not None
+            else "n/a: Functional's only (parity: same training)"
+            if _accuracy(frame, backend, arch, BASE_API) is not None
+            else "n/a: not measured"
+        )
         gaps = capability_gaps(capabilities, api)
         row["capabilities it lacks"] = ", ".join(gaps) or "none"
         lines = capabilities.get(api, {}).get("lines of code")

@@ -162,6 +162,8 @@ def run_probe(arch: str, api: str, profile) -> dict:
             str(profile.train_batch),
             "--profile",
             profile.name,
+            "--steps",
+            "2",  # Adam's slots exist after the first step: the peak is reached by the third
         ],
         cwd=PROJECT_ROOT,
         capture_output=True,
@@ -193,6 +195,7 @@ def test_first_step_and_memory(benchmark, profile, arch, api):
             "peak_rss_bytes": max(r["peak_rss_bytes"] for r in reports),
             "peak_rss_since_import": all(r["peak_rss_since_import"] for r in reports),
             "rss_probe_version": reports[0]["rss_probe_version"],
+            "probe_train_steps": reports[0]["train_steps"],
             "device_peak_bytes": max((r["device_peak_bytes"] or 0) for r in reports) or None,
         }
     )
