@@ -13,15 +13,23 @@ import pandas as pd
 import implementations
 from bench import results as results_io
 from bench.capabilities import SHORT_NAMES
+from implementations.registry import RESIDUAL_NONE
 from reports import ratios
 from reports.ratios import BASE_API, NOISE_FLOOR, TIMED_KINDS, Ratio
 
-FIRST_STEP_SLACK = 0.25  # a first step this much longer than the quickest API's counts as a drawback
-MEMORY_SLACK = 0.15  # likewise for peak RSS growth
-KERAS_GUIDE = (
-    "Keras' own guide recommends the Functional API for most models and subclassing where the model is "
-    "research code that needs Python control flow"
-)
+# a first step this much longer than the quickest API's counts as a drawback: one fresh process per cell,
+# and the same cnn's first step took 3.0-4.8 s in fresh processes here, so less would be noise
+FIRST_STEP_SLACK = 0.5
+MEMORY_SLACK = 0.15  # likewise for peak RSS growth (repeats within ~2%)
+
+
+def keras_guide(arch: str) -> tuple[str, str]:
+    """(API, why) that Keras' guides point to for ``arch``: Sequential for a plain stack of single-input,
+    single-output layers, Functional for other topologies (skip connections, several inputs or outputs),
+    subclassing for models that need Python control flow in call()."""
+    if implementations.entry(arch, BASE_API).residual == RESIDUAL_NONE:
+        return "sequential", "a plain stack of layers"
+    return BASE_API, "skip connections: not a plain stack"
 
 
 def verdict_class(value) -> int | None:
@@ -130,14 +138,11 @@ def recommendation(arch, found: dict[str, list[str]], lines_of_code: dict[str, i
         for api, items in found.items()
         if api != best
     ]
-    agrees = (
-        "agrees with it"
-        if best == BASE_API
-        else f"differs: on these measurements {best} does as well or better"
-    )
+    guide, why = keras_guide(arch)
+    agreement = "the measurements agree" if best == guide else f"the measurements point to {best} instead"
     return (
         f"**`{arch}`: use {best}** — {', '.join(reasons)}. Drawbacks of the others: {' | '.join(others)}. "
-        f"{KERAS_GUIDE}; this {agrees}."
+        f"Keras' guides point to {guide} here ({why}); {agreement}."
     )
 
 

@@ -189,13 +189,16 @@ def test_summary_states_paired_ratios_with_their_cis(tmp_path):
 def test_recommendation_follows_the_figures(tmp_path):
     slow = _summary(tmp_path, {"cnn-sequential": 1.10})
     verdict = next(line for line in slow.splitlines() if line.startswith("- **`cnn`: use"))
-    assert not verdict.startswith("- **`cnn`: use sequential**"), verdict
+    assert verdict.startswith("- **`cnn`: use functional**"), verdict
+    guide = "Keras' guides point to sequential here (a plain stack of layers)"
+    assert f"{guide}; the measurements point to functional instead" in verdict
     assert "sequential: " in verdict and "train step 10% slower on tensorflow" in verdict
     (tmp_path / "even").mkdir()
     even = _summary(tmp_path / "even", {})
     verdict = next(line for line in even.splitlines() if line.startswith("- **`cnn`: use"))
     # same speed: the probes and then lines of code decide; subclassing lacks several capabilities
     assert verdict.startswith("- **`cnn`: use sequential** — no measured drawback"), verdict
+    assert verdict.endswith("the measurements agree.")
     assert "subclassing: " in verdict and "no build()+load_weights" in verdict
 
 
