@@ -42,18 +42,18 @@ def test_fresh_process_load_needs_registration_and_import(tmp_path):
     models = {
         "registered": _subclassed_from_module(tmp_path, "registered_probe_model", registered=True),
         "unregistered": _subclassed_from_module(tmp_path, "unregistered_probe_model", registered=False),
+        "cnn": implementations.build("cnn", "subclassing", seed=0),
     }
-    verdicts = capabilities.fresh_process_loads(models, extra_path=str(tmp_path))
+    verdicts = capabilities.fresh_process_loads(models, extra_path=str(tmp_path))  # one process for all
     assert verdicts["registered/with its modules"] == "yes"
     assert verdicts["registered/file only"].startswith("no: TypeError: Could not locate class")
     assert verdicts["unregistered/with its modules"].startswith("no:"), verdicts  # registration broken
     assert verdicts["unregistered/file only"].startswith("no:")
-
-
-def test_the_project_cannot_be_imported_by_the_file_only_load():
-    model = implementations.build("cnn", "subclassing", seed=0)
-    assert capabilities.defining_modules(model) == ["implementations.archs.cnn", "implementations.blocks"]
-    verdicts = capabilities.fresh_process_loads({"cnn": model})
+    # the project's own subclass: its modules are found, and the file-only process cannot import them
+    assert capabilities.defining_modules(models["cnn"]) == [
+        "implementations.archs.cnn",
+        "implementations.blocks",
+    ]
     assert verdicts["cnn/file only"].startswith("no: TypeError: Could not locate class 'SubclassedCNN'")
     assert verdicts["cnn/with its modules"] == "yes"
 
