@@ -171,9 +171,12 @@ def summary_table(frame, backend, arch, capabilities: dict[str, dict[str, str]])
             if first is not None
             else "n/a: not measured"
         )
+        probe = ratios.cells(frame, "first_step_and_memory").get((backend, arch, api))
         row["peak RSS"] = (
             f"{rss:,.0f} MiB" + (f" (×{rss / base_rss:.2f})" if base_rss and api != BASE_API else "")
             if rss is not None
+            else f"n/a: {results_io.rss_growth(probe.extra)[1]}"
+            if probe is not None
             else "n/a: not measured"
         )
         accuracy = _accuracy(frame, backend, arch, api)
