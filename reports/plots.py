@@ -9,6 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 import implementations  # noqa: E402
 from reports import ratios  # noqa: E402
@@ -108,6 +109,7 @@ def accuracy_plot(frame: pd.DataFrame, path: Path) -> None:
                 **style,
             )
         ax.set_title(f"{arch} on {backend}", fontsize=9)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("epoch")
         ax.set_ylabel("test accuracy")
         ax.legend(fontsize=7)
