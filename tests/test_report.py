@@ -274,3 +274,16 @@ def test_uncommitted_changes_are_named(tmp_path):
     dirty["machine_info"]["suite"].update(commit="abc123-dirty", changed_paths=["bench/steps.py"])
     text = build_report([write(tmp_path, "dirty.json", dirty)], tmp_path / "out").read_text()
     assert "abc123-dirty (uncommitted changes in bench/steps.py)" in text
+
+
+@pytest.mark.parametrize("deterministic", [True, False])
+def test_accuracy_gaps_count_only_between_deterministic_runs(tmp_path, deterministic):
+    results = paired_results(5)
+    for bench in results["benchmarks"]:
+        if bench["name"].startswith("test_accuracy["):
+            bench["extra_info"]["deterministic"] = deterministic
+            if bench["param"] == "cnn-sequential":
+                bench["extra_info"]["test_accuracy"] -= 0.05
+    text = build_report([write(tmp_path, "acc.json", results)], tmp_path / "out").read_text()
+    verdict = next(line for line in text.splitlines() if line.startswith("- **`cnn`: use"))
+    assert ("test accuracy 0.263 vs 0.312 on tensorflow" in verdict) is deterministic, verdict
