@@ -25,14 +25,10 @@ import keras
 import numpy as np
 
 import implementations
+from bench.distributed_probe import first_line
 from implementations.registry import RESIDUAL_CUSTOM_LAYER, RESIDUAL_NONE
 
 PROBE_BATCH = 2
-
-
-def _first_line(error: Exception) -> str:
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0][:90]}" if text else type(error).__name__
 
 
 def _images() -> np.ndarray:
@@ -100,20 +96,26 @@ def graph_introspection(model: keras.Model) -> str:
         features = _outputs(extractor)
         return f"yes ({inner.name}: {tuple(features.shape[1:])})"
     except Exception as error:
-        return f"no: {_first_line(error)}"
+        return f"no: {first_line(error)}"
 
 
-def clone(model: keras.Model) -> str:
-    """Does keras.models.clone_model give a model that computes the same with the same weights?"""
+def _clone_differs(model: keras.Model, **options) -> str | None:
+    """Clone ``model`` (clone_model ``options``), give it the same weights: None if it computes the same,
+    otherwise the "no: ..." verdict."""
     try:
-        copy = keras.models.clone_model(model)
+        copy = keras.models.clone_model(model, **options)
         if not copy.weights:
             copy(_images())
         copy.set_weights(model.get_weights())
         same = np.allclose(_outputs(copy), _outputs(model), atol=1e-6)
-        return "yes" if same else "no: clone computes different outputs"
+        return None if same else "no: the clone computes different outputs"
     except Exception as error:
-        return f"no: {_first_line(error)}"
+        return f"no: {first_line(error)}"
+
+
+def clone(model: keras.Model) -> str:
+    """Does keras.models.clone_model give a model that computes the same with the same weights?"""
+    return _clone_differs(model) or "yes"
 
 
 def save_round_trip(model: keras.Model) -> str:
@@ -126,7 +128,7 @@ def save_round_trip(model: keras.Model) -> str:
             same = np.allclose(_outputs(restored), _outputs(model), atol=1e-6)
         return "yes" if same else "no: reloaded model computes different outputs"
     except Exception as error:
-        return f"no: {_first_line(error)}"
+        return f"no: {first_line(error)}"
 
 
 def code_lines(sources) -> int:
@@ -164,15 +166,9 @@ def clone_with_function(model: keras.Model) -> str:
         seen.append(layer)
         return layer.__class__.from_config(layer.get_config())
 
-    try:
-        copy = keras.models.clone_model(model, clone_function=rebuild)
-        if not copy.weights:
-            copy(_images())
-        copy.set_weights(model.get_weights())
-        if not np.allclose(_outputs(copy), _outputs(model), atol=1e-6):
-            return "no: the clone computes different outputs"
-    except Exception as error:
-        return f"no: {_first_line(error)}"
+    failed = _clone_differs(model, clone_function=rebuild)
+    if failed:
+        return failed
     leaves = len(_weighted_leaves(model))
     reached = sum(1 for layer in seen if not layer._layers and layer.weights)
     if reached < leaves:
@@ -197,7 +193,7 @@ def build_then_load_weights(arch: str, api: str, model: keras.Model) -> str:
             return "yes"
         return f"no: build() left {created} weights, load_weights loaded nothing it could use, outputs differ"
     except Exception as error:
-        return f"no: {_first_line(error)}"
+        return f"no: {first_line(error)}"
 
 
 def _export_once(model: keras.Model, fmt: str) -> str:
@@ -219,9 +215,9 @@ def export(arch: str, api: str, model: keras.Model, fmt: str) -> str:
         try:
             verdicts[state] = _export_once(candidate, fmt)
         except (ImportError, ModuleNotFoundError) as error:
-            return f"n/a: {getattr(error, 'name', None) or _first_line(error)} not installed"
+            return f"n/a: {getattr(error, 'name', None) or first_line(error)} not installed"
         except Exception as error:
-            verdicts[state] = f"no: {_first_line(error)}"
+            verdicts[state] = f"no: {first_line(error)}"
     if verdicts["built"] == verdicts["called"] == "yes":
         return "yes"
     if verdicts["called"] == "yes":
@@ -234,7 +230,7 @@ def graph_nodes(model: keras.Model) -> str:
     try:
         dot = keras.utils.model_to_dot(model, expand_nested=True)
     except Exception as error:
-        return f"no: {_first_line(error)}"
+        return f"no: {first_line(error)}"
 
     def count(graph) -> int:
         own = [node for node in graph.get_nodes() if node.get_name() not in ("node", "edge", "graph")]
@@ -266,7 +262,7 @@ def dtype_policies(arch: str, api: str, model: keras.Model) -> tuple[str, str]:
             else f"no: {per_model} of {len(leaves)} layers follow the model's"
         )
     except Exception as error:
-        per_model_text = f"no: {_first_line(error)}"
+        per_model_text = f"no: {first_line(error)}"
     global_text = (
         "yes" if under_global == len(leaves) else f"partly: {under_global} of {len(leaves)} layers float16"
     )
@@ -372,7 +368,7 @@ def quantized(model_factory) -> tuple[keras.Model | None, str]:
             model.quantize("int8")
         out = _outputs(model)
     except Exception as error:
-        return None, f"no: {_first_line(error)}"
+        return None, f"no: {first_line(error)}"
     agree = float(np.mean(out.argmax(-1) == reference.argmax(-1)))
     return model, f"max logit change {float(np.abs(out - reference).max()):.2g}, same class {agree:.0%}"
 
@@ -464,8 +460,3 @@ def probe_architecture(arch: str) -> dict[str, dict[str, str | int]]:
         row["data parallel on 2 CPU devices, built inside the scope"] = distributed[api]["inside"]
         row["data parallel on 2 CPU devices, built outside the scope"] = distributed[api]["outside"]
     return verdicts
-
-
-def probe(arch: str, api: str) -> dict[str, str | int]:
-    """Every capability of one (arch, api), as report cells."""
-    return probe_architecture(arch)[api]

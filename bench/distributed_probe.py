@@ -19,7 +19,8 @@ import sys
 DEVICES = 2
 
 
-def _first_line(error: Exception) -> str:
+def first_line(error: Exception) -> str:
+    """An exception as one short line for a verdict cell: its type and the start of its message."""
     text = str(error).strip().splitlines()
     return f"{type(error).__name__}: {text[0][:90]}" if text else type(error).__name__
 
@@ -84,7 +85,7 @@ def main(arch: str) -> dict:
                     loss = float(np.asarray(model.train_on_batch(images, labels)).reshape(-1)[0])
                 verdicts[api][where] = "yes" if np.isfinite(loss) else f"no: loss {loss}"
             except Exception as error:
-                verdicts[api][where] = f"no: {_first_line(error)}"
+                verdicts[api][where] = f"no: {first_line(error)}"
             finally:
                 leave()
     return verdicts

@@ -66,6 +66,15 @@ def recalibrate_batchnorm(model: keras.Model, images: np.ndarray, *, batches: in
 NATIVE = "native"  # the "API" name of the cells that time the native models
 
 
+def native_skip_reason(profile: Profile) -> str | None:
+    """Why this profile runs no native cell ("n/a: ..."), or None when it does."""
+    if not profile.native:
+        return f"n/a: the {profile.name} profile times no native models"
+    if profile.mixed_precision:
+        return "n/a: the native models run in float32 only"
+    return None
+
+
 def timed_model(arch: str, api: str, profile: Profile):
     """What a timed cell measures: the compiled Keras model, or for ``api == "native"`` the native model
     of the backend's framework started from the Functional model's weights.  Skips a native cell the
@@ -77,10 +86,9 @@ def timed_model(arch: str, api: str, profile: Profile):
     from bench.backend_ops import backend_name
     from implementations import native
 
-    if not profile.native:
-        pytest.skip(f"n/a: the {profile.name} profile times no native models")
-    if profile.mixed_precision:
-        pytest.skip("n/a: the native models run in float32 only")
+    reason = native_skip_reason(profile)
+    if reason:
+        pytest.skip(reason)
     try:
         # BENCH_JIT=true compiles the native step too (XLA, torch.compile); recorded as the cell's "jit"
         model = native.build(arch, backend_name(), seed=profile.seed, compiled=profile.jit == "true")

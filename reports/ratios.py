@@ -112,15 +112,3 @@ def between(frame: pd.DataFrame, backend: str, arch: str, api: str, other: str, 
         return f"fewer than {MIN_ROUNDS} rounds"
     c = compare_samples(normalized(row), normalized(base))
     return Ratio(c.ratio, c.low, c.high, paired=paired_with_functional(row) and paired_with_functional(base))
-
-
-def training_half_widths(frame: pd.DataFrame) -> list[float]:
-    """The CI half-widths of every non-Functional API's training-step ratio to Functional."""
-    widths = []
-    for backend, arch, api in cells(frame, "train_throughput"):
-        if api in (BASE_API, "native"):
-            continue
-        ratio = to_functional(frame, backend, arch, api, "train_throughput")
-        if isinstance(ratio, Ratio):
-            widths.append(ratio.half_width)
-    return widths

@@ -24,7 +24,7 @@ from bench import backend_ops
 from bench.benchmarks.conftest import TIMED_CELLS
 from bench.environment import PROJECT_ROOT
 from bench.reference import FUNCTIONAL_PARTNER, LATENCY, PREDICT, TRAIN, FunctionalPartner
-from bench.steps import NATIVE, effective_jit, inference_step, timed_model, train_step
+from bench.steps import NATIVE, effective_jit, inference_step, native_skip_reason, timed_model, train_step
 from bench.timing import RoundClock
 
 
@@ -177,8 +177,8 @@ def run_probe(arch: str, api: str, profile) -> dict:
 
 @pytest.mark.parametrize(("arch", "api"), TIMED_CELLS)
 def test_first_step_and_memory(benchmark, profile, arch, api):
-    if api == NATIVE and (not profile.native or profile.mixed_precision):
-        pytest.skip(f"n/a: the {profile.name} profile times no native models")
+    if api == NATIVE and native_skip_reason(profile):
+        pytest.skip(native_skip_reason(profile))
     reports = []
     benchmark.pedantic(
         lambda: reports.append(run_probe(arch, api, profile)), rounds=profile.first_step_rounds, iterations=1
