@@ -206,7 +206,7 @@ def parser() -> argparse.ArgumentParser:
     compare.set_defaults(handler=_compare)
 
     regress = commands.add_parser(
-        "regress", help="the CI check: ci profile against this CPU model's baseline (or one measured here)"
+        "regress", help="the CI check: the baseline commit and the checkout, both run here, compared"
     )
     regress.add_argument("--out", required=True, help="directory for results.json and COMPARE.md")
     regress.add_argument("-k", help="select benchmarks as pytest -k does")

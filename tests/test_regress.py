@@ -1,8 +1,9 @@
-"""The CI check picks the baseline of this CPU model, or measures the baseline commit here."""
+"""The CI check measures the recorded baseline commit here, at its framework versions, and confirms
+what it flags."""
 
 from __future__ import annotations
 
-import shutil
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -11,8 +12,10 @@ import pytest
 
 from bench import regress
 from bench.machine import cpu_model, cpu_slug
+from tests.test_compare import TRAIN, synthetic_results
 
 FIXTURE = Path(__file__).parent / "data" / "smoke-cnn-results.json"
+_real_versions_differ = regress.versions_differ
 
 
 def test_baselines_are_named_by_backend_and_cpu_model():
@@ -21,29 +24,107 @@ def test_baselines_are_named_by_backend_and_cpu_model():
     assert regress.baseline_path("jax", "AMD EPYC 9B14").name == "ci-jax-amd-epyc-9b14.json"
 
 
-def test_without_a_baseline_for_this_cpu_the_baseline_commit_is_measured_here(tmp_path, monkeypatch):
-    head = subprocess.run(
+def _head() -> str:
+    return subprocess.run(
         ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True
     ).stdout.strip()
+
+
+@pytest.fixture
+def recorded_baseline(tmp_path, monkeypatch):
+    """A committed baseline for this machine's CPU model that names HEAD, as the check reads it."""
     baselines = tmp_path / "baselines"
     baselines.mkdir()
-    recorded = FIXTURE.read_text().replace('"commit": "', f'"commit": "{head}", "was": "', 1)
-    (baselines / "ci-tensorflow-some-other-cpu.json").write_text(recorded)
+    recorded = json.loads(FIXTURE.read_text())
+    recorded["machine_info"]["suite"]["commit"] = _head()
+    (baselines / regress.baseline_path("tensorflow").name).write_text(json.dumps(recorded))
     monkeypatch.setattr(regress, "BASELINES", baselines)
     monkeypatch.setenv("KERAS_BACKEND", "tensorflow")
-    runs = []
+    monkeypatch.setattr(regress, "versions_differ", lambda pins: {})
+    return recorded
 
-    def fake_run(root: Path, out: Path, extra_args):
-        runs.append(root)
-        assert (root / "bench" / "regress.py").is_file()  # a checkout of the baseline commit
-        shutil.copy(FIXTURE, out)
+
+class FakeRuns:
+    """Stands in for ``bench run``: writes synthetic results, slowed for chosen checkout runs."""
+
+    def __init__(self, slow_checkout_runs: set[int] = frozenset()):
+        self.calls: list[tuple[Path, str, list[str], str]] = []
+        self.slow_checkout_runs = slow_checkout_runs
+
+    def __call__(self, root: Path, out: Path, extra_args, python=sys.executable) -> int:
+        self.calls.append((root, out.name, list(extra_args), python))
+        if root == regress.PROJECT_ROOT:
+            assert python == sys.executable  # the checkout always runs in this environment
+            index = sum(call[0] == regress.PROJECT_ROOT for call in self.calls) - 1
+            slowdown = {TRAIN: 1.25} if index in self.slow_checkout_runs else None
+        else:
+            assert (root / "bench" / "regress.py").is_file()  # a checkout of the baseline commit
+            slowdown = None
+        results = synthetic_results(len(self.calls), slowdown=slowdown)
+        results["machine_info"]["suite"]["profile"] = "ci"
+        out.write_text(json.dumps(results))
         return 0
 
-    monkeypatch.setattr(regress, "_bench_run", fake_run)
+
+def test_the_baseline_commit_is_measured_here_even_where_a_baseline_was_recorded(
+    tmp_path, monkeypatch, recorded_baseline
+):
+    runs = FakeRuns()
+    monkeypatch.setattr(regress, "_bench_run", runs)
     assert regress.regress(tmp_path / "out") == 0
-    assert len(runs) == 2 and runs[0] != regress.PROJECT_ROOT and runs[1] == regress.PROJECT_ROOT
-    assert not runs[0].exists()  # the worktree is removed
-    assert (tmp_path / "out" / "baseline-here.json").is_file()
+    (base_root, base_out, _, _), (head_root, head_out, _, _) = runs.calls
+    assert base_root != regress.PROJECT_ROOT and head_root == regress.PROJECT_ROOT
+    assert (base_out, head_out) == ("baseline-here.json", "results.json")
+    assert not base_root.exists()  # the worktree is removed
+
+
+def test_a_timed_regression_must_repeat_in_a_second_pair_of_runs(tmp_path, monkeypatch, recorded_baseline):
+    runs = FakeRuns(slow_checkout_runs={0, 1})
+    monkeypatch.setattr(regress, "_bench_run", runs)
+    assert regress.regress(tmp_path / "out") == 1
+    roots = ["head" if root == regress.PROJECT_ROOT else "base" for root, *_ in runs.calls]
+    assert roots == ["base", "head", "head", "base"]  # ABBA: the confirming pair runs checkout first
+    assert [args for *_, args, _ in runs.calls[2:]] == [["-k", TRAIN]] * 2  # only what was flagged
+
+
+def test_a_slowdown_that_does_not_repeat_is_not_a_regression(
+    tmp_path, monkeypatch, recorded_baseline, capsys
+):
+    runs = FakeRuns(slow_checkout_runs={0})
+    monkeypatch.setattr(regress, "_bench_run", runs)
+    assert regress.regress(tmp_path / "out") == 0
+    out = capsys.readouterr().out
+    assert f"not repeated, so not a regression: {TRAIN}" in out
+    assert len(runs.calls) == 4
+
+
+def test_the_baseline_runs_with_the_framework_versions_it_was_recorded_with(
+    tmp_path, monkeypatch, recorded_baseline
+):
+    installed = {"keras": "3.99.0", "tensorflow": "2.21.0", "numpy": "2.4.6"}
+    monkeypatch.setattr(regress, "versions_differ", _real_versions_differ)
+    monkeypatch.setattr(regress, "_installed", installed.get)
+    built = []
+
+    def fake_environment(worktree, pins, backend, where):
+        built.append(pins)
+        return "/baseline-env/bin/python"
+
+    monkeypatch.setattr(regress, "baseline_environment", fake_environment)
+    runs = FakeRuns()
+    monkeypatch.setattr(regress, "_bench_run", runs)
+    assert regress.regress(tmp_path / "out") == 0
+    assert built == [{"keras": "3.15.1", "tensorflow": "2.21.0", "numpy": "2.4.6"}]
+    assert [python for *_, python in runs.calls] == ["/baseline-env/bin/python", sys.executable]
+
+
+def test_version_pins_follow_the_backend():
+    recorded = {"versions": {"keras": "3.15.1", "tensorflow": "2.21.0", "jax": "0.10.2", "numpy": "2.4.6"}}
+    assert regress.version_pins(recorded, "jax") == {
+        "keras": "3.15.1", "jax": "0.10.2", "jaxlib": "0.10.2", "numpy": "2.4.6"
+    }  # fmt: skip
+    assert regress.version_pins(recorded, "torch") == {"keras": "3.15.1", "numpy": "2.4.6"}
+    assert regress.version_pins({}, "tensorflow") == {}
 
 
 def test_no_baseline_at_all_is_one_line_and_exit_2(tmp_path):
