@@ -44,6 +44,8 @@ class Profile:
     bn_recalibration_batches: int = 32
     # the APIs whose accuracy is measured (None: all); the parity tests hold the others to the same trajectory
     accuracy_apis: tuple[str, ...] | None = None
+    # the APIs whose first step and peak memory are probed (None: all); each probe is a fresh process
+    first_step_apis: tuple[str, ...] | None = None
     # what every timed round is paired with: "functional" (the same architecture's Functional model; the
     # API ratios of the report) or "reference" (the native cnn, no Keras; the regression check)
     partner: str = "functional"
@@ -109,9 +111,14 @@ PROFILES: dict[str, Profile] = {
             description="the regression check: single-threaded CPU time against the native reference, "
             "seeded accuracy",
             threads=1,
-            train_rounds=20,
-            inference_rounds=20,
+            # sized so that two runs (the baseline commit and the checkout, see bench.regress) take
+            # about 12 minutes on 2 cores
+            train_warmup_rounds=1,
+            train_rounds=16,
+            inference_batch=128,
+            inference_rounds=16,
             latency_rounds=40,
+            first_step_apis=("functional",),  # warn-only figures; a fresh process each
             accuracy_batch=16,  # more, cheaper steps
             epochs={"cnn": 2, "resnet": 1},
             train_subset=1024,

@@ -179,6 +179,9 @@ def run_probe(arch: str, api: str, profile) -> dict:
 def test_first_step_and_memory(benchmark, profile, arch, api):
     if api == NATIVE and native_skip_reason(profile):
         pytest.skip(native_skip_reason(profile))
+    if profile.first_step_apis is not None and api not in profile.first_step_apis:
+        pytest.skip(f"n/a: the {profile.name} profile probes first step and memory with "
+                    f"{', '.join(profile.first_step_apis)} only")  # fmt: skip
     reports = []
     benchmark.pedantic(
         lambda: reports.append(run_probe(arch, api, profile)), rounds=profile.first_step_rounds, iterations=1
