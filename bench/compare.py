@@ -103,6 +103,57 @@ def _normalized(row, path: str) -> np.ndarray:
     return results_io.normalized_times(data, reference)
 
 
+def _timing_rule(c) -> str:
+    """The verdict on one comparison of normalized round times (see the module docstring)."""
+    slower = c.low > 1 + CI_MARGIN and c.ratio >= 1 + SLOWDOWN_THRESHOLD
+    faster = c.high < 1 / (1 + CI_MARGIN) and c.ratio <= 1 / (1 + SLOWDOWN_THRESHOLD)
+    if slower and c.p_value < SIGNIFICANCE:
+        return REGRESSION
+    if faster and c.p_value < SIGNIFICANCE:
+        return IMPROVEMENT
+    return NO_CHANGE
+
+
+def pooled_timed_verdicts(baselines: list[dict], currents: list[dict], names: list[str]) -> list[Verdict]:
+    """Verdicts on the rounds of several runs per side pooled, each round normalized within its own run.
+
+    Every run carries an offset of its own; pooling the rounds of two runs per side halves
+    the weight of any one run's offset in the medians compared.
+    """
+    for other in baselines[1:] + currents:
+        check_comparable(baselines[0], other)
+    rows = [
+        {row.name: row for row in results_io.frame(results).itertuples()} for results in baselines + currents
+    ]
+    paths = [results["_path"] for results in baselines + currents]
+    verdicts = []
+    for name in names:
+        missing = [path for path, by_name in zip(paths, rows, strict=True) if name not in by_name]
+        if missing:
+            raise ResultsError(f"{missing[0]} lacks {name}")
+        pooled = [_normalized(by_name[name], path) for path, by_name in zip(paths, rows, strict=True)]
+        base_norm = np.concatenate(pooled[: len(baselines)])
+        cur_norm = np.concatenate(pooled[len(baselines) :])
+        c = compare_samples(cur_norm, base_norm)
+        verdicts.append(
+            Verdict(
+                name,
+                f"normalized rounds of {len(baselines)} baseline and {len(currents)} checkout runs, pooled",
+                f"{np.median(base_norm):.4f}",
+                f"{np.median(cur_norm):.4f}",
+                f"{c.ratio:.3f} [{c.low:.3f}–{c.high:.3f}]",
+                f"{c.p_value:.2g}",
+                _timing_rule(c),
+                "per run, current/baseline median: "
+                + ", ".join(
+                    f"{np.median(cur) / np.median(base):.3f}"
+                    for base, cur in zip(pooled[: len(baselines)], pooled[len(baselines) :], strict=True)
+                ),
+            )
+        )
+    return verdicts
+
+
 def _timed_verdict(base_row, cur_row, base_path, cur_path) -> Verdict:
     if results_io.timing_basis(base_row.extra) != results_io.timing_basis(cur_row.extra):
         raise ResultsError(
@@ -111,14 +162,7 @@ def _timed_verdict(base_row, cur_row, base_path, cur_path) -> Verdict:
         )
     base_norm, cur_norm = _normalized(base_row, base_path), _normalized(cur_row, cur_path)
     c = compare_samples(cur_norm, base_norm)
-    slower = c.low > 1 + CI_MARGIN and c.ratio >= 1 + SLOWDOWN_THRESHOLD
-    faster = c.high < 1 / (1 + CI_MARGIN) and c.ratio <= 1 / (1 + SLOWDOWN_THRESHOLD)
-    if slower and c.p_value < SIGNIFICANCE:
-        verdict = REGRESSION
-    elif faster and c.p_value < SIGNIFICANCE:
-        verdict = IMPROVEMENT
-    else:
-        verdict = NO_CHANGE
+    verdict = _timing_rule(c)
     (base_model, base_ref), (cur_model, cur_ref) = (
         results_io.timed_rounds(base_row.extra, base_row.data),
         results_io.timed_rounds(cur_row.extra, cur_row.data),

@@ -11,11 +11,11 @@ that a slower framework release is seen), then the checkout is run, and the two 
 compared (:mod:`bench.compare`).
 
 The unit of replication is the process: rounds within one run share its offset (a few
-percent), which no within-run statistic sees.  So a timed regression must repeat: the
-flagged benchmarks are measured again, checkout first and baseline second (ABBA order,
-so a drift of the host in one direction cannot make both comparisons), and only a
-benchmark flagged by both comparisons is a regression.  Accuracy (fixed seeds,
-deterministic ops) repeats exactly and is not re-measured.
+percent), which no within-run statistic sees.  So a flagged timed benchmark is measured
+again, checkout first and baseline second (ABBA order, so that a drift of the host in one
+direction favours neither side), and judged again, by the same rule, on the rounds of both
+pairs pooled (each normalized within its own run): one run's offset then weighs half.
+Accuracy (fixed seeds, deterministic ops) repeats exactly and is not re-measured.
 """
 
 from __future__ import annotations
@@ -190,8 +190,8 @@ def regress(out_dir: str | Path, extra_args: list[str] | None = None) -> int:
 
 
 def _confirm(record: Path, backend: str, out_dir: Path, timed: list[str], other: list[str]) -> int:
-    """Measure the flagged timed benchmarks again, checkout first; a regression is one flagged both times."""
-    from bench.compare import compare_files
+    """Measure the flagged timed benchmarks again, checkout first, and judge them on both pairs pooled."""
+    from bench.compare import REGRESSION, markdown, pooled_timed_verdicts
 
     print(f"bench regress: confirming {len(timed)} timed regression(s) with a second pair of runs, "
           "checkout first", flush=True)  # fmt: skip
@@ -201,17 +201,21 @@ def _confirm(record: Path, backend: str, out_dir: Path, timed: list[str], other:
     _measure_baseline(record, backend, out_dir, [(baseline_again.name, selection)])
     if not again.is_file():
         raise RegressError("the confirming run of the checkout wrote no results")
-    compare_files(baseline_again, again, markdown_out=str(out_dir / "COMPARE-again.md"))
-    repeated, _ = _timed_regressions(baseline_again, again)
-    confirmed = [name for name in timed if name in repeated]
-    cleared = [name for name in timed if name not in repeated]
-    if cleared:
-        print(f"bench regress: not repeated, so not a regression: {', '.join(cleared)}")
-    standing = confirmed + other
-    print(
-        f"bench regress: {len(standing)} regression(s) after confirmation: {', '.join(standing)}"
-        if standing
-        else "bench regress: no regression after confirmation",
-        flush=True,
+    load = results_io.load
+    verdicts = pooled_timed_verdicts(
+        [load(out_dir / "baseline-here.json"), load(baseline_again)],
+        [load(out_dir / "results.json"), load(again)],
+        timed,
     )
+    table = markdown(verdicts)
+    confirmed = [v.benchmark for v in verdicts if v.verdict == REGRESSION]
+    cleared = [name for name in timed if name not in confirmed]
+    standing = confirmed + other
+    summary = (
+        (f"not a regression over both pairs of runs: {', '.join(cleared)}\n" if cleared else "")
+        + (f"{len(standing)} regression(s) after confirmation: {', '.join(standing)}" if standing
+           else "no regression after confirmation")
+    )  # fmt: skip
+    print(table + "\n\n" + summary, flush=True)
+    (out_dir / "COMPARE-pooled.md").write_text(table + "\n\n" + summary + "\n", encoding="utf-8")
     return 1 if standing else 0

@@ -47,16 +47,16 @@ def recorded_baseline(tmp_path, monkeypatch):
 class FakeRuns:
     """Stands in for ``bench run``: writes synthetic results, slowed for chosen checkout runs."""
 
-    def __init__(self, slow_checkout_runs: set[int] = frozenset()):
+    def __init__(self, slow_checkout_runs: set[int] = frozenset(), slowdown: float = 1.08):
         self.calls: list[tuple[Path, str, list[str], str]] = []
-        self.slow_checkout_runs = slow_checkout_runs
+        self.slow_checkout_runs, self.slowdown = slow_checkout_runs, slowdown
 
     def __call__(self, root: Path, out: Path, extra_args, python=sys.executable) -> int:
         self.calls.append((root, out.name, list(extra_args), python))
         if root == regress.PROJECT_ROOT:
             assert python == sys.executable  # the checkout always runs in this environment
             index = sum(call[0] == regress.PROJECT_ROOT for call in self.calls) - 1
-            slowdown = {TRAIN: 1.25} if index in self.slow_checkout_runs else None
+            slowdown = {TRAIN: self.slowdown} if index in self.slow_checkout_runs else None
         else:
             assert (root / "bench" / "regress.py").is_file()  # a checkout of the baseline commit
             slowdown = None
@@ -78,8 +78,8 @@ def test_the_baseline_commit_is_measured_here_even_where_a_baseline_was_recorded
     assert not base_root.exists()  # the worktree is removed
 
 
-def test_a_timed_regression_must_repeat_in_a_second_pair_of_runs(tmp_path, monkeypatch, recorded_baseline):
-    runs = FakeRuns(slow_checkout_runs={0, 1})
+def test_a_timed_regression_must_hold_over_a_second_pair_of_runs(tmp_path, monkeypatch, recorded_baseline):
+    runs = FakeRuns(slow_checkout_runs={0, 1})  # 8% slower, in every run of the checkout
     monkeypatch.setattr(regress, "_bench_run", runs)
     assert regress.regress(tmp_path / "out") == 1
     roots = ["head" if root == regress.PROJECT_ROOT else "base" for root, *_ in runs.calls]
@@ -87,14 +87,13 @@ def test_a_timed_regression_must_repeat_in_a_second_pair_of_runs(tmp_path, monke
     assert [args for *_, args, _ in runs.calls[2:]] == [["-k", TRAIN]] * 2  # only what was flagged
 
 
-def test_a_slowdown_that_does_not_repeat_is_not_a_regression(
-    tmp_path, monkeypatch, recorded_baseline, capsys
-):
-    runs = FakeRuns(slow_checkout_runs={0})
+def test_one_slow_process_is_not_a_regression(tmp_path, monkeypatch, recorded_baseline, capsys):
+    runs = FakeRuns(slow_checkout_runs={0})  # 8% slower in the first run only: a process offset
     monkeypatch.setattr(regress, "_bench_run", runs)
     assert regress.regress(tmp_path / "out") == 0
     out = capsys.readouterr().out
-    assert f"not repeated, so not a regression: {TRAIN}" in out
+    assert f"1 regression(s): {TRAIN}" in out  # the first comparison alone flags it
+    assert f"not a regression over both pairs of runs: {TRAIN}" in out
     assert len(runs.calls) == 4
 
 

@@ -1,0 +1,34 @@
+"""The evidence summary judges each trial as bench regress does: first pair, then both pairs pooled."""
+
+from __future__ import annotations
+
+import json
+
+from bench import evidence
+from tests.test_compare import TRAIN, synthetic_results
+
+
+def _write(runs, name: str, seed: int, slowdown: float | None = None) -> None:
+    results = synthetic_results(seed, slowdown={TRAIN: slowdown} if slowdown else None)
+    (runs / f"{name}.json").write_text(json.dumps(results))
+
+
+def test_a_trial_counts_only_when_the_pooled_pairs_confirm_the_first(tmp_path):
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    seed = 0
+    for repetition in range(3):
+        for name, first, again in (
+            (evidence.BASELINE, None, None),
+            ("a-a", None, None),
+            ("keras-12-rows", 1.4, 1.4),  # a real slowdown: slow in both runs
+            ("keras-2-rows", 1.08, None),  # one slow process: flagged by the first pair, not by the check
+        ):
+            _write(runs, f"{name}-{repetition}", seed := seed + 1, first)
+            _write(runs, f"{name}{evidence.AGAIN}-{repetition}", seed := seed + 1, again)
+    figures = evidence.summarize(tmp_path)["variants"]
+    train = {name: figures[name]["kinds"]["train_throughput"] for name in figures}
+    assert train["a-a"]["flagged"] == 0 and train["a-a"]["pairs"] == 3
+    assert train["keras-12-rows"]["flagged"] == 3
+    assert train["keras-2-rows"]["flagged_first_pair"] == 3 and train["keras-2-rows"]["flagged"] == 0
+    assert "| keras-2-rows |" in (tmp_path / "EVIDENCE.md").read_text()
