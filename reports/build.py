@@ -227,7 +227,25 @@ def native_section(frame: pd.DataFrame, backend: str, arch: str) -> list[str]:
         "",
         pd.DataFrame(rows).to_markdown(index=False),
         "",
+        *_native_accuracy(frame, backend, arch),
     ]
+
+
+def _native_accuracy(frame: pd.DataFrame, backend: str, arch: str) -> list[str]:
+    """The native model's test accuracy beside Functional's, when the run trained both."""
+    accuracy = _per_cell(frame, "accuracy")
+    native_row, keras_row = accuracy.get((backend, arch, NATIVE)), accuracy.get((backend, arch, BASE_API))
+    if native_row is None:
+        return []
+    native_acc = native_row.extra["test_accuracy"]
+    text = f"Test accuracy, same recipe (epochs, batch, BatchNorm recalibration): native {native_acc:.4f}"
+    if keras_row is not None:
+        keras_acc = keras_row.extra["test_accuracy"]
+        text += (
+            f", {BASE_API} {keras_acc:.4f} ({native_acc - keras_acc:+.4f}); the native loop draws its own "
+            "shuffling order, so the two trajectories differ by that alone"
+        )
+    return [text + ".", ""]
 
 
 _PROBED_HERE: dict = {}  # (backend, arch) → verdicts probed by this process, which cannot change

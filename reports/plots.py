@@ -94,7 +94,7 @@ def accuracy_plot(frame: pd.DataFrame, path: Path) -> None:
         ax.set_visible(False)
     for ax, (backend, arch) in zip(axes.flat, facets, strict=False):
         ax.set_visible(True)
-        for api in implementations.APIS:
+        for api in (*implementations.APIS, "native"):
             row = accuracy.get((backend, arch, api))
             if row is None:
                 continue

@@ -213,12 +213,22 @@ def test_keras_is_priced_against_the_native_model(tmp_path):
         native["params"]["api"] = "native"
         native["extra_info"]["cpu_round_s"] = [t / 1.25 for t in native["extra_info"]["cpu_round_s"]]
         results["benchmarks"].append(native)
+    keras_accuracy = next(b for b in results["benchmarks"] if b["name"] == "test_accuracy[cnn-functional]")
+    native_accuracy = json.loads(json.dumps(keras_accuracy))
+    native_accuracy["name"], native_accuracy["params"]["api"] = "test_accuracy[cnn-native]", "native"
+    native_accuracy["param"] = "cnn-native"
+    native_accuracy["extra_info"]["test_accuracy"] = keras_accuracy["extra_info"]["test_accuracy"] - 0.0125
+    results["benchmarks"].append(native_accuracy)
     text = build_report([write(tmp_path, "native.json", results)], tmp_path / "out").read_text()
     section = text.split("What Keras costs against native tensorflow code", 1)[1].split("##", 1)[0]
     functional = next(line for line in section.splitlines() if line.startswith("| functional"))
     ratios = [float(cell.split("[")[0]) for cell in functional.split("|")[2:5]]
     assert all(1.2 < ratio < 1.3 for ratio in ratios), functional
     assert "| native " in text  # the native row in the cell table
+    accuracy = keras_accuracy["extra_info"]["test_accuracy"]
+    assert f"native {accuracy - 0.0125:.4f}, functional {accuracy:.4f} (-0.0125)" in section, (
+        section
+    )  # the native training loop's accuracy beside Functional's
 
 
 def test_report_command_rejects_foreign_file(tmp_path):

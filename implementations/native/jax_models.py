@@ -85,6 +85,9 @@ class NativeModel:
             return loss, new_params, new_statistics, new_slots, step
 
         self._train = jax.jit(train)
+        self._statistics_after = jax.jit(
+            lambda params, statistics, x: _forward(plan, params, statistics, x, True)[1]
+        )
         self._predict = jax.jit(lambda params, statistics, x: _forward(plan, params, statistics, x, False)[0])
 
     def _set(self, weights: list[np.ndarray]) -> None:
@@ -110,6 +113,15 @@ class NativeModel:
             jnp.asarray(labels, jnp.int32),
         )
         return float(loss)
+
+    def recalibrate_batchnorm(self, batches) -> None:
+        """Moving statistics := the plain mean of the batch statistics over ``batches`` (see layout)."""
+        zeros = [jnp.zeros_like(s) for s in self.statistics]
+        averaged = layout.averaged_batch_statistics(
+            lambda images: self._statistics_after(self.params, zeros, jnp.asarray(images, jnp.float32)),
+            batches,
+        )
+        self.statistics = [jnp.asarray(s) for s in averaged]
 
     def count_params(self) -> int:
         return int(sum(p.size for p in self.params) + sum(s.size for s in self.statistics))

@@ -123,6 +123,24 @@ def trainable_mask(plan: list) -> list[bool]:
     return mask
 
 
+def averaged_batch_statistics(statistics_from_zero, batches) -> list[np.ndarray]:
+    """Each BatchNorm moving statistic set to the plain mean of its batch statistics over ``batches``.
+
+    ``statistics_from_zero(images)`` runs one training-mode forward pass with every moving statistic
+    first set to zero and returns them after it: the momentum update leaves (1 - momentum) x the
+    batch's statistic, whatever the framework.  This is what :func:`bench.steps.recalibrate_batchnorm`
+    does for the Keras models, so native and Keras accuracies follow one recipe.
+    """
+    totals, count = None, 0
+    for images in batches:
+        statistics = [np.asarray(s, np.float64) / (1 - BN_MOMENTUM) for s in statistics_from_zero(images)]
+        totals = statistics if totals is None else [t + s for t, s in zip(totals, statistics, strict=True)]
+        count += 1
+    if not count:
+        raise ValueError("no batches to average BatchNorm statistics over")
+    return [(t / count).astype(np.float32) for t in totals]
+
+
 def count_params(plan: list) -> int:
     """Parameters as Keras counts them: BatchNorm moving statistics included."""
     return int(sum(w.size for w in initial_weights(plan, 0)))

@@ -86,5 +86,21 @@ class NativeModel:
             self._train(tf.convert_to_tensor(images, tf.float32), tf.convert_to_tensor(labels, tf.int64))
         )
 
+    def recalibrate_batchnorm(self, batches) -> None:
+        """Moving statistics := the plain mean of the batch statistics over ``batches`` (see layout)."""
+        mask = layout.trainable_mask(self.plan)
+        moving = [v for v, keep in zip(self.variables, mask, strict=True) if not keep]
+        forward = tf.function(lambda x: self._forward(x, training=True))
+
+        def statistics_from_zero(images):
+            for variable in moving:
+                variable.assign(tf.zeros_like(variable))
+            forward(tf.convert_to_tensor(images, tf.float32))
+            return [variable.numpy() for variable in moving]
+
+        for variable, value in zip(moving, layout.averaged_batch_statistics(statistics_from_zero, batches),
+                                   strict=True):  # fmt: skip
+            variable.assign(value)
+
     def count_params(self) -> int:
         return int(sum(int(np.prod(v.shape)) for v in self.variables))

@@ -98,6 +98,23 @@ class NativeModel:
         self.optimizer.step()
         return float(loss.detach())
 
+    def recalibrate_batchnorm(self, batches) -> None:
+        """Moving statistics := the plain mean of the batch statistics over ``batches`` (see layout)."""
+        norms = [m for m in self.net.modules() if isinstance(m, nn.BatchNorm2d)]
+        buffers = [b for m in norms for b in (m.running_mean, m.running_var)]
+
+        def statistics_from_zero(images):
+            for buffer in buffers:
+                buffer.zero_()
+            self.net(torch.as_tensor(np.asarray(images, np.float32)))
+            return [buffer.numpy().copy() for buffer in buffers]
+
+        self.net.train()
+        with torch.no_grad():
+            averaged = layout.averaged_batch_statistics(statistics_from_zero, batches)
+            for buffer, value in zip(buffers, averaged, strict=True):
+                buffer.copy_(torch.from_numpy(value))
+
     def count_params(self) -> int:
         return int(
             sum(p.numel() for p in self.net.parameters())
