@@ -130,7 +130,8 @@ PROFILES: dict[str, Profile] = {
         ),
         Profile(
             name="smoke",
-            description="a round or two of everything on a few hundred images, for the tests",
+            description="a round or two of every timed cell on a few hundred images (accuracy and first "
+            "step: Functional and native), for the tests",
             train_batch=16,
             train_warmup_rounds=1,
             train_rounds=2,
@@ -144,6 +145,7 @@ PROFILES: dict[str, Profile] = {
             # one Keras API's accuracy path and the native training loop; the parity tests hold the other
             # APIs to the Functional model's training trajectory
             accuracy_apis=("functional", "native"),
+            first_step_apis=("functional", "native"),  # the same probe for every API, a fresh process each
             capabilities=False,  # tests/test_capabilities.py probes them one by one
             accuracy_target={"cnn": 0.2, "resnet": 0.2},
         ),
