@@ -36,6 +36,9 @@ ACCURACY_KIND = "accuracy"
 SLOWDOWN_THRESHOLD = 0.05  # a regression needs the normalized time up by at least this much, ...
 CI_MARGIN = 0.02  # ... the CI's lower bound above 1 + this, ...
 SIGNIFICANCE = 0.01  # ... and Mann-Whitney p below this
+#: bench regress measures a timed benchmark again when one comparison shows it this much slower (see
+#: suspected_slowdowns); the verdict then comes from both pairs of runs pooled, by the rule above
+SCREEN_THRESHOLD = 0.03
 ABSOLUTE_WARNING = 0.25  # absolute figures moving this much only warn
 ACCURACY_TOLERANCE = 0.01  # absolute test-accuracy drop that counts as a regression
 
@@ -112,6 +115,27 @@ def _timing_rule(c) -> str:
     if faster and c.p_value < SIGNIFICANCE:
         return IMPROVEMENT
     return NO_CHANGE
+
+
+def suspected_slowdowns(baseline: dict, current: dict, threshold: float = SCREEN_THRESHOLD) -> list[str]:
+    """The timed benchmarks whose median normalized round is up by ``threshold`` or more in this comparison.
+
+    One comparison cannot tell a slower model from a process that ran a few percent off, so a
+    suspect is not a verdict: :mod:`bench.regress` measures it again and judges it on both pairs.
+    """
+    check_comparable(baseline, current)
+    base_rows = {row.name: row for row in results_io.frame(baseline).itertuples()}
+    suspects = []
+    for row in results_io.frame(current).itertuples():
+        base_row = base_rows.get(row.name)
+        if base_row is None or row.kind not in TIMED_KINDS:
+            continue
+        ratio = np.median(_normalized(row, current["_path"])) / np.median(
+            _normalized(base_row, baseline["_path"])
+        )
+        if ratio >= 1 + threshold:
+            suspects.append(row.name)
+    return suspects
 
 
 def pooled_timed_verdicts(baselines: list[dict], currents: list[dict], names: list[str]) -> list[Verdict]:

@@ -5,8 +5,8 @@ REPETITIONS repetitions, two baseline runs and two runs per variant below (all w
 the ci profile on ``cnn-functional``'s train, inference and batch-1 benchmarks) in the
 order ``bench regress`` uses (baseline, variants, variants again, baseline again), two
 at a time, so the evidence is gathered on a busy machine.  Every results file is kept
-under ``runs/``; ``summarize`` judges each trial as ``bench regress`` does (the first
-pair by :func:`bench.compare.compare`, then both pairs pooled by
+under ``runs/``; ``summarize`` judges each trial as ``bench regress`` does (a suspect in
+the first pair, :func:`bench.compare.suspected_slowdowns`, judged on both pairs pooled by
 :func:`bench.compare.pooled_timed_verdicts`) and writes EVIDENCE.md and evidence.json.
 The slowdowns are planted by tests/plugins/planted.py, never by the product: inside
 Keras (``Conv2D.call`` does extra work, output unchanged) and in the project's own
@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.compare import REGRESSION, compare, pooled_timed_verdicts
+from bench.compare import REGRESSION, compare, pooled_timed_verdicts, suspected_slowdowns
 from bench.results import load, normalized_times, timed_rounds
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -166,7 +166,8 @@ def _kind_figures(trials: list[dict], bench: str) -> dict:
             [trial["base"], trial["base_again"]], [trial["current"], trial["current_again"]], [bench]
         )
         flagged += first == REGRESSION
-        confirmed += first == REGRESSION and pooled.verdict == REGRESSION
+        suspect = bench in suspected_slowdowns(trial["base"], trial["current"])
+        confirmed += suspect and pooled.verdict == REGRESSION
         rows = {role: {b["name"]: b for b in results["benchmarks"]}[bench] for role, results in trial.items()}
         observed.append(_observed(rows["base"], rows["current"]))
         observed_pooled.append(float(pooled.ratio.split()[0]))
@@ -213,10 +214,11 @@ def _markdown(evidence: dict) -> str:
         "# Regression-check evidence",
         "",
         f"ci profile, `{evidence['target']}`, CPU: {', '.join(evidence['cpu_models'])}. Each trial is what",
-        "`bench regress` does: a baseline run and a variant run compared by `bench.compare` as committed",
-        "('first pair'), and where that flags a regression, a second pair judged on the rounds of both",
-        "pairs pooled ('the check'). Per repetition the runs went baseline, variants, variants again,",
-        "baseline again (variants shuffled), two at a time, while the machine also ran other work.",
+        "`bench regress` does: a baseline run and a variant run compared; where the variant is 3% or more",
+        "slower, a second pair, and the regression rule applied to the rounds of both pairs pooled ('the",
+        "check'). 'first pair alone': the rule applied to the first pair only. Per repetition the runs",
+        "went baseline, variants, variants again, baseline again (variants shuffled), two at a time, while",
+        "the machine also ran other work.",
         "'observed' is current/baseline of the median normalized round (CPU time / native reference) in",
         "the first pair, median and range over the trials; 'pooled' the same over both pairs.",
         "",

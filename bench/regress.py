@@ -11,9 +11,10 @@ that a slower framework release is seen), then the checkout is run, and the two 
 compared (:mod:`bench.compare`).
 
 The unit of replication is the process: rounds within one run share its offset (a few
-percent), which no within-run statistic sees.  So a flagged timed benchmark is measured
+percent), which no within-run statistic sees.  So one comparison only picks suspects (a timed
+benchmark 3% or more slower, :func:`bench.compare.suspected_slowdowns`); they are measured
 again, checkout first and baseline second (ABBA order, so that a drift of the host in one
-direction favours neither side), and judged again, by the same rule, on the rounds of both
+direction favours neither side), and judged by the regression rule on the rounds of both
 pairs pooled (each normalized within its own run): one run's offset then weighs half.
 Accuracy (fixed seeds, deterministic ops) repeats exactly and is not re-measured.
 """
@@ -153,15 +154,15 @@ def _selection(benchmarks: list[str]) -> str:
     return " or ".join(benchmarks)
 
 
-def _timed_regressions(baseline: Path, current: Path) -> tuple[list[str], list[str]]:
-    """(timed, other) names of the benchmarks the comparison flags as regressions."""
-    from bench.compare import REGRESSION, TIMED_KINDS, compare
+def _suspects_and_others(baseline: Path, current: Path) -> tuple[list[str], list[str]]:
+    """(timed benchmarks to measure again, other benchmarks flagged as regressions, e.g. accuracy)."""
+    from bench.compare import REGRESSION, TIMED_KINDS, compare, suspected_slowdowns
 
-    verdicts = compare(results_io.load(baseline), results_io.load(current))
-    kinds = {row.name: row.kind for row in results_io.frame(results_io.load(baseline)).itertuples()}
-    flagged = [v.benchmark for v in verdicts if v.verdict == REGRESSION]
-    timed = [name for name in flagged if kinds.get(name) in TIMED_KINDS]
-    return timed, [name for name in flagged if name not in timed]
+    base, cur = results_io.load(baseline), results_io.load(current)
+    kinds = {row.name: row.kind for row in results_io.frame(base).itertuples()}
+    others = [v.benchmark for v in compare(base, cur)
+              if v.verdict == REGRESSION and kinds.get(v.benchmark) not in TIMED_KINDS]  # fmt: skip
+    return suspected_slowdowns(base, cur), others
 
 
 def regress(out_dir: str | Path, extra_args: list[str] | None = None) -> int:
@@ -181,20 +182,21 @@ def regress(out_dir: str | Path, extra_args: list[str] | None = None) -> int:
         return status
     print(f"bench regress: {current.name} against {baseline.name} (commit of {record.name}, run here)",
           flush=True)  # fmt: skip
-    verdict = compare_files(baseline, current, markdown_out=str(out_dir / "COMPARE.md"))
-    if verdict == 1:
-        timed, other = _timed_regressions(baseline, current)
-        if timed:
-            verdict = _confirm(record, backend, out_dir, timed, other)
+    compare_files(baseline, current, markdown_out=str(out_dir / "COMPARE.md"))
+    suspects, others = _suspects_and_others(baseline, current)
+    if suspects:
+        verdict = _confirm(record, backend, out_dir, suspects, others)
+    else:
+        verdict = 1 if others else 0
     return verdict if status == 0 else max(verdict, 1)
 
 
 def _confirm(record: Path, backend: str, out_dir: Path, timed: list[str], other: list[str]) -> int:
-    """Measure the flagged timed benchmarks again, checkout first, and judge them on both pairs pooled."""
-    from bench.compare import REGRESSION, markdown, pooled_timed_verdicts
+    """Measure the suspected timed benchmarks again, checkout first, and judge them on both pairs pooled."""
+    from bench.compare import REGRESSION, SCREEN_THRESHOLD, markdown, pooled_timed_verdicts
 
-    print(f"bench regress: confirming {len(timed)} timed regression(s) with a second pair of runs, "
-          "checkout first", flush=True)  # fmt: skip
+    print(f"bench regress: {len(timed)} timed benchmark(s) {SCREEN_THRESHOLD:.0%} or more slower in this "
+          "pair; measuring them again, checkout first, to judge them on both pairs", flush=True)  # fmt: skip
     selection = ["-k", _selection(timed)]
     again, baseline_again = out_dir / "results-again.json", out_dir / "baseline-again.json"
     _bench_run(PROJECT_ROOT, again, selection)

@@ -97,6 +97,16 @@ def test_one_slow_process_is_not_a_regression(tmp_path, monkeypatch, recorded_ba
     assert len(runs.calls) == 4
 
 
+def test_a_slowdown_under_the_threshold_is_measured_again_but_not_a_regression(
+    tmp_path, monkeypatch, recorded_baseline, capsys
+):
+    runs = FakeRuns(slow_checkout_runs={0, 1}, slowdown=1.04)  # a suspect (3% or more), under 5%
+    monkeypatch.setattr(regress, "_bench_run", runs)
+    assert regress.regress(tmp_path / "out") == 0
+    assert len(runs.calls) == 4 and runs.calls[2][2] == ["-k", TRAIN]
+    assert "no regression after confirmation" in capsys.readouterr().out
+
+
 def test_the_baseline_runs_with_the_framework_versions_it_was_recorded_with(
     tmp_path, monkeypatch, recorded_baseline
 ):
