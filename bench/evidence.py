@@ -55,6 +55,10 @@ VARIANTS: dict[str, tuple[dict[str, str], str]] = {
         {"PLANTED_SLOWDOWN": f"{TARGET}:0.05"},
         "in the project's train step: extra forward passes worth ~5% of the step (train only)",
     ),
+    "project-8pct": (
+        {"PLANTED_SLOWDOWN": f"{TARGET}:0.08"},
+        "in the project's train step: extra forward passes worth ~8% of the step (train only)",
+    ),
 }
 
 
