@@ -242,8 +242,8 @@ def _native_accuracy(frame: pd.DataFrame, backend: str, arch: str) -> list[str]:
     if keras_row is not None:
         keras_acc = keras_row.extra["test_accuracy"]
         text += (
-            f", {BASE_API} {keras_acc:.4f} ({native_acc - keras_acc:+.4f}); the native loop shuffles with its "
-            "own generator, so the two follow different data orders"
+            f", {BASE_API} {keras_acc:.4f} ({native_acc - keras_acc:+.4f}); the native loop shuffles with "
+            "its own generator, so the two follow different data orders"
         )
     return [text + ".", ""]
 
