@@ -314,7 +314,11 @@ def compare_files(
 ) -> int:
     """Compare two results files, print the Markdown table; return the exit status (0, 1; 2 raises)."""
     baseline, current = results_io.load(baseline_path), results_io.load(current_path)
-    verdicts = compare(baseline, current)
+    return print_verdicts(compare(baseline, current), current, markdown_out=markdown_out)
+
+
+def print_verdicts(verdicts: list[Verdict], current: dict, *, markdown_out: str | None = None) -> int:
+    """Print the Markdown table and its summary (also to ``markdown_out``); return the exit status (0, 1)."""
     text = markdown(verdicts)
     regressions = [v for v in verdicts if v.verdict == REGRESSION]
     summary = (

@@ -154,13 +154,15 @@ def _selection(benchmarks: list[str]) -> str:
     return " or ".join(benchmarks)
 
 
-def _suspects_and_others(baseline: Path, current: Path) -> tuple[list[str], list[str]]:
-    """(timed benchmarks to measure again, other benchmarks flagged as regressions, e.g. accuracy)."""
-    from bench.compare import REGRESSION, TIMED_KINDS, compare, suspected_slowdowns
+def _compare_first_pair(baseline: Path, current: Path, markdown_out: Path) -> tuple[list[str], list[str]]:
+    """Print and write the first pair's verdicts; (timed benchmarks to measure again, other regressions)."""
+    from bench.compare import REGRESSION, TIMED_KINDS, compare, print_verdicts, suspected_slowdowns
 
     base, cur = results_io.load(baseline), results_io.load(current)
+    verdicts = compare(base, cur)
+    print_verdicts(verdicts, cur, markdown_out=str(markdown_out))
     kinds = {row.name: row.kind for row in results_io.frame(base).itertuples()}
-    others = [v.benchmark for v in compare(base, cur)
+    others = [v.benchmark for v in verdicts
               if v.verdict == REGRESSION and kinds.get(v.benchmark) not in TIMED_KINDS]  # fmt: skip
     return suspected_slowdowns(base, cur), others
 
@@ -168,8 +170,6 @@ def _suspects_and_others(baseline: Path, current: Path) -> tuple[list[str], list
 def regress(out_dir: str | Path, extra_args: list[str] | None = None) -> int:
     """Measure the baseline commit and the checkout here, compare, confirm timed regressions; exit status as
     :func:`bench.compare.compare_files`."""
-    from bench.compare import compare_files
-
     extra_args = extra_args or []
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -182,8 +182,7 @@ def regress(out_dir: str | Path, extra_args: list[str] | None = None) -> int:
         return status
     print(f"bench regress: {current.name} against {baseline.name} (commit of {record.name}, run here)",
           flush=True)  # fmt: skip
-    compare_files(baseline, current, markdown_out=str(out_dir / "COMPARE.md"))
-    suspects, others = _suspects_and_others(baseline, current)
+    suspects, others = _compare_first_pair(baseline, current, out_dir / "COMPARE.md")
     if suspects:
         verdict = _confirm(record, backend, out_dir, suspects, others)
     else:
