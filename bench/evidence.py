@@ -77,8 +77,9 @@ AGAIN = "-again"  # the second run of a name in a repetition: the check's confir
 
 
 def run_campaign(out_dir: Path, repetitions: int, variants: list[str], workers: int, seed: int = 0) -> None:
-    """Per repetition, in the check's ABBA order: the baseline, every variant (shuffled), every variant
-    again (shuffled), the baseline again."""
+    """Per repetition: the baseline, every variant (shuffled), every variant again (shuffled), the baseline
+    again, ``workers`` at a time.  With one variant and two workers, each pair runs side by side, as in
+    ``bench regress``."""
     runs = out_dir / "runs"
     runs.mkdir(parents=True, exist_ok=True)
     order = random.Random(seed)

@@ -111,8 +111,8 @@ PROFILES: dict[str, Profile] = {
             description="the regression check: single-threaded CPU time against the native reference, "
             "seeded accuracy",
             threads=1,
-            # sized so that two runs (the baseline commit and the checkout, see bench.regress) take
-            # about 12 minutes on 2 cores
+            # sized so that the two runs of bench.regress (the baseline commit and the checkout, side by
+            # side on 2 cores) take 6-7 minutes, and a second pair of the suspects a minute or two
             train_warmup_rounds=1,
             train_rounds=16,
             inference_batch=128,

@@ -13,9 +13,9 @@ compared (:mod:`bench.compare`).
 The unit of replication is the process: rounds within one run share its offset (a few
 percent), which no within-run statistic sees.  So one comparison only picks suspects (a timed
 benchmark 3% or more slower, :func:`bench.compare.suspected_slowdowns`); they are measured
-again, checkout first and baseline second (ABBA order, so that a drift of the host in one
-direction favours neither side), and judged by the regression rule on the rounds of both
-pairs pooled (each normalized within its own run): one run's offset then weighs half.
+again in a second pair, and judged by the regression rule on the rounds of both pairs pooled
+(each normalized within its own run): one run's offset then weighs half.  The two runs of a
+pair start together and run side by side, one kernel thread each (:func:`_measure_pair`).
 Accuracy (fixed seeds, deterministic ops) repeats exactly and is not re-measured.
 """
 
@@ -26,6 +26,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 
@@ -116,10 +118,10 @@ def baseline_environment(worktree: Path, pins: dict[str, str], backend: str, whe
     return str(python)
 
 
-def _measure_baseline(
-    record: Path, backend: str, out_dir: Path, runs: list[tuple[str, list[str]]]
-) -> dict[str, int]:
-    """Check out the baseline's commit and run it (with its framework versions) once per (name, args)."""
+@contextmanager
+def _baseline_checkout(record: Path, backend: str, out_dir: Path):
+    """The baseline's commit checked out in a git worktree, with its framework versions: yields
+    (worktree, python to run it with, commit); the worktree is removed afterwards."""
     recorded = results_io.load(record)["machine_info"]["suite"]
     commit = (recorded.get("commit") or "").removesuffix("-dirty")
     if not commit:
@@ -134,19 +136,31 @@ def _measure_baseline(
             changed = ", ".join(f"{n} {want} (here {have})" for n, (want, have) in differ.items())
             print(f"bench regress: the baseline was recorded with {changed}; installing those", flush=True)
             python = baseline_environment(worktree, pins, backend, out_dir / "baseline-env")
-        statuses = {}
-        for name, extra_args in runs:
-            print(f"bench regress: measuring the baseline {commit[:12]} ({record.name}) → {name}", flush=True)
-            target = out_dir / name
-            statuses[name] = _bench_run(worktree, target, extra_args, python)
-            if not target.is_file() or statuses[name] not in (0, 1):
-                raise RegressError(f"the baseline run of {commit[:12]} wrote no usable results (exit "
-                                   f"{statuses[name]})")  # fmt: skip
-        return statuses
+        yield worktree, python, commit
     finally:
         subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=PROJECT_ROOT,
                        capture_output=True)  # fmt: skip
         shutil.rmtree(worktree, ignore_errors=True)
+
+
+def _measure_pair(record: Path, backend: str, out_dir: Path, baseline: Path, current: Path,
+                  extra_args: list[str]) -> int:  # fmt: skip
+    """Run the baseline commit and the checkout side by side, started together; the checkout's exit status.
+
+    Both runs share the host's slow spells and its other load for their whole length (duet
+    benchmarking, Bulej et al., ICPE 2020), and each holds its kernels to one thread, so the two
+    fit the machine's two cores.  The evidence (bench.evidence) is gathered the same way.
+    """
+    with _baseline_checkout(record, backend, out_dir) as (worktree, python, commit):
+        print(f"bench regress: measuring the baseline {commit[:12]} ({record.name}) → {baseline.name} and "
+              f"the checkout → {current.name}, side by side", flush=True)  # fmt: skip
+        with ThreadPoolExecutor(2) as pool:
+            base_job = pool.submit(_bench_run, worktree, baseline, extra_args, python)
+            current_job = pool.submit(_bench_run, PROJECT_ROOT, current, extra_args)
+            base_status, status = base_job.result(), current_job.result()
+    if not baseline.is_file() or base_status not in (0, 1):
+        raise RegressError(f"the baseline run of {commit[:12]} wrote no usable results (exit {base_status})")
+    return status
 
 
 def _selection(benchmarks: list[str]) -> str:
@@ -176,8 +190,7 @@ def regress(out_dir: str | Path, extra_args: list[str] | None = None) -> int:
     backend = os.environ.get("KERAS_BACKEND", "tensorflow")
     record = baseline_record(backend)
     baseline, current = out_dir / "baseline-here.json", out_dir / "results.json"
-    _measure_baseline(record, backend, out_dir, [(baseline.name, extra_args)])
-    status = _bench_run(PROJECT_ROOT, current, extra_args)
+    status = _measure_pair(record, backend, out_dir, baseline, current, extra_args)
     if not current.is_file():
         return status
     print(f"bench regress: {current.name} against {baseline.name} (commit of {record.name}, run here)",
@@ -191,15 +204,14 @@ def regress(out_dir: str | Path, extra_args: list[str] | None = None) -> int:
 
 
 def _confirm(record: Path, backend: str, out_dir: Path, timed: list[str], other: list[str]) -> int:
-    """Measure the suspected timed benchmarks again, checkout first, and judge them on both pairs pooled."""
+    """Measure the suspected timed benchmarks again (another pair) and judge them on both pairs pooled."""
     from bench.compare import REGRESSION, SCREEN_THRESHOLD, markdown, pooled_timed_verdicts
 
     print(f"bench regress: {len(timed)} timed benchmark(s) {SCREEN_THRESHOLD:.0%} or more slower in this "
-          "pair; measuring them again, checkout first, to judge them on both pairs", flush=True)  # fmt: skip
+          "pair; measuring them again, side by side, to judge them on both pairs", flush=True)  # fmt: skip
     selection = ["-k", _selection(timed)]
     again, baseline_again = out_dir / "results-again.json", out_dir / "baseline-again.json"
-    _bench_run(PROJECT_ROOT, again, selection)
-    _measure_baseline(record, backend, out_dir, [(baseline_again.name, selection)])
+    _measure_pair(record, backend, out_dir, baseline_again, again, selection)
     if not again.is_file():
         raise RegressError("the confirming run of the checkout wrote no results")
     load = results_io.load

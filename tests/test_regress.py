@@ -47,6 +47,9 @@ def recorded_baseline(tmp_path, monkeypatch):
 class FakeRuns:
     """Stands in for ``bench run``: writes synthetic results, slowed for chosen checkout runs."""
 
+    # one noise draw per output, whichever run of a pair starts first
+    SEEDS = {"baseline-here.json": 1, "results.json": 2, "results-again.json": 3, "baseline-again.json": 4}
+
     def __init__(self, slow_checkout_runs: set[int] = frozenset(), slowdown: float = 1.08):
         self.calls: list[tuple[Path, str, list[str], str]] = []
         self.slow_checkout_runs, self.slowdown = slow_checkout_runs, slowdown
@@ -60,7 +63,7 @@ class FakeRuns:
         else:
             assert (root / "bench" / "regress.py").is_file()  # a checkout of the baseline commit
             slowdown = None
-        results = synthetic_results(len(self.calls), slowdown=slowdown)
+        results = synthetic_results(self.SEEDS[out.name], slowdown=slowdown)
         results["machine_info"]["suite"]["profile"] = "ci"
         out.write_text(json.dumps(results))
         return 0
@@ -72,7 +75,9 @@ def test_the_baseline_commit_is_measured_here_even_where_a_baseline_was_recorded
     runs = FakeRuns()
     monkeypatch.setattr(regress, "_bench_run", runs)
     assert regress.regress(tmp_path / "out") == 0
-    (base_root, base_out, _, _), (head_root, head_out, _, _) = runs.calls
+    (head_root, head_out, _, _), (base_root, base_out, _, _) = sorted(
+        runs.calls, key=lambda call: call[0] != regress.PROJECT_ROOT
+    )
     assert base_root != regress.PROJECT_ROOT and head_root == regress.PROJECT_ROOT
     assert (base_out, head_out) == ("baseline-here.json", "results.json")
     assert not base_root.exists()  # the worktree is removed
@@ -82,9 +87,27 @@ def test_a_timed_regression_must_hold_over_a_second_pair_of_runs(tmp_path, monke
     runs = FakeRuns(slow_checkout_runs={0, 1})  # 8% slower, in every run of the checkout
     monkeypatch.setattr(regress, "_bench_run", runs)
     assert regress.regress(tmp_path / "out") == 1
-    roots = ["head" if root == regress.PROJECT_ROOT else "base" for root, *_ in runs.calls]
-    assert roots == ["base", "head", "head", "base"]  # ABBA: the confirming pair runs checkout first
-    assert [args for *_, args, _ in runs.calls[2:]] == [["-k", TRAIN]] * 2  # only what was flagged
+    pairs = [runs.calls[:2], runs.calls[2:]]
+    for pair in pairs:  # each pair: one run of the baseline commit and one of the checkout
+        assert sorted(root == regress.PROJECT_ROOT for root, *_ in pair) == [False, True]
+    assert [args for *_, args, _ in pairs[1]] == [["-k", TRAIN]] * 2  # only what was flagged
+    assert sorted(out for _, out, *_ in pairs[1]) == ["baseline-again.json", "results-again.json"]
+
+
+def test_the_two_runs_of_a_pair_run_side_by_side(tmp_path, monkeypatch, recorded_baseline):
+    """Neither run of a pair starts after the other has finished: both share the host's spells."""
+    import threading
+
+    both_started = threading.Barrier(2, timeout=30)
+    runs = FakeRuns()
+
+    def meeting_runs(*args, **kwargs):
+        both_started.wait()  # breaks (an error) unless the other run of the pair is under way
+        return runs(*args, **kwargs)
+
+    monkeypatch.setattr(regress, "_bench_run", meeting_runs)
+    assert regress.regress(tmp_path / "out") == 0
+    assert len(runs.calls) == 2
 
 
 def test_one_slow_process_is_not_a_regression(tmp_path, monkeypatch, recorded_baseline, capsys):
@@ -103,7 +126,7 @@ def test_a_slowdown_under_the_threshold_is_measured_again_but_not_a_regression(
     runs = FakeRuns(slow_checkout_runs={0, 1}, slowdown=1.04)  # a suspect (3% or more), under 5%
     monkeypatch.setattr(regress, "_bench_run", runs)
     assert regress.regress(tmp_path / "out") == 0
-    assert len(runs.calls) == 4 and runs.calls[2][2] == ["-k", TRAIN]
+    assert len(runs.calls) == 4 and runs.calls[2][2] == runs.calls[3][2] == ["-k", TRAIN]
     assert "no regression after confirmation" in capsys.readouterr().out
 
 
@@ -124,7 +147,7 @@ def test_the_baseline_runs_with_the_framework_versions_it_was_recorded_with(
     monkeypatch.setattr(regress, "_bench_run", runs)
     assert regress.regress(tmp_path / "out") == 0
     assert built == [{"keras": "3.15.1", "tensorflow": "2.21.0", "numpy": "2.4.6"}]
-    assert [python for *_, python in runs.calls] == ["/baseline-env/bin/python", sys.executable]
+    assert sorted(python for *_, python in runs.calls) == sorted(["/baseline-env/bin/python", sys.executable])
 
 
 def test_version_pins_follow_the_backend():
