@@ -30,6 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
+from typing import NamedTuple
 
 from bench import results as results_io
 from bench.machine import cpu_slug
@@ -111,17 +112,25 @@ def baseline_environment(worktree: Path, pins: dict[str, str], backend: str, whe
     python, constraints = where / "bin" / "python", where / "constraints.txt"
     wanted = "".join(f"{name}=={version}\n" for name, version in pins.items())
     if python.is_file() and constraints.is_file() and constraints.read_text() == wanted:
-        return str(python)  # built for the first baseline run; the confirming run reuses it
+        return str(python)  # built by an earlier check into the same out_dir
     subprocess.run([sys.executable, "-m", "venv", "--clear", str(where)], check=True)
     constraints.write_text(wanted)
     _pip(python, "-c", str(constraints), f"{worktree}{EXTRAS.get(backend, '')}")
     return str(python)
 
 
+class BaselineCheckout(NamedTuple):
+    """The baseline's commit checked out here, and the python that runs it at the recorded versions."""
+
+    worktree: Path
+    python: str
+    commit: str
+
+
 @contextmanager
 def _baseline_checkout(record: Path, backend: str, out_dir: Path):
-    """The baseline's commit checked out in a git worktree, with its framework versions: yields
-    (worktree, python to run it with, commit); the worktree is removed afterwards."""
+    """Yields the :class:`BaselineCheckout` of ``record``'s commit (a git worktree, removed afterwards)
+    for every run of the baseline in one check."""
     recorded = results_io.load(record)["machine_info"]["suite"]
     commit = (recorded.get("commit") or "").removesuffix("-dirty")
     if not commit:
@@ -136,30 +145,29 @@ def _baseline_checkout(record: Path, backend: str, out_dir: Path):
             changed = ", ".join(f"{n} {want} (here {have})" for n, (want, have) in differ.items())
             print(f"bench regress: the baseline was recorded with {changed}; installing those", flush=True)
             python = baseline_environment(worktree, pins, backend, out_dir / "baseline-env")
-        yield worktree, python, commit
+        yield BaselineCheckout(worktree, python, commit)
     finally:
         subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=PROJECT_ROOT,
                        capture_output=True)  # fmt: skip
         shutil.rmtree(worktree, ignore_errors=True)
 
 
-def _measure_pair(record: Path, backend: str, out_dir: Path, baseline: Path, current: Path,
-                  extra_args: list[str]) -> int:  # fmt: skip
+def _measure_pair(checkout: BaselineCheckout, baseline: Path, current: Path, extra_args: list[str]) -> int:
     """Run the baseline commit and the checkout side by side, started together; the checkout's exit status.
 
     Both runs share the host's slow spells and its other load for their whole length (duet
     benchmarking, Bulej et al., ICPE 2020), and each holds its kernels to one thread, so the two
     fit the machine's two cores.  The evidence (bench.evidence) is gathered the same way.
     """
-    with _baseline_checkout(record, backend, out_dir) as (worktree, python, commit):
-        print(f"bench regress: measuring the baseline {commit[:12]} ({record.name}) → {baseline.name} and "
-              f"the checkout → {current.name}, side by side", flush=True)  # fmt: skip
-        with ThreadPoolExecutor(2) as pool:
-            base_job = pool.submit(_bench_run, worktree, baseline, extra_args, python)
-            current_job = pool.submit(_bench_run, PROJECT_ROOT, current, extra_args)
-            base_status, status = base_job.result(), current_job.result()
+    commit = checkout.commit[:12]
+    print(f"bench regress: measuring the baseline {commit} → {baseline.name} and the checkout → "
+          f"{current.name}, side by side", flush=True)  # fmt: skip
+    with ThreadPoolExecutor(2) as pool:
+        base_job = pool.submit(_bench_run, checkout.worktree, baseline, extra_args, checkout.python)
+        current_job = pool.submit(_bench_run, PROJECT_ROOT, current, extra_args)
+        base_status, status = base_job.result(), current_job.result()
     if not baseline.is_file() or base_status not in (0, 1):
-        raise RegressError(f"the baseline run of {commit[:12]} wrote no usable results (exit {base_status})")
+        raise RegressError(f"the baseline run of {commit} wrote no usable results (exit {base_status})")
     return status
 
 
@@ -190,20 +198,18 @@ def regress(out_dir: str | Path, extra_args: list[str] | None = None) -> int:
     backend = os.environ.get("KERAS_BACKEND", "tensorflow")
     record = baseline_record(backend)
     baseline, current = out_dir / "baseline-here.json", out_dir / "results.json"
-    status = _measure_pair(record, backend, out_dir, baseline, current, extra_args)
-    if not current.is_file():
-        return status
-    print(f"bench regress: {current.name} against {baseline.name} (commit of {record.name}, run here)",
-          flush=True)  # fmt: skip
-    suspects, others = _compare_first_pair(baseline, current, out_dir / "COMPARE.md")
-    if suspects:
-        verdict = _confirm(record, backend, out_dir, suspects, others)
-    else:
-        verdict = 1 if others else 0
+    with _baseline_checkout(record, backend, out_dir) as checkout:
+        status = _measure_pair(checkout, baseline, current, extra_args)
+        if not current.is_file():
+            return status
+        print(f"bench regress: {current.name} against {baseline.name} (commit of {record.name}, run here)",
+              flush=True)  # fmt: skip
+        suspects, others = _compare_first_pair(baseline, current, out_dir / "COMPARE.md")
+        verdict = _confirm(checkout, out_dir, suspects, others) if suspects else (1 if others else 0)
     return verdict if status == 0 else max(verdict, 1)
 
 
-def _confirm(record: Path, backend: str, out_dir: Path, timed: list[str], other: list[str]) -> int:
+def _confirm(checkout: BaselineCheckout, out_dir: Path, timed: list[str], other: list[str]) -> int:
     """Measure the suspected timed benchmarks again (another pair) and judge them on both pairs pooled."""
     from bench.compare import REGRESSION, SCREEN_THRESHOLD, markdown, pooled_timed_verdicts
 
@@ -211,7 +217,7 @@ def _confirm(record: Path, backend: str, out_dir: Path, timed: list[str], other:
           "pair; measuring them again, side by side, to judge them on both pairs", flush=True)  # fmt: skip
     selection = ["-k", _selection(timed)]
     again, baseline_again = out_dir / "results-again.json", out_dir / "baseline-again.json"
-    _measure_pair(record, backend, out_dir, baseline_again, again, selection)
+    _measure_pair(checkout, baseline_again, again, selection)
     if not again.is_file():
         raise RegressError("the confirming run of the checkout wrote no results")
     load = results_io.load
