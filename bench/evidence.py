@@ -214,6 +214,19 @@ def _yes(flag: bool) -> str:
     return "yes" if flag else "no"
 
 
+def _run_order(evidence: dict) -> str:
+    """How the runs of the campaign met: a one-variant campaign runs each pair side by side."""
+    if len(evidence["variants"]) == 1:
+        return (
+            "Per repetition the baseline and the variant ran side by side (started together, one per\n"
+            "core), then the variant and the baseline again: each pair as `bench regress` runs it."
+        )
+    return (
+        "Per repetition the runs went baseline, variants, variants again, baseline again (variants\n"
+        "shuffled), two at a time, while the machine also ran other work."
+    )
+
+
 def _markdown(evidence: dict) -> str:
     lines = [
         "# Regression-check evidence",
@@ -221,9 +234,8 @@ def _markdown(evidence: dict) -> str:
         f"ci profile, `{evidence['target']}`, CPU: {', '.join(evidence['cpu_models'])}. Each trial is what",
         "`bench regress` does: a baseline run and a variant run compared; where the variant is 3% or more",
         "slower, a second pair, and the regression rule applied to the rounds of both pairs pooled ('the",
-        "check'). 'first pair alone': the rule applied to the first pair only. Per repetition the runs",
-        "went baseline, variants, variants again, baseline again (variants shuffled), two at a time, while",
-        "the machine also ran other work.",
+        "check'). 'first pair alone': the rule applied to the first pair only.",
+        _run_order(evidence),
         "'observed' is current/baseline of the median normalized round (CPU time / native reference) in",
         "the first pair, median and range over the trials; 'pooled' the same over both pairs.",
         "",

@@ -32,3 +32,16 @@ def test_a_trial_counts_only_when_the_pooled_pairs_confirm_the_first(tmp_path):
     assert train["keras-12-rows"]["flagged"] == 3
     assert train["keras-2-rows"]["flagged_first_pair"] == 3 and train["keras-2-rows"]["flagged"] == 0
     assert "| keras-2-rows |" in (tmp_path / "EVIDENCE.md").read_text()
+
+
+def test_the_summary_says_how_the_runs_of_a_pair_met(tmp_path):
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    for name in (evidence.BASELINE, "a-a", f"{evidence.BASELINE}{evidence.AGAIN}", f"a-a{evidence.AGAIN}"):
+        _write(runs, f"{name}-0", len(name))
+    evidence.summarize(tmp_path)
+    assert "ran side by side" in (tmp_path / "EVIDENCE.md").read_text()  # one variant: pairs start together
+    _write(runs, "keras-2-rows-0", 7)
+    _write(runs, f"keras-2-rows{evidence.AGAIN}-0", 8)
+    evidence.summarize(tmp_path)
+    assert "two at a time" in (tmp_path / "EVIDENCE.md").read_text()
