@@ -215,7 +215,8 @@ def _yes(flag: bool) -> str:
 
 
 def _run_order(evidence: dict) -> str:
-    """How the runs of the campaign met: a one-variant campaign runs each pair side by side."""
+    """How the runs of the campaign met.  With run_campaign's two workers, a one-variant campaign's tasks
+    go baseline, variant, variant again, baseline again, so each pair starts together."""
     if len(evidence["variants"]) == 1:
         return (
             "Per repetition the baseline and the variant ran side by side (started together, one per\n"
