@@ -274,18 +274,21 @@ def eager_latency(model: keras.Model) -> str:
     image = _images()[:1]
     model.compile(jit_compile=False)
 
-    def median_ms(call, rounds: int = 15) -> float:
-        for _ in range(3):
-            call()
-        times = []
-        for _ in range(rounds):
+    def call_eager():
+        return keras.ops.convert_to_numpy(model(image, training=False))
+
+    def call_compiled():
+        return np.asarray(model.predict_on_batch(image))
+
+    for _ in range(3):
+        call_eager(), call_compiled()
+    seconds = {call_eager: [], call_compiled: []}
+    for _ in range(15):  # alternated, so whatever else runs on the machine meets both alike
+        for call, times in seconds.items():
             start = time.perf_counter()
             call()
             times.append(time.perf_counter() - start)
-        return float(np.median(times)) * 1e3
-
-    eager = median_ms(lambda: keras.ops.convert_to_numpy(model(image, training=False)))
-    compiled = median_ms(lambda: np.asarray(model.predict_on_batch(image)))
+    eager, compiled = (float(np.median(times)) * 1e3 for times in seconds.values())
     return f"{eager:.1f} ms eager vs {compiled:.1f} ms compiled (×{eager / compiled:.1f})"
 
 
@@ -373,19 +376,61 @@ def quantized(model_factory) -> tuple[keras.Model | None, str]:
     return model, f"max logit change {float(np.abs(out - reference).max()):.2g}, same class {agree:.0%}"
 
 
-def data_parallel(arch: str) -> dict[str, dict[str, str]]:
-    """{api: {"inside": verdict, "outside": verdict}} from :mod:`bench.distributed_probe`, own process."""
-    completed = subprocess.run(
+class BackgroundProbe:
+    """A probe in a process of its own, started now and read when its verdicts are needed.
+
+    Its output goes to files, not pipes, so a talkative framework cannot block it on a
+    full pipe while this process is busy with other probes.
+    """
+
+    def __init__(self, command: list[str], *, cwd: Path, env: dict[str, str]) -> None:
+        self._stdout = tempfile.TemporaryFile(mode="w+")
+        self._stderr = tempfile.TemporaryFile(mode="w+")
+        self.process = subprocess.Popen(
+            command, cwd=cwd, env=env, stdout=self._stdout, stderr=self._stderr, text=True
+        )
+
+    def finish(self) -> tuple[int, str, str]:
+        """Wait for the process: (exit status, stdout, stderr)."""
+        try:
+            returncode = self.process.wait()
+            texts = []
+            for stream in (self._stdout, self._stderr):
+                stream.seek(0)
+                texts.append(stream.read())
+            return returncode, texts[0], texts[1]
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        """Kill the process if it still runs (the probes around it failed) and drop its output."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self._stdout.close()
+        self._stderr.close()
+
+
+def start_data_parallel(arch: str) -> BackgroundProbe:
+    """Start :mod:`bench.distributed_probe` for ``arch``; :func:`data_parallel` reads its verdicts.
+
+    It is the longest probe and needs no model from this process, so it runs on the
+    other core while the in-process probes run.
+    """
+    return BackgroundProbe(
         [sys.executable, "-m", "bench.distributed_probe", arch],
         cwd=Path(__file__).resolve().parents[1],
-        capture_output=True,
-        text=True,
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
     )
-    if completed.returncode != 0:
-        why = (completed.stderr.strip().splitlines() or ["no output"])[-1][:90]
+
+
+def data_parallel(probe: BackgroundProbe) -> dict[str, dict[str, str]]:
+    """{api: {"inside": verdict, "outside": verdict}} from a probe of :func:`start_data_parallel`."""
+    returncode, stdout, stderr = probe.finish()
+    if returncode != 0:
+        why = (stderr.strip().splitlines() or ["no output"])[-1][:90]
         return {api: {"inside": f"no: {why}", "outside": f"no: {why}"} for api in implementations.APIS}
-    return json.loads(completed.stdout.strip().splitlines()[-1])
+    return json.loads(stdout.strip().splitlines()[-1])
 
 
 FRESH_FILE_ONLY = ".keras load in a fresh process, file only"
@@ -416,8 +461,8 @@ SHORT_NAMES = {
 }
 
 
-def probe_architecture(arch: str) -> dict[str, dict[str, str | int]]:
-    """Every capability of every API of ``arch`` on this process's backend: {api: {capability: verdict}}."""
+def _in_process_verdicts(arch: str) -> tuple[dict[str, dict], dict[str, keras.Model]]:
+    """({api: {capability: verdict}} of the probes run in this process, {name: model} to load elsewhere)."""
     backend = keras.backend.backend()
     verdicts: dict[str, dict] = {}
     to_load: dict[str, keras.Model] = {}
@@ -449,8 +494,21 @@ def probe_architecture(arch: str) -> dict[str, dict[str, str | int]]:
             "lines of code": code_lines(entry.sources),
             "code counted": ", ".join(getattr(s, "__name__", str(s)) for s in entry.sources),
         }
-    loads = fresh_process_loads(to_load)
-    distributed = data_parallel(arch)
+    return verdicts, to_load
+
+
+def probe_architecture(arch: str) -> dict[str, dict[str, str | int]]:
+    """Every capability of every API of ``arch`` on this process's backend: {api: {capability: verdict}}.
+
+    The data-parallel probe runs in its own process from the start, beside the others.
+    """
+    distributed_run = start_data_parallel(arch)
+    try:
+        verdicts, to_load = _in_process_verdicts(arch)
+        loads = fresh_process_loads(to_load)
+        distributed = data_parallel(distributed_run)
+    finally:
+        distributed_run.stop()
     for api, row in verdicts.items():
         row[FRESH_FILE_ONLY] = loads[f"{api}/file only"]
         row[FRESH_WITH_MODULES] = loads[f"{api}/with its modules"]

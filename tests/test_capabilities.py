@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import textwrap
+from pathlib import Path
 
 import keras
 import pytest
@@ -105,3 +107,33 @@ def test_quantized_model_stays_close():
     model, effect = capabilities.quantized(lambda: implementations.build("cnn", "functional", seed=0))
     assert model is not None and "same class" in effect
     assert float(effect.split("same class ")[1].rstrip("%")) >= 50
+
+
+def test_a_background_probe_with_more_output_than_a_pipe_holds_finishes():
+    """The data-parallel probe runs beside the others; its chatter must not stall it while nobody reads."""
+    script = "import sys; sys.stderr.write('w' * 300_000); print('x' * 300_000); print('{\"done\": 1}')"
+    probe = capabilities.BackgroundProbe([sys.executable, "-c", script], cwd=Path.cwd(), env=dict(os.environ))
+    returncode, stdout, stderr = probe.finish()
+    assert returncode == 0
+    assert stdout.splitlines()[-1] == '{"done": 1}' and len(stderr) == 300_000
+
+
+def test_a_failed_data_parallel_probe_says_why_for_every_api():
+    script = "import sys; sys.exit('RuntimeError: no second device')"
+    probe = capabilities.BackgroundProbe([sys.executable, "-c", script], cwd=Path.cwd(), env=dict(os.environ))
+    verdicts = capabilities.data_parallel(probe)
+    assert set(verdicts) == set(implementations.APIS)
+    for api in implementations.APIS:
+        assert verdicts[api] == {
+            "inside": "no: RuntimeError: no second device",
+            "outside": "no: RuntimeError: no second device",
+        }
+
+
+def test_a_background_probe_left_running_is_stopped():
+    """When the probes beside it fail, probe_architecture stops it: nothing outlives the run."""
+    probe = capabilities.BackgroundProbe(
+        [sys.executable, "-c", "import time; time.sleep(60)"], cwd=Path.cwd(), env=dict(os.environ)
+    )
+    probe.stop()
+    assert probe.process.poll() is not None
