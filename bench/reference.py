@@ -17,9 +17,11 @@ For comparing the APIs with each other (the report's question) the quick and ful
 profiles pair each round with the same architecture's Functional model instead
 (:class:`FunctionalPartner`): same kernels, same input, so a round divided by the
 partner rounds around it is the API's own cost relative to Functional, free of the
-host's spells; the Functional cell itself is paired with an identical twin, an A/A
-that shows what the pairing leaves.  Change them only with a new REFERENCE_VERSION (and refreshed
-baselines): ratios are only comparable between runs with the same version.
+host's spells.  The Functional model has no timed cell of its own there: its partner
+rounds are its rounds, and each divided by the partner rounds around it is an A/A
+that shows what the pairing leaves (:func:`bench.results.partner_rows`).  Change them
+only with a new REFERENCE_VERSION (and refreshed baselines): ratios are only comparable
+between runs with the same version.
 """
 
 from __future__ import annotations

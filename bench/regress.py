@@ -102,7 +102,7 @@ def versions_differ(pins: dict[str, str]) -> dict[str, tuple[str, str | None]]:
 
 
 def _pip(python: Path, *args: str) -> None:
-    """pip install ``args`` into ``python``'s environment, without byte-compiling every module (as tox.ini)."""
+    """pip install ``args`` into ``python``'s environment, without byte-compiling every module (tox.ini)."""
     completed = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-compile", *args])
     if completed.returncode != 0:
         raise RegressError(f"pip could not install {' '.join(args)} (exit {completed.returncode})")

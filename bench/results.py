@@ -103,7 +103,78 @@ def frame(results: dict) -> pd.DataFrame:
                 "extra": bench["extra_info"],
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows + partner_rows(rows))
+
+
+#: the API whose model is every other cell's partner in the functional-partner profiles
+PARTNER_API = "functional"
+_KEPT_FROM_SOURCE = ("batch", "backend", "device", "jit", "mixed_precision", "params", "reference_kind")
+
+
+def partner_rows(rows: list[dict]) -> list[dict]:
+    """The Functional cells of a run that timed Functional only as the other cells' partner.
+
+    In such a run every round of a Sequential or subclassing cell sits between two rounds of
+    the same architecture's Functional model.  Those partner rounds are the Functional
+    model's own rounds: each interior one, divided by the mean of the partner rounds just
+    before and after it, is an A/A ratio of the same kind as every cell's (Functional
+    against itself, rounds apart).  The derived row pools the interior partner rounds of
+    all of the architecture's paired cells of that kind, with those bracket means as its
+    reference; its ``extra["derived_from"]`` names the cells.  A file that timed
+    Functional as a cell of its own keeps that row and gets none derived.
+    """
+    timed = {(row["backend"], row["arch"], row["api"], row["kind"]) for row in rows}
+    sources: dict[tuple, list[dict]] = {}
+    for row in rows:
+        extra = row["extra"]
+        if row["api"] == PARTNER_API or extra.get("reference") != f"{row['arch']}-{PARTNER_API}":
+            continue
+        if (row["backend"], row["arch"], PARTNER_API, row["kind"]) in timed:
+            continue
+        cpu, wall = extra.get("reference_cpu_round_s") or [], extra.get("reference_round_s") or []
+        if len(cpu) >= 3 and len(wall) == len(cpu):
+            sources.setdefault((row["backend"], row["arch"], row["kind"]), []).append(row)
+    derived = []
+    for (backend, arch, kind), cells in sources.items():
+        cpu_rounds, cpu_brackets, wall_rounds, wall_brackets = [], [], [], []
+        for cell in cells:
+            cpu = np.asarray(cell["extra"]["reference_cpu_round_s"], float)
+            wall = np.asarray(cell["extra"]["reference_round_s"], float)
+            cpu_rounds += list(cpu[1:-1])
+            cpu_brackets += list((cpu[:-2] + cpu[2:]) / 2)
+            wall_rounds += list(wall[1:-1])
+            wall_brackets += list((wall[:-2] + wall[2:]) / 2)
+        first = cells[0]
+        extra = {key: first["extra"][key] for key in _KEPT_FROM_SOURCE if key in first["extra"]}
+        extra.update(
+            {
+                "reference": f"{arch}-{PARTNER_API}",
+                "cpu_round_s": cpu_rounds,
+                "reference_cpu_round_s": cpu_brackets,
+                "reference_round_s": wall_brackets,
+                "derived_from": [cell["id"] for cell in cells],
+            }
+        )
+        if kind == "latency_batch1":
+            extra["p50_s"] = float(np.percentile(wall_rounds, 50))
+            extra["p90_s"] = float(np.percentile(wall_rounds, 90))
+        elif "batch" in extra:
+            extra["images_per_s"] = extra["batch"] / float(np.median(wall_rounds))
+        name = f"test_{kind}[{arch}-{PARTNER_API}]"
+        derived.append(
+            {
+                "kind": kind,
+                "arch": arch,
+                "api": PARTNER_API,
+                "id": f"{arch}-{PARTNER_API}",
+                "name": name,
+                "backend": backend,
+                "data": wall_rounds,
+                "median_s": float(np.median(wall_rounds)),
+                "extra": extra,
+            }
+        )
+    return derived
 
 
 # results older than this recorded the pytest parent's RSS as every probe's peak (see bench.probe)

@@ -81,8 +81,8 @@ def paired_with_functional(row) -> bool:
 def to_functional(frame: pd.DataFrame, backend: str, arch: str, api: str, kind: str) -> Ratio | str:
     """time(api) / time(Functional) for ``kind``, or the reason there is none.
 
-    For the Functional cell of a paired run this is Functional against its identical
-    twin: an A/A ratio that should be 1 and shows what the pairing leaves.
+    For the Functional cell of a paired run this is an A/A ratio that should be 1 and
+    shows what the pairing leaves (:func:`aa_basis` says against what).
     """
     by_cell = cells(frame, kind)
     row = by_cell.get((backend, arch, api))
@@ -100,6 +100,17 @@ def to_functional(frame: pd.DataFrame, backend: str, arch: str, api: str, kind: 
         return "Functional not measured in this run"
     c = compare_samples(normalized(row), normalized(base))
     return Ratio(c.ratio, c.low, c.high, paired=False)
+
+
+def aa_basis(frame: pd.DataFrame) -> str:
+    """What the Functional rows of ``frame`` were compared with, in words, for the A/A ratios."""
+    functional = frame[frame["api"] == BASE_API]
+    if any("derived_from" in extra for extra in functional["extra"]):
+        return (
+            "Functional against itself: its rounds as the other cells' partner, each divided by the partner "
+            "rounds just before and after it"
+        )
+    return "Functional against an identical twin"
 
 
 def between(frame: pd.DataFrame, backend: str, arch: str, api: str, other: str, kind: str) -> Ratio | str:

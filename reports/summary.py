@@ -208,8 +208,8 @@ def summary_section(
         "",
         "Time ratios are the cell's time per round ÷ the Functional model's, 95% CI in brackets; "
         "'indistinguishable within ±x%': this run cannot tell them apart, x is how far the CI reaches; "
-        f"a difference under {NOISE_FLOOR:.0%} is marked as such. The Functional row is Functional against "
-        "an identical twin (A/A): what the measurement itself leaves.",
+        f"a difference under {NOISE_FLOOR:.0%} is marked as such. "
+        f"The Functional row is {ratios.aa_basis(frame)} (A/A): what the measurement itself leaves.",
         "",
     ]
     for backend in backends:

@@ -268,3 +268,60 @@ def test_accuracy_gaps_count_only_between_deterministic_runs(tmp_path, determini
     text = build_report([write(tmp_path, "acc.json", results)], tmp_path / "out").read_text()
     verdict = next(line for line in text.splitlines() if line.startswith("- **`cnn`: use"))
     assert ("test accuracy 0.263 vs 0.312 on tensorflow" in verdict) is deterministic, verdict
+
+
+def partner_only_results(seed: int, slowdown: dict | None = None) -> dict:
+    """:func:`paired_results` as the current runs record it: Functional has no timed cell of its own."""
+    results = paired_results(seed, slowdown)
+    results["benchmarks"] = [
+        bench
+        for bench in results["benchmarks"]
+        if not ("reference_round_s" in bench["extra_info"] and bench["params"]["api"] == "functional")
+    ]
+    return results
+
+
+def test_functional_figures_come_from_its_partner_rounds():
+    """Each interior partner round over the mean of its neighbours: an A/A, pooled over the paired cells."""
+    from bench import results as results_io
+
+    results = partner_only_results(5)
+    cells = [
+        b
+        for b in results["benchmarks"]
+        if b["name"].startswith("test_train_throughput[cnn-") and "reference_round_s" in b["extra_info"]
+    ]
+    assert [b["params"]["api"] for b in cells] == ["sequential", "subclassing"]
+    expected = np.concatenate(
+        [
+            np.asarray(p[1:-1]) / ((np.asarray(p[:-2]) + np.asarray(p[2:])) / 2)
+            for p in (b["extra_info"]["reference_cpu_round_s"] for b in cells)
+        ]
+    )
+    frame = results_io.frame(results)
+    (row,) = frame[(frame["kind"] == "train_throughput") & (frame["api"] == "functional")].itertuples()
+    assert row.extra["derived_from"] == ["cnn-sequential", "cnn-subclassing"]
+    np.testing.assert_allclose(
+        results_io.normalized_times(*results_io.timed_rounds(row.extra, row.data)), expected
+    )
+    wall = np.concatenate([b["extra_info"]["reference_round_s"][1:-1] for b in cells])
+    assert row.extra["images_per_s"] == pytest.approx(cells[0]["extra_info"]["batch"] / np.median(wall))
+    # a file that timed Functional as a cell of its own keeps that cell and gets nothing derived
+    twin = results_io.frame(paired_results(5))
+    assert not any("derived_from" in extra for extra in twin["extra"])
+
+
+def test_summary_without_a_functional_cell(tmp_path):
+    path = write(tmp_path, "partner-only.json", partner_only_results(3, {"cnn-subclassing": 1.10}))
+    text = build_report([path], tmp_path / "out").read_text()
+    summary = text.split("## Details")[0]
+    assert (
+        "The Functional row is Functional against itself: its rounds as the other cells' partner" in summary
+    )
+    functional = _summary_row(summary, "cnn-functional")
+    for cell in functional[1:4]:
+        assert re.match(r"^A/A (0\.9[5-9]\d|1\.0[0-4]\d) \[\d\.\d{3}–\d\.\d{3}\] ", cell), cell
+    assert all(re.search(r"\] (9|10|11)% slower$", c) for c in _summary_row(summary, "cnn-subclassing")[1:4])
+    details = text.split("## `cnn` on tensorflow")[1]
+    row = next(line for line in details.splitlines() if line.startswith("| functional"))
+    assert "not measured" not in row.split("|")[3], row  # its train img/s, from the partner rounds

@@ -24,6 +24,7 @@ from bench import backend_ops
 from bench.benchmarks.conftest import TIMED_CELLS
 from bench.environment import PROJECT_ROOT
 from bench.reference import FUNCTIONAL_PARTNER, LATENCY, PREDICT, TRAIN, FunctionalPartner
+from bench.results import PARTNER_API
 from bench.steps import NATIVE, effective_jit, inference_step, native_skip_reason, timed_model, train_step
 from bench.timing import RoundClock
 
@@ -59,6 +60,13 @@ def pacer(request, profile, batch_of, arch):
     return _PARTNERS[arch]
 
 
+def _skip_the_partner(profile, api: str) -> None:
+    """In a functional-partner profile the Functional model is timed in every other cell's rounds: no cell
+    of its own (the report derives its figures and its A/A from those rounds, bench.results.partner_rows)."""
+    if profile.partner == FUNCTIONAL_PARTNER and api == PARTNER_API:
+        pytest.skip("n/a: Functional is timed as every other cell's partner; its figures come from those")
+
+
 def _interleaved(benchmark, reference, target, *, kind: str, rounds: int, warmup_rounds: int):
     """benchmark.pedantic with a partner step of ``kind`` timed before every round and after the last."""
     clock = RoundClock(target)
@@ -92,6 +100,7 @@ def _round_times(benchmark) -> list[float]:
 
 @pytest.mark.parametrize(("arch", "api"), TIMED_CELLS)
 def test_train_throughput(benchmark, profile, pacer, batch_of, arch, api):
+    _skip_the_partner(profile, api)
     model = timed_model(arch, api, profile)
     images, labels = batch_of(profile.train_batch)
     step = train_step(model, images, labels)
@@ -112,6 +121,7 @@ def test_train_throughput(benchmark, profile, pacer, batch_of, arch, api):
 
 def _timed_predict(benchmark, profile, reference, batch_of, arch, api, *, batch, kind, rounds, warmup_rounds):
     """Time the compiled predict of (arch, api) on ``batch`` images; returns the per-round times."""
+    _skip_the_partner(profile, api)
     model = timed_model(arch, api, profile)
     images, _ = batch_of(batch)
     logits = _interleaved(
