@@ -105,11 +105,15 @@ def to_functional(frame: pd.DataFrame, backend: str, arch: str, api: str, kind: 
 def aa_basis(frame: pd.DataFrame) -> str:
     """What the Functional rows of ``frame`` were compared with, in words, for the A/A ratios."""
     functional = frame[frame["api"] == BASE_API]
-    if any("derived_from" in extra for extra in functional["extra"]):
-        return (
-            "Functional against itself: its rounds as the other cells' partner, each divided by the partner "
-            "rounds just before and after it"
-        )
+    derived = [("derived_from" in extra) for extra in functional["extra"] if "reference" in extra]
+    itself = (
+        "Functional against itself: its rounds as the other cells' partner, each divided by the partner "
+        "rounds just before and after it"
+    )
+    if derived and all(derived):
+        return itself
+    if any(derived):
+        return f"{itself} (against an identical twin in the files that timed Functional as a cell)"
     return "Functional against an identical twin"
 
 

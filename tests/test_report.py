@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from reports.build import build_report
@@ -325,3 +326,14 @@ def test_summary_without_a_functional_cell(tmp_path):
     details = text.split("## `cnn` on tensorflow")[1]
     row = next(line for line in details.splitlines() if line.startswith("| functional"))
     assert "not measured" not in row.split("|")[3], row  # its train img/s, from the partner rounds
+
+
+def test_a_report_of_old_and_new_files_says_which_a_a_is_which(tmp_path):
+    from bench import results as results_io
+    from reports import ratios
+
+    frames = [results_io.frame(partner_only_results(1)), results_io.frame(paired_results(1))]
+    assert ratios.aa_basis(frames[0]).startswith("Functional against itself")
+    assert ratios.aa_basis(frames[1]) == "Functional against an identical twin"
+    mixed = ratios.aa_basis(pd.concat(frames, ignore_index=True))
+    assert mixed.startswith("Functional against itself") and "identical twin in the files that" in mixed
