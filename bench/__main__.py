@@ -39,6 +39,8 @@ def _run(args: argparse.Namespace) -> int:
         str(PROJECT_ROOT / "bench" / "benchmarks"),
         "-p",
         "no:cacheprovider",
+        "-p",
+        "no:xdist",  # timed rounds run one at a time: with xdist loaded, pytest-benchmark turns itself off
         "-o",
         "addopts=",
         "-v",
@@ -53,7 +55,8 @@ def _run(args: argparse.Namespace) -> int:
         command += ["-k", args.k]
     command += args.pytest_args
     env = {
-        **os.environ,
+        # not a worker of an outer pytest-xdist run (the tests): pytest-benchmark would turn itself off
+        **{name: value for name, value in os.environ.items() if not name.startswith("PYTEST_XDIST_")},
         **thread_environment(profile.threads),
         "BENCH_PROFILE": args.profile,
         "TF_CPP_MIN_LOG_LEVEL": "3",
