@@ -111,6 +111,17 @@ PARTNER_API = "functional"
 _KEPT_FROM_SOURCE = ("batch", "backend", "device", "jit", "mixed_precision", "params", "reference_kind")
 
 
+def _interior_and_brackets(cells: list[dict], field: str) -> tuple[list[float], list[float]]:
+    """(every partner round but the first and last, the mean of the rounds just before and after each),
+    over the partner rounds ``extra[field]`` of all ``cells``."""
+    rounds, brackets = [], []
+    for cell in cells:
+        times = np.asarray(cell["extra"][field], float)
+        rounds += list(times[1:-1])
+        brackets += list((times[:-2] + times[2:]) / 2)
+    return rounds, brackets
+
+
 def partner_rows(rows: list[dict]) -> list[dict]:
     """The Functional cells of a run that timed Functional only as the other cells' partner.
 
@@ -136,14 +147,8 @@ def partner_rows(rows: list[dict]) -> list[dict]:
             sources.setdefault((row["backend"], row["arch"], row["kind"]), []).append(row)
     derived = []
     for (backend, arch, kind), cells in sources.items():
-        cpu_rounds, cpu_brackets, wall_rounds, wall_brackets = [], [], [], []
-        for cell in cells:
-            cpu = np.asarray(cell["extra"]["reference_cpu_round_s"], float)
-            wall = np.asarray(cell["extra"]["reference_round_s"], float)
-            cpu_rounds += list(cpu[1:-1])
-            cpu_brackets += list((cpu[:-2] + cpu[2:]) / 2)
-            wall_rounds += list(wall[1:-1])
-            wall_brackets += list((wall[:-2] + wall[2:]) / 2)
+        cpu_rounds, cpu_brackets = _interior_and_brackets(cells, "reference_cpu_round_s")
+        wall_rounds, wall_brackets = _interior_and_brackets(cells, "reference_round_s")
         first = cells[0]
         extra = {key: first["extra"][key] for key in _KEPT_FROM_SOURCE if key in first["extra"]}
         extra.update(

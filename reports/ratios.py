@@ -19,7 +19,7 @@ import pandas as pd
 from bench import results as results_io
 from bench.stats import compare_samples, median_ci
 
-BASE_API = "functional"
+BASE_API = results_io.PARTNER_API  # every API is compared with Functional
 MIN_ROUNDS = 5  # fewer rounds than this per cell: no ratio
 NOISE_FLOOR = 0.05  # ratios within 1 ± this are called equal in practice, even when the CI excludes 1
 TIMED_KINDS = (
