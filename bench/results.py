@@ -101,9 +101,11 @@ def frame(results: dict) -> pd.DataFrame:
                 "data": bench["stats"].get("data") or [],
                 "median_s": bench["stats"].get("median"),
                 "extra": bench["extra_info"],
+                "source": Path(results.get("_path", "results.json")).name,
             }
         )
-    return pd.DataFrame(rows + partner_rows(rows))
+    derived = [{**row, "source": rows[0]["source"]} for row in partner_rows(rows)]
+    return pd.DataFrame(rows + derived)
 
 
 #: the API whose model is every other cell's partner in the functional-partner profiles
@@ -180,6 +182,123 @@ def partner_rows(rows: list[dict]) -> list[dict]:
             }
         )
     return derived
+
+
+#: benchmark kinds whose rounds are paired with partner rounds, and pooled over repeated runs
+PAIRED_KINDS = ("train_throughput", "inference_throughput", "latency_batch1")
+
+
+def pooling_key(results: dict) -> dict[str, object]:
+    """What two results files must share for their rounds of one cell to be pooled: the same code
+    and versions, measured the same way on the same kind of machine."""
+    suite = results["machine_info"]["suite"]
+    settings = suite.get("settings") or {}
+    return {
+        "backend": suite.get("backend"),
+        "profile": suite.get("profile"),
+        "CPU model": suite.get("cpu_model"),
+        "device": suite.get("device"),
+        "dataset": suite.get("dataset"),
+        "commit": suite.get("commit"),
+        "uncommitted changes": suite.get("changed_paths") or [],
+        "versions": suite.get("versions"),
+        **{
+            field: settings.get(field)
+            for field in (
+                "partner",
+                "threads",
+                "jit",
+                "mixed_precision",
+                "deterministic",
+                "train_batch",
+                "inference_batch",
+            )
+        },
+    }
+
+
+def _per_round(reference: np.ndarray, rounds: int) -> np.ndarray | None:
+    """The partner time each of ``rounds`` rounds is divided by (see :func:`normalized_times`)."""
+    if len(reference) == rounds + 1:
+        return (reference[:-1] + reference[1:]) / 2
+    return reference if len(reference) == rounds else None
+
+
+def _pooled_timed_row(rows: list[dict]) -> dict:
+    """One row with every round of ``rows`` (one cell, several runs), each round kept with the
+    partner time of its own run: normalized rounds stay normalized within the run they came from."""
+    wall, wall_reference, cpu, cpu_reference = [], [], [], []
+    on_cpu = all(timing_basis(row["extra"]) == "CPU time" for row in rows)
+    for row in rows:
+        extra, data = row["extra"], np.asarray(row["data"], float)
+        wall += list(data)
+        reference = _per_round(np.asarray(extra.get("reference_round_s") or [], float), len(data))
+        wall_reference += list(reference if reference is not None else np.full(len(data), np.nan))
+        if on_cpu:
+            model = np.asarray(extra["cpu_round_s"], float)
+            cpu += list(model)
+            cpu_reference += list(_per_round(np.asarray(extra["reference_cpu_round_s"], float), len(model)))
+    first = rows[0]
+    extra = {key: value for key, value in first["extra"].items() if not key.endswith("round_s")}
+    if not np.isnan(wall_reference).any():
+        extra["reference_round_s"] = wall_reference
+    if on_cpu:
+        extra.update(cpu_round_s=cpu, reference_cpu_round_s=cpu_reference)
+    if first["kind"] == "latency_batch1":
+        extra.update(p50_s=float(np.percentile(wall, 50)), p90_s=float(np.percentile(wall, 90)))
+    elif "batch" in extra:
+        extra["images_per_s"] = extra["batch"] / float(np.median(wall))
+    extra["pooled_from"] = [row["source"] for row in rows]
+    return {**first, "data": wall, "median_s": float(np.median(wall)), "extra": extra}
+
+
+def _pooled_row(rows: list[dict]) -> dict:
+    """One row for one cell measured by several runs: timed rounds pooled, first-step times
+    pooled, anything else (accuracy: fixed seeds; capabilities) from the first run."""
+    if rows[0]["kind"] in PAIRED_KINDS:
+        return _pooled_timed_row(rows)
+    extra = {**rows[0]["extra"], "pooled_from": [row["source"] for row in rows]}
+    if all("first_step_s" in row["extra"] for row in rows):
+        extra["first_step_s"] = [s for row in rows for s in row["extra"]["first_step_s"]]
+    return {**rows[0], "extra": extra}
+
+
+def pool_repeats(all_results: list[dict]) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """One frame for several results files; a cell measured by more than one of them gets one row.
+
+    Repeated runs are how a reader tightens a CI beyond what one run gives: rounds of one
+    process share that process's offset, so a second process adds what more rounds cannot.
+    Rounds are pooled, each divided by the partner rounds of its own run.  Files are pooled
+    only when :func:`pooling_key` agrees; otherwise two files measuring the same cell are
+    an error (report them separately).  Returns the frame and, per backend, the pooled files.
+    """
+    frames = [frame(results) for results in all_results]
+    keys = {Path(results["_path"]).name: pooling_key(results) for results in all_results}
+    if len(keys) < len(all_results):
+        raise ResultsError("the same file name twice: each results file once, please")
+    rows = pd.concat(frames, ignore_index=True).to_dict("records")
+    groups: dict[tuple, list[dict]] = {}
+    for row in rows:
+        groups.setdefault((row["backend"], row["kind"], row["arch"], row["api"], row["id"]), []).append(row)
+    pooled, pooled_files = [], {}
+    for (backend, *_), group in groups.items():
+        if len(group) == 1:
+            pooled.append(group[0])
+            continue
+        first = group[0]["source"]
+        for row in group[1:]:
+            differing = [k for k, v in keys[row["source"]].items() if keys[first][k] != v]
+            if differing:
+                raise ResultsError(
+                    f"{first} and {row['source']} both measure {group[0]['name']} but differ in "
+                    f"{', '.join(differing)}: their rounds cannot be pooled; report them separately"
+                )
+        pooled.append(_pooled_row(group))
+        pooled_files.setdefault(backend, [])
+        pooled_files[backend] += [
+            row["source"] for row in group if row["source"] not in pooled_files[backend]
+        ]
+    return pd.DataFrame(pooled), pooled_files
 
 
 # results older than this recorded the pytest parent's RSS as every probe's peak (see bench.probe)

@@ -404,7 +404,7 @@ def _time_to_target(frame: pd.DataFrame, backend: str, arch: str) -> list[str]:
 def build_report(paths: list[str | Path], out_dir: str | Path) -> Path:
     """Write REPORT.md and PNG plots for the results files ``paths`` into ``out_dir``."""
     all_results = [results_io.load(path) for path in paths]
-    frame = pd.concat([results_io.frame(r) for r in all_results], ignore_index=True)
+    frame, pooled_files = results_io.pool_repeats(all_results)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     capabilities, capability_notes = capabilities_by_backend(frame)
@@ -417,6 +417,12 @@ def build_report(paths: list[str | Path], out_dir: str | Path) -> Path:
     ]
     fallbacks = _fallbacks(all_results)
     lines += [f"Fallbacks: {'; '.join(fallbacks)}.", ""] if fallbacks else []
+    for backend, files in pooled_files.items():
+        lines += [
+            f"Repeated runs pooled ({backend}): {' + '.join(files)}. Each round is divided by the partner "
+            "rounds of its own run; ratios and CIs are over the rounds of all of them.",
+            "",
+        ]
     lines += summary_section(frame, capabilities)
     lines += [
         "## Details",

@@ -337,3 +337,65 @@ def test_a_report_of_old_and_new_files_says_which_a_a_is_which(tmp_path):
     assert ratios.aa_basis(frames[1]) == "Functional against an identical twin"
     mixed = ratios.aa_basis(pd.concat(frames, ignore_index=True))
     assert mixed.startswith("Functional against itself") and "identical twin in the files that" in mixed
+
+
+def _slower_process(results: dict, factor: float) -> dict:
+    """The same run in a process the host ran ``factor`` times slower throughout (model and partner)."""
+    for bench in results["benchmarks"]:
+        extra = bench["extra_info"]
+        for field in ("cpu_round_s", "reference_cpu_round_s", "reference_round_s"):
+            if field in extra:
+                extra[field] = [t * factor for t in extra[field]]
+        if "reference_round_s" in extra:
+            bench["stats"]["data"] = [t * factor for t in bench["stats"]["data"]]
+    return results
+
+
+def test_repeated_runs_are_pooled_round_by_round_within_their_own_run(tmp_path):
+    """Two runs of one cell: every round keeps its own run's partner rounds; the CI narrows."""
+    from bench import results as results_io
+    from reports import ratios
+
+    runs = [
+        partner_only_results(11, {"cnn-subclassing": 1.10}),
+        partner_only_results(12, {"cnn-subclassing": 1.10}),
+    ]
+    runs[1] = _slower_process(runs[1], 1.3)
+    paths = [write(tmp_path, f"run{i}.json", run) for i, run in enumerate(runs)]
+    loaded = [results_io.load(path) for path in paths]
+    frame, pooled_files = results_io.pool_repeats(loaded)
+    assert pooled_files == {"tensorflow": ["run0.json", "run1.json"]}
+    assert frame.groupby(["backend", "kind", "arch", "api", "id"]).size().max() == 1
+    for api in ("subclassing", "functional"):  # a timed cell, and the Functional rows derived per run
+        (row,) = frame[(frame["kind"] == "train_throughput") & (frame["id"] == f"cnn-{api}")].itertuples()
+        assert row.extra["pooled_from"] == ["run0.json", "run1.json"]
+        per_run = [
+            ratios.normalized(r)
+            for r in (
+                f[(f["kind"] == "train_throughput") & (f["id"] == f"cnn-{api}")].iloc[0]
+                for f in map(results_io.frame, loaded)
+            )
+        ]
+        np.testing.assert_allclose(ratios.normalized(row), np.concatenate(per_run))
+    pooled = ratios.to_functional(frame, "tensorflow", "cnn", "subclassing", "train_throughput")
+    singles = [
+        ratios.to_functional(results_io.frame(r), "tensorflow", "cnn", "subclassing", "train_throughput")
+        for r in loaded
+    ]
+    assert 1.08 < pooled.ratio < 1.12 and pooled.half_width < min(s.half_width for s in singles)
+    text = build_report(paths, tmp_path / "out").read_text()
+    assert "Repeated runs pooled (tensorflow): run0.json + run1.json." in text.split("## Summary")[0]
+
+
+def test_runs_from_different_machines_are_not_pooled(tmp_path):
+    other = partner_only_results(12)
+    other["machine_info"]["suite"]["cpu_model"] = "AMD EPYC 9R14"
+    paths = [write(tmp_path, "intel.json", partner_only_results(11)), write(tmp_path, "amd.json", other)]
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "report", *map(str, paths), "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert "intel.json and amd.json both measure" in result.stderr and "differ in CPU model" in result.stderr
+    assert not (tmp_path / "out" / "REPORT.md").exists()
