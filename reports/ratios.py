@@ -102,6 +102,22 @@ def to_functional(frame: pd.DataFrame, backend: str, arch: str, api: str, kind: 
     return Ratio(c.ratio, c.low, c.high, paired=False)
 
 
+TARGET_HALF_WIDTH = 0.02  # the precision a train-step ratio should reach for a 5% difference to be settled
+
+
+def median_half_width(frame: pd.DataFrame, backend: str, kind: str) -> float | None:
+    """Median 95% CI half-width of the paired ratios to Functional of ``backend``'s Keras cells
+    (neither Functional itself nor native code) of benchmark ``kind``; None where none is paired."""
+    widths = [
+        r.half_width
+        for (b, arch, api) in cells(frame, kind)
+        if b == backend and api not in (BASE_API, "native")
+        for r in [to_functional(frame, b, arch, api, kind)]
+        if isinstance(r, Ratio) and r.paired
+    ]
+    return float(np.median(widths)) if widths else None
+
+
 def aa_basis(frame: pd.DataFrame) -> str:
     """What the Functional rows of ``frame`` were compared with, in words, for the A/A ratios."""
     functional = frame[frame["api"] == BASE_API]

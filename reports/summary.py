@@ -198,6 +198,30 @@ def summary_table(frame, backend, arch, capabilities: dict[str, dict[str, str]])
     return pd.DataFrame(rows)
 
 
+def precision_lines(frame, backends) -> list[str]:
+    """How precise this run's train-step ratios are, per backend, and what to do when that is not enough."""
+    widths = {
+        backend: width
+        for backend in backends
+        if (width := ratios.median_half_width(frame, backend, "train_throughput")) is not None
+    }
+    if not widths:
+        return []
+    target = ratios.TARGET_HALF_WIDTH
+    loose = [backend for backend, width in widths.items() if width > target]
+    text = "Precision: median CI half-width of the train-step ratios " + ", ".join(
+        f"±{width:.1%} ({backend})" for backend, width in widths.items()
+    )
+    if loose:
+        text += (
+            f"; above ±{target:.0%} on {', '.join(loose)}: differences of a few percent there need a second "
+            "run, pooled with this one (`python -m bench report first.json second.json`)."
+        )
+    else:
+        text += f", within ±{target:.0%}."
+    return [text, ""]
+
+
 def summary_section(
     frame, capabilities_by_backend: dict[str, dict[str, dict[str, dict[str, str]]]]
 ) -> list[str]:
@@ -211,6 +235,7 @@ def summary_section(
         f"a difference under {NOISE_FLOOR:.0%} is marked as such. "
         f"The Functional row is {ratios.aa_basis(frame)} (A/A): what the measurement itself leaves.",
         "",
+        *precision_lines(frame, backends),
     ]
     for backend in backends:
         for arch in implementations.ARCHS:

@@ -399,3 +399,28 @@ def test_runs_from_different_machines_are_not_pooled(tmp_path):
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
     assert "intel.json and amd.json both measure" in result.stderr and "differ in CPU model" in result.stderr
     assert not (tmp_path / "out" / "REPORT.md").exists()
+
+
+def test_the_summary_states_the_run_s_precision_and_what_to_do_about_it(tmp_path):
+    from bench import results as results_io
+    from reports import ratios
+    from reports.summary import precision_lines
+
+    tight = results_io.frame(partner_only_results(4))
+    width = ratios.median_half_width(tight, "tensorflow", "train_throughput")
+    assert 0 < width < 0.02
+    assert precision_lines(tight, ["tensorflow"]) == [
+        f"Precision: median CI half-width of the train-step ratios ±{width:.1%} (tensorflow), within ±2%.",
+        "",
+    ]
+    noisy = partner_only_results(4)
+    rng = np.random.default_rng(0)
+    for bench in noisy["benchmarks"]:
+        if "cpu_round_s" in bench["extra_info"]:
+            bench["extra_info"]["cpu_round_s"] = [
+                t * rng.lognormal(0, 0.12) for t in bench["extra_info"]["cpu_round_s"]
+            ]
+    (line, _) = precision_lines(results_io.frame(noisy), ["tensorflow"])
+    assert "above ±2% on tensorflow: differences of a few percent there need a second run" in line
+    summary = build_report([write(tmp_path, "noisy.json", noisy)], tmp_path / "out").read_text()
+    assert line in summary.split("## Details")[0]
