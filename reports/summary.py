@@ -214,8 +214,8 @@ def precision_lines(frame, backends) -> list[str]:
     )
     if loose:
         text += (
-            f"; above ±{target:.0%} on {', '.join(loose)}: differences of a few percent there need a second "
-            "run, pooled with this one (`python -m bench report first.json second.json`)."
+            f"; above ±{target:.0%} on {', '.join(loose)}: differences of a few percent there need another "
+            "run, pooled with what is here (`python -m bench report first.json second.json ...`)."
         )
     else:
         text += f", within ±{target:.0%}."

@@ -421,6 +421,6 @@ def test_the_summary_states_the_run_s_precision_and_what_to_do_about_it(tmp_path
                 t * rng.lognormal(0, 0.12) for t in bench["extra_info"]["cpu_round_s"]
             ]
     (line, _) = precision_lines(results_io.frame(noisy), ["tensorflow"])
-    assert "above ±2% on tensorflow: differences of a few percent there need a second run" in line
+    assert "above ±2% on tensorflow: differences of a few percent there need another run" in line
     summary = build_report([write(tmp_path, "noisy.json", noisy)], tmp_path / "out").read_text()
     assert line in summary.split("## Details")[0]
