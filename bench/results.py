@@ -55,10 +55,16 @@ def normalized_times(data, reference) -> np.ndarray:
     that is slower for a while slows both and the ratio stays put.
     """
     data = np.asarray(data, dtype=float)
-    reference = np.asarray(reference, dtype=float)
-    if len(reference) == len(data) + 1:
-        return data / ((reference[:-1] + reference[1:]) / 2)
-    return data / reference if len(reference) == len(data) else data
+    per_round = partner_per_round(np.asarray(reference, dtype=float), len(data))
+    return data / per_round if per_round is not None else data
+
+
+def partner_per_round(reference: np.ndarray, rounds: int) -> np.ndarray | None:
+    """The partner time each of ``rounds`` rounds is divided by in :func:`normalized_times`: the mean
+    of the two around it (current format), the one before it (older files), or None (no pairing)."""
+    if len(reference) == rounds + 1:
+        return (reference[:-1] + reference[1:]) / 2
+    return reference if len(reference) == rounds else None
 
 
 def reference_fits(data, reference) -> bool:
@@ -87,6 +93,7 @@ def kind_of(bench: dict) -> str:
 def frame(results: dict) -> pd.DataFrame:
     """One row per benchmark: kind, arch, api, id, backend, round times and extra_info."""
     suite = results["machine_info"]["suite"]
+    source = Path(results.get("_path", "results.json")).name
     rows = []
     for bench in results["benchmarks"]:
         params = bench.get("params") or {}
@@ -101,11 +108,10 @@ def frame(results: dict) -> pd.DataFrame:
                 "data": bench["stats"].get("data") or [],
                 "median_s": bench["stats"].get("median"),
                 "extra": bench["extra_info"],
-                "source": Path(results.get("_path", "results.json")).name,
+                "source": source,
             }
         )
-    derived = [{**row, "source": rows[0]["source"]} for row in partner_rows(rows)]
-    return pd.DataFrame(rows + derived)
+    return pd.DataFrame(rows + [{**row, "source": source} for row in partner_rows(rows)])
 
 
 #: the API whose model is every other cell's partner in the functional-partner profiles
@@ -122,6 +128,16 @@ def _interior_and_brackets(cells: list[dict], field: str) -> tuple[list[float], 
         rounds += list(times[1:-1])
         brackets += list((times[:-2] + times[2:]) / 2)
     return rounds, brackets
+
+
+def wall_figures(kind: str, batch: int | None, wall_rounds) -> dict[str, float]:
+    """The figures a row shows from its rounds' wall times: batch-1 p50/p90, otherwise images/s."""
+    if kind == "latency_batch1":
+        return {
+            "p50_s": float(np.percentile(wall_rounds, 50)),
+            "p90_s": float(np.percentile(wall_rounds, 90)),
+        }
+    return {"images_per_s": batch / float(np.median(wall_rounds))} if batch else {}
 
 
 def partner_rows(rows: list[dict]) -> list[dict]:
@@ -162,11 +178,7 @@ def partner_rows(rows: list[dict]) -> list[dict]:
                 "derived_from": [cell["id"] for cell in cells],
             }
         )
-        if kind == "latency_batch1":
-            extra["p50_s"] = float(np.percentile(wall_rounds, 50))
-            extra["p90_s"] = float(np.percentile(wall_rounds, 90))
-        elif "batch" in extra:
-            extra["images_per_s"] = extra["batch"] / float(np.median(wall_rounds))
+        extra.update(wall_figures(kind, extra.get("batch"), wall_rounds))
         name = f"test_{kind}[{arch}-{PARTNER_API}]"
         derived.append(
             {
@@ -217,37 +229,30 @@ def pooling_key(results: dict) -> dict[str, object]:
     }
 
 
-def _per_round(reference: np.ndarray, rounds: int) -> np.ndarray | None:
-    """The partner time each of ``rounds`` rounds is divided by (see :func:`normalized_times`)."""
-    if len(reference) == rounds + 1:
-        return (reference[:-1] + reference[1:]) / 2
-    return reference if len(reference) == rounds else None
-
-
 def _pooled_timed_row(rows: list[dict]) -> dict:
     """One row with every round of ``rows`` (one cell, several runs), each round kept with the
     partner time of its own run: normalized rounds stay normalized within the run they came from."""
-    wall, wall_reference, cpu, cpu_reference = [], [], [], []
-    on_cpu = all(timing_basis(row["extra"]) == "CPU time" for row in rows)
-    for row in rows:
-        extra, data = row["extra"], np.asarray(row["data"], float)
-        wall += list(data)
-        reference = _per_round(np.asarray(extra.get("reference_round_s") or [], float), len(data))
-        wall_reference += list(reference if reference is not None else np.full(len(data), np.nan))
-        if on_cpu:
-            model = np.asarray(extra["cpu_round_s"], float)
-            cpu += list(model)
-            cpu_reference += list(_per_round(np.asarray(extra["reference_cpu_round_s"], float), len(model)))
+
+    def per_round(field: str, rounds: list[np.ndarray]) -> list[float] | None:
+        partners = [
+            partner_per_round(np.asarray(row["extra"].get(field) or [], float), len(model))
+            for row, model in zip(rows, rounds, strict=True)
+        ]
+        return None if any(p is None for p in partners) else list(np.concatenate(partners))
+
     first = rows[0]
     extra = {key: value for key, value in first["extra"].items() if not key.endswith("round_s")}
-    if not np.isnan(wall_reference).any():
+    wall_rounds = [np.asarray(row["data"], float) for row in rows]
+    wall = list(np.concatenate(wall_rounds))
+    if (wall_reference := per_round("reference_round_s", wall_rounds)) is not None:
         extra["reference_round_s"] = wall_reference
-    if on_cpu:
-        extra.update(cpu_round_s=cpu, reference_cpu_round_s=cpu_reference)
-    if first["kind"] == "latency_batch1":
-        extra.update(p50_s=float(np.percentile(wall, 50)), p90_s=float(np.percentile(wall, 90)))
-    elif "batch" in extra:
-        extra["images_per_s"] = extra["batch"] / float(np.median(wall))
+    if all(timing_basis(row["extra"]) == "CPU time" for row in rows):
+        cpu_rounds = [np.asarray(row["extra"]["cpu_round_s"], float) for row in rows]
+        extra.update(
+            cpu_round_s=list(np.concatenate(cpu_rounds)),
+            reference_cpu_round_s=per_round("reference_cpu_round_s", cpu_rounds),
+        )
+    extra.update(wall_figures(first["kind"], extra.get("batch"), wall))
     extra["pooled_from"] = [row["source"] for row in rows]
     return {**first, "data": wall, "median_s": float(np.median(wall)), "extra": extra}
 
