@@ -39,6 +39,10 @@ SIGNIFICANCE = 0.01  # ... and Mann-Whitney p below this
 #: bench regress measures a timed benchmark again when one comparison shows it this much slower (see
 #: suspected_slowdowns); the verdict then comes from both pairs of runs pooled, by the rule above
 SCREEN_THRESHOLD = 0.03
+#: ... and, after each further pair, judges every suspect on all its pairs pooled: one that is neither a
+#: regression nor back under the screen threshold is measured once more, up to this many pairs in all (a
+#: sequential test: more rounds only where the answer is still close)
+MAX_PAIRS = 3
 ABSOLUTE_WARNING = 0.25  # absolute figures moving this much only warn
 ACCURACY_TOLERANCE = 0.01  # absolute test-accuracy drop that counts as a regression
 
@@ -121,7 +125,7 @@ def suspected_slowdowns(baseline: dict, current: dict, threshold: float = SCREEN
     """The timed benchmarks whose median normalized round is up by ``threshold`` or more in this comparison.
 
     One comparison cannot tell a slower model from a process that ran a few percent off, so a
-    suspect is not a verdict: :mod:`bench.regress` measures it again and judges it on both pairs.
+    suspect is not a verdict: :mod:`bench.regress` measures it again and judges it on the pairs pooled.
     """
     check_comparable(baseline, current)
     base_rows = {row.name: row for row in results_io.frame(baseline).itertuples()}
@@ -176,6 +180,42 @@ def pooled_timed_verdicts(baselines: list[dict], currents: list[dict], names: li
             )
         )
     return verdicts
+
+
+def median_ratio(verdict: Verdict) -> float:
+    """current / baseline of the medians compared in a timed verdict."""
+    return float(verdict.ratio.split()[0])
+
+
+def undecided(verdicts: list[Verdict]) -> list[str]:
+    """The pooled timed verdicts still open: not a regression, yet at or above the screen threshold."""
+    return [v.benchmark for v in verdicts
+            if v.verdict != REGRESSION and median_ratio(v) >= 1 + SCREEN_THRESHOLD]  # fmt: skip
+
+
+def confirm_suspects(first_pair: tuple[dict, dict], suspects: list[str], next_pair) -> list[Verdict]:
+    """The verdicts on ``suspects`` after confirming pairs: each judged on all its pairs pooled.
+
+    ``next_pair(number, names)`` measures (or loads) pair ``number`` (2, 3, ...) of ``names`` and
+    returns its (baseline, current) results, or None where no such pair exists.  After each pair
+    the suspects still :func:`undecided` are measured again, up to :data:`MAX_PAIRS` pairs; one
+    verdict per suspect, in order.
+    """
+    baselines, currents = [first_pair[0]], [first_pair[1]]
+    final: dict[str, Verdict] = {}
+    pending = list(suspects)
+    for number in range(2, MAX_PAIRS + 1):
+        pair = next_pair(number, pending)
+        if pair is None:
+            break
+        baselines.append(pair[0])
+        currents.append(pair[1])
+        verdicts = pooled_timed_verdicts(baselines, currents, pending)
+        final.update({v.benchmark: v for v in verdicts})
+        pending = undecided(verdicts)
+        if not pending:
+            break
+    return [final[name] for name in suspects]
 
 
 def _timed_verdict(base_row, cur_row, base_path, cur_path) -> Verdict:

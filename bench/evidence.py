@@ -1,13 +1,14 @@
 """Evidence for the regression check: A/A pairs and planted slowdowns, rerun on demand.
 
 ``python -m bench.evidence run --out reports/evidence`` makes, for each of
-REPETITIONS repetitions, two baseline runs and two runs per variant below (all with
-the ci profile on ``cnn-functional``'s train, inference and batch-1 benchmarks) in the
-order ``bench regress`` uses (baseline, variants, variants again, baseline again), two
-at a time, so the evidence is gathered on a busy machine.  Every results file is kept
-under ``runs/``; ``summarize`` judges each trial as ``bench regress`` does (a suspect in
-the first pair, :func:`bench.compare.suspected_slowdowns`, judged on both pairs pooled by
-:func:`bench.compare.pooled_timed_verdicts`) and writes EVIDENCE.md and evidence.json.
+REPETITIONS repetitions, MAX_PAIRS (three) baseline runs and as many runs per variant below
+(all with the ci profile on ``cnn-functional``'s train, inference and batch-1 benchmarks),
+pair after pair, two at a time: with one variant each pair runs side by side, as in
+``bench regress``.  Every results file is kept under ``runs/``; ``summarize`` judges each
+trial as ``bench regress`` does (a suspect in the first pair,
+:func:`bench.compare.suspected_slowdowns`, confirmed on the pairs pooled by
+:func:`bench.compare.confirm_suspects`, which stops at two pairs unless they leave it
+undecided) and writes EVIDENCE.md and evidence.json.
 The slowdowns are planted by tests/plugins/planted.py, never by the product: inside
 Keras (``Conv2D.call`` does extra work, output unchanged) and in the project's own
 train step.
@@ -26,7 +27,15 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.compare import REGRESSION, compare, pooled_timed_verdicts, suspected_slowdowns
+from bench.compare import (
+    MAX_PAIRS,
+    REGRESSION,
+    Verdict,
+    compare,
+    confirm_suspects,
+    median_ratio,
+    suspected_slowdowns,
+)
 from bench.results import load, normalized_times, timed_rounds
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,26 +85,32 @@ def _run_one(out: Path, planted: dict[str, str], selection: str = SELECTION) -> 
 AGAIN = "-again"  # the second run of a name in a repetition: the check's confirming pair
 
 
+def _again(number: int) -> str:
+    """The suffix of a name's run in pair ``number`` of a repetition (1: none, 2: -again, 3: -again-2)."""
+    return "" if number == 1 else AGAIN if number == 2 else f"{AGAIN}-{number - 1}"
+
+
 def run_campaign(out_dir: Path, repetitions: int, variants: list[str], workers: int, seed: int = 0) -> None:
-    """Per repetition: the baseline, every variant (shuffled), every variant again (shuffled), the baseline
-    again, ``workers`` at a time.  With one variant and two workers, each pair runs side by side, as in
-    ``bench regress``."""
+    """Per repetition, MAX_PAIRS times: the baseline and every variant (shuffled), the baseline first in odd
+    pairs and last in even ones, ``workers`` at a time.  With one variant and two workers, each pair runs
+    side by side, as in ``bench regress``; every trial gets all its pairs, the summary uses those the
+    check would have measured."""
     runs = out_dir / "runs"
     runs.mkdir(parents=True, exist_ok=True)
     order = random.Random(seed)
     tasks = []
     for repetition in range(repetitions):
-        first, second = list(variants), list(variants)
-        order.shuffle(first)
-        order.shuffle(second)
-        names = [BASELINE, *first, *(name + AGAIN for name in second), BASELINE + AGAIN]
-        tasks += [(repetition, name) for name in names]
+        for number in range(1, MAX_PAIRS + 1):
+            shuffled = list(variants)
+            order.shuffle(shuffled)
+            names = [*shuffled, BASELINE] if number % 2 == 0 else [BASELINE, *shuffled]
+            tasks += [(repetition, name + _again(number)) for name in names]
     with ThreadPoolExecutor(workers) as pool:
         jobs = [
             pool.submit(
                 _run_one,
                 runs / f"{name}-{repetition}.json",
-                {} if name.removesuffix(AGAIN) == BASELINE else VARIANTS[name.removesuffix(AGAIN)][0],
+                {} if _variant(name) == BASELINE else VARIANTS[_variant(name)][0],
             )
             for repetition, name in tasks
             if not (runs / f"{name}-{repetition}.json").is_file()
@@ -103,6 +118,11 @@ def run_campaign(out_dir: Path, repetitions: int, variants: list[str], workers: 
         for job in jobs:
             path, status = job.result()
             print(f"{path.name}: exit {status}", flush=True)
+
+
+def _variant(run_name: str) -> str:
+    """The variant (or the baseline) a run name of a repetition measures."""
+    return run_name.split(AGAIN)[0]
 
 
 ACCURACY_ARCHS = ("cnn", "resnet")
@@ -150,36 +170,51 @@ def _observed(base_row, cur_row) -> float:
     return float(np.median(current) / np.median(base))
 
 
-def _trial(runs: Path, name: str, repetition: int) -> dict | None:
-    """The four runs of one trial of the check, or None where any is missing."""
-    paths = {
-        "base": runs / f"{BASELINE}-{repetition}.json",
-        "current": runs / f"{name}-{repetition}.json",
-        "base_again": runs / f"{BASELINE}{AGAIN}-{repetition}.json",
-        "current_again": runs / f"{name}{AGAIN}-{repetition}.json",
-    }
-    if not all(path.is_file() for path in paths.values()):
-        return None
-    return {role: load(path) for role, path in paths.items()}
-
-
-def _kind_figures(trials: list[dict], bench: str) -> dict:
-    flagged, confirmed, observed, observed_pooled = 0, 0, [], []
-    for trial in trials:
-        first = {v.benchmark: v.verdict for v in compare(trial["base"], trial["current"])}.get(bench)
-        (pooled,) = pooled_timed_verdicts(
-            [trial["base"], trial["base_again"]], [trial["current"], trial["current_again"]], [bench]
+def _trial(runs: Path, name: str, repetition: int) -> list[tuple[dict, dict]] | None:
+    """The (baseline, variant) pairs of one trial of the check, in order (at least two), or None."""
+    pairs = []
+    for number in range(1, MAX_PAIRS + 1):
+        paths = (
+            runs / f"{BASELINE}{_again(number)}-{repetition}.json",
+            runs / f"{name}{_again(number)}-{repetition}.json",
         )
+        if not all(path.is_file() for path in paths):
+            break
+        pairs.append((load(paths[0]), load(paths[1])))
+    return pairs if len(pairs) >= 2 else None
+
+
+def _judge(pairs: list[tuple[dict, dict]], bench: str) -> tuple[Verdict, int]:
+    """The check's verdict on ``bench`` from a trial's stored pairs, and how many pairs it used."""
+    used = [1]
+
+    def stored_pair(number: int, names: list[str]) -> tuple[dict, dict] | None:
+        if number > len(pairs):
+            return None
+        used.append(number)
+        return pairs[number - 1]
+
+    (verdict,) = confirm_suspects(pairs[0], [bench], stored_pair)
+    return verdict, used[-1]
+
+
+def _kind_figures(trials: list[list[tuple[dict, dict]]], bench: str) -> dict:
+    flagged, confirmed, pairs_used, observed, observed_pooled = 0, 0, [], [], []
+    for pairs in trials:
+        first = {v.benchmark: v.verdict for v in compare(*pairs[0])}.get(bench)
         flagged += first == REGRESSION
-        suspect = bench in suspected_slowdowns(trial["base"], trial["current"])
+        pooled, used = _judge(pairs, bench)
+        suspect = bench in suspected_slowdowns(*pairs[0])
         confirmed += suspect and pooled.verdict == REGRESSION
-        rows = {role: {b["name"]: b for b in results["benchmarks"]}[bench] for role, results in trial.items()}
-        observed.append(_observed(rows["base"], rows["current"]))
-        observed_pooled.append(float(pooled.ratio.split()[0]))
+        pairs_used.append(used if suspect else 1)
+        rows = [{b["name"]: b for b in results["benchmarks"]}[bench] for results in pairs[0]]
+        observed.append(_observed(*rows))
+        observed_pooled.append(median_ratio(pooled))
     return {
         "flagged_first_pair": flagged,
         "flagged": confirmed,
         "pairs": len(trials),
+        "pairs_measured": pairs_used,
         "observed_ratio_median": round(float(np.median(observed)), 4),
         "observed_ratio_range": [round(min(observed), 4), round(max(observed), 4)],
         "pooled_ratio_range": [round(min(observed_pooled), 4), round(max(observed_pooled), 4)],
@@ -189,10 +224,12 @@ def _kind_figures(trials: list[dict], bench: str) -> dict:
 def summarize(out_dir: Path) -> dict:
     runs = out_dir / "runs"
     figures: dict = {}
+    pairs_per_trial = 0
     for name, (_, description) in VARIANTS.items():
         trials = [t for t in (_trial(runs, name, r) for r in range(REPETITIONS * 10)) if t is not None]
         if not trials:
             continue
+        pairs_per_trial = max(pairs_per_trial, *(len(pairs) for pairs in trials))
         figures[name] = {
             "description": description,
             "kinds": {kind: _kind_figures(trials, f"test_{kind}[{TARGET}]") for kind in KINDS},
@@ -202,6 +239,7 @@ def summarize(out_dir: Path) -> dict:
         "target": TARGET,
         "profile": "ci",
         "cpu_models": sorted(cpu),
+        "pairs_per_trial": pairs_per_trial,
         "variants": figures,
         "accuracy": _accuracy_figures(out_dir),
     }
@@ -218,9 +256,10 @@ def _run_order(evidence: dict) -> str:
     """How the runs of the campaign met.  With run_campaign's two workers, a one-variant campaign's tasks
     go baseline, variant, variant again, baseline again, so each pair starts together."""
     if len(evidence["variants"]) == 1:
+        third = ", then a third pair" if evidence.get("pairs_per_trial", 2) > 2 else ""
         return (
             "Per repetition the baseline and the variant ran side by side (started together, one per\n"
-            "core), then the variant and the baseline again: each pair as `bench regress` runs it."
+            f"core), then the variant and the baseline again{third}: each pair as `bench regress` runs it."
         )
     return (
         "Per repetition the runs went baseline, variants, variants again, baseline again (variants\n"
@@ -234,23 +273,28 @@ def _markdown(evidence: dict) -> str:
         "",
         f"ci profile, `{evidence['target']}`, CPU: {', '.join(evidence['cpu_models'])}. Each trial is what",
         "`bench regress` does: a baseline run and a variant run compared; where the variant is 3% or more",
-        "slower, a second pair, and the regression rule applied to the rounds of both pairs pooled ('the",
-        "check'). 'first pair alone': the rule applied to the first pair only.",
+        "slower, a second pair, and the regression rule applied to the rounds of both pairs pooled; where",
+        "that leaves it 3% or more slower and not a regression, a third pair, all three pooled ('the",
+        "check'; a trial stored with two pairs stops at two). 'first pair alone': the rule applied to the",
+        "first pair only. 'third pair': trials in which the check measured one.",
         _run_order(evidence),
         "'observed' is current/baseline of the median normalized round (CPU time / native reference) in",
-        "the first pair, median and range over the trials; 'pooled' the same over both pairs.",
+        "the first pair, median and range over the trials; 'pooled' the same over the pairs the check used.",
         "",
-        "| variant | what | benchmark kind | flagged by the check | first pair alone | observed slowdown "
-        "(median, range) | pooled (range) |",
-        "|---|---|---|---|---|---|---|",
+        "| variant | what | benchmark kind | flagged by the check | first pair alone | third pair | observed "
+        "slowdown (median, range) | pooled (range) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for name, figures in evidence["variants"].items():
         for kind, k in figures["kinds"].items():
+            third = (f"{k['pairs_measured'].count(3)}/{k['pairs']}"
+                     if evidence["pairs_per_trial"] >= 3 else "not stored")  # fmt: skip
             low, high = k["observed_ratio_range"]
             pooled_low, pooled_high = k["pooled_ratio_range"]
             lines.append(
                 f"| {name} | {figures['description']} | {kind} | {k['flagged']}/{k['pairs']} | "
-                f"{k['flagged_first_pair']}/{k['pairs']} | ×{k['observed_ratio_median']:.3f} "
+                f"{k['flagged_first_pair']}/{k['pairs']} | {third} | "
+                f"×{k['observed_ratio_median']:.3f} "
                 f"({low:.3f}–{high:.3f}) | {pooled_low:.3f}–{pooled_high:.3f} |"
             )
     lines += [

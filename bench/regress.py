@@ -14,7 +14,8 @@ The unit of replication is the process: rounds within one run share its offset (
 percent), which no within-run statistic sees.  So one comparison only picks suspects (a timed
 benchmark 3% or more slower, :func:`bench.compare.suspected_slowdowns`); they are measured
 again in a second pair, and judged by the regression rule on the rounds of both pairs pooled
-(each normalized within its own run): one run's offset then weighs half.  The two runs of a
+(each normalized within its own run): one run's offset then weighs half.  A suspect still 3%
+or more slower and not a regression gets a third pair (:data:`bench.compare.MAX_PAIRS`).  The two runs of a
 pair start together and run side by side, one kernel thread each (:func:`_measure_pair`).
 Accuracy (fixed seeds, deterministic ops) repeats exactly and is not re-measured.
 """
@@ -210,29 +211,43 @@ def regress(out_dir: str | Path, extra_args: list[str] | None = None) -> int:
     return verdict if status == 0 else max(verdict, 1)
 
 
+def _pair_files(out_dir: Path, pair: int) -> tuple[Path, Path]:
+    """The baseline's and the checkout's results files of confirming pair ``pair`` (2, 3, ...)."""
+    suffix = "again" if pair == 2 else f"again-{pair - 1}"
+    return out_dir / f"baseline-{suffix}.json", out_dir / f"results-{suffix}.json"
+
+
 def _confirm(checkout: BaselineCheckout, out_dir: Path, timed: list[str], other: list[str]) -> int:
-    """Measure the suspected timed benchmarks again (another pair) and judge them on both pairs pooled."""
-    from bench.compare import REGRESSION, SCREEN_THRESHOLD, markdown, pooled_timed_verdicts
+    """Measure the suspected timed benchmarks again, pair after pair, and judge each on all its pairs pooled.
+
+    A suspect that is neither a regression nor back under the screen threshold after a pair is
+    measured once more, up to :data:`bench.compare.MAX_PAIRS` pairs (a sequential test): a
+    slowdown near the threshold gets the rounds it needs, a clear answer costs no more.
+    """
+    from bench.compare import REGRESSION, SCREEN_THRESHOLD, confirm_suspects, markdown
 
     print(f"bench regress: {len(timed)} timed benchmark(s) {SCREEN_THRESHOLD:.0%} or more slower in this "
-          "pair; measuring them again, side by side, to judge them on both pairs", flush=True)  # fmt: skip
-    selection = ["-k", _selection(timed)]
-    again, baseline_again = out_dir / "results-again.json", out_dir / "baseline-again.json"
-    _measure_pair(checkout, baseline_again, again, selection)
-    if not again.is_file():
-        raise RegressError("the confirming run of the checkout wrote no results")
+          "pair; measuring them again, side by side, to judge them pooled", flush=True)  # fmt: skip
     load = results_io.load
-    verdicts = pooled_timed_verdicts(
-        [load(out_dir / "baseline-here.json"), load(baseline_again)],
-        [load(out_dir / "results.json"), load(again)],
-        timed,
-    )
+
+    def measure(number: int, names: list[str]) -> tuple[dict, dict]:
+        if number > 2:
+            print(f"bench regress: still {SCREEN_THRESHOLD:.0%} or more slower over {number - 1} pairs and "
+                  f"not a regression: {', '.join(names)}; measuring again", flush=True)  # fmt: skip
+        baseline_again, again = _pair_files(out_dir, number)
+        _measure_pair(checkout, baseline_again, again, ["-k", _selection(names)])
+        if not again.is_file():
+            raise RegressError(f"confirming run {number} of the checkout wrote no results")
+        return load(baseline_again), load(again)
+
+    first_pair = (load(out_dir / "baseline-here.json"), load(out_dir / "results.json"))
+    verdicts = confirm_suspects(first_pair, timed, measure)
     table = markdown(verdicts)
     confirmed = [v.benchmark for v in verdicts if v.verdict == REGRESSION]
     cleared = [name for name in timed if name not in confirmed]
     standing = confirmed + other
     summary = (
-        (f"not a regression over both pairs of runs: {', '.join(cleared)}\n" if cleared else "")
+        (f"not a regression over the pairs of runs pooled: {', '.join(cleared)}\n" if cleared else "")
         + (f"{len(standing)} regression(s) after confirmation: {', '.join(standing)}" if standing
            else "no regression after confirmation")
     )  # fmt: skip

@@ -1,10 +1,10 @@
 """End-to-end evidence for the regression check on real benchmark runs (slow: tox -e evidence).
 
-Runs the campaign of :mod:`bench.evidence` (10 repetitions of two baseline runs, two A/A runs
-and two runs of each slowdown planted inside Keras and in the project's train step, plus a
-planted accuracy drop per architecture) into reports/latest-evidence and holds the check to
+Runs the campaign of :mod:`bench.evidence` (10 repetitions of three baseline runs, three A/A
+runs and three runs of each slowdown planted inside Keras and in the project's train step, plus
+a planted accuracy drop per architecture) into reports/latest-evidence and holds the check to
 what it must show: no A/A trial flagged, the ~40% and ~7% Keras slowdowns and the project's
-slowdown flagged in at least 9 of 10 trials.  About an hour and a half on a 2-core machine.
+slowdown flagged in at least 9 of 10 trials.  About two hours on a 2-core machine.
 """
 
 from __future__ import annotations
