@@ -27,11 +27,48 @@ INTERRUPT_GRACE_S = 60  # after a signal, how long the child may take to write w
 
 def _run(args: argparse.Namespace) -> int:
     from bench.profiles import get_profile
-    from bench.timing import thread_environment
 
+    started = time.time()
     profile = get_profile(args.profile)  # a wrong name or a bad BENCH_* switch stops here, with its message
     out = Path(args.out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
+    print(
+        f"bench run: profile {args.profile}, backend {os.environ.get('KERAS_BACKEND', 'tensorflow')}, "
+        f"writing {out}",
+        flush=True,
+    )
+    from bench.topup import top_up, top_ups_of
+
+    for stale in [out, *top_ups_of(out)]:  # results left from an earlier run must not pass for this one's
+        stale.unlink(missing_ok=True)
+    returncode, signum = _measure(args, profile, out, args.k, {})
+    if signum is not None:
+        return _interrupted(out, signum)
+    if not out.is_file():
+        raise UsageError(f"the benchmark run wrote no results (pytest exit status {returncode})")
+    if returncode != 0:
+        print(
+            f"error: some benchmarks failed (pytest exit status {returncode}); "
+            f"the ones that ran are in {out}",
+            file=sys.stderr,
+        )
+        return 1
+    if profile.precision_target and profile.time_budget_s and not args.k:
+
+        def measure(path: Path, selection: str, env: dict):
+            return _measure(args, profile, path, selection, env)
+
+        interrupted = top_up(out, profile.precision_target, started + profile.time_budget_s, measure)
+        if interrupted is not None:
+            print(f"error: a top-up was interrupted; the main run's results are in {out}", file=sys.stderr)
+            return interrupted
+    return 0
+
+
+def _measure(args: argparse.Namespace, profile, out: Path, selection: str | None, extra_env: dict):
+    """Run the benchmarks (pytest, supervised) into ``out``; (exit status, interrupting signal or None)."""
+    from bench.timing import thread_environment
+
     command = [
         sys.executable,
         "-m",
@@ -51,8 +88,8 @@ def _run(args: argparse.Namespace) -> int:
         "--benchmark-columns=median,iqr,rounds",
         "--benchmark-sort=name",
     ]
-    if args.k:
-        command += ["-k", args.k]
+    if selection:
+        command += ["-k", selection]
     command += args.pytest_args
     env = {
         # not a worker of an outer pytest-xdist run (the tests): pytest-benchmark would turn itself off
@@ -60,26 +97,9 @@ def _run(args: argparse.Namespace) -> int:
         **thread_environment(profile.threads),
         "BENCH_PROFILE": args.profile,
         "TF_CPP_MIN_LOG_LEVEL": "3",
+        **extra_env,
     }
-    print(
-        f"bench run: profile {args.profile}, backend {env.get('KERAS_BACKEND', 'tensorflow')}, writing {out}",
-        flush=True,
-    )
-    if out.exists():
-        out.unlink()  # a results file left from an earlier run must not pass for this one's
-    returncode, signum = _supervise(command, env)
-    if signum is not None:
-        return _interrupted(out, signum)
-    if not out.is_file():
-        raise UsageError(f"the benchmark run wrote no results (pytest exit status {returncode})")
-    if returncode != 0:
-        print(
-            f"error: some benchmarks failed (pytest exit status {returncode}); "
-            f"the ones that ran are in {out}",
-            file=sys.stderr,
-        )
-        return 1
-    return 0
+    return _supervise(command, env)
 
 
 def _supervise(command: list[str], env: dict) -> tuple[int, int | None]:
@@ -152,12 +172,14 @@ def _interrupted(out: Path, signum: int) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from bench import results
+    from bench.topup import with_top_ups
 
-    for path in args.results:  # reject unusable files before the framework is imported and logs
+    paths = with_top_ups(args.results)  # each run's top-ups, pooled with it
+    for path in paths:  # reject unusable files before the framework is imported and logs
         results.load(path)
     from reports.build import build_report
 
-    report = build_report(args.results, args.out)
+    report = build_report(paths, args.out)
     print(f"wrote {report}")
     return 0
 

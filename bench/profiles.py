@@ -51,6 +51,10 @@ class Profile:
     partner: str = "functional"
     capabilities: bool = True  # run the capability probes (fresh processes, exports; about two minutes)
     native: bool = True  # also time the native models of the backend's framework (the "native" cells)
+    # bench run tops up the train steps (bench.topup) while the median 95% CI half-width of their paired
+    # ratios to Functional is above this and time_budget_s (from its start) leaves room; None: never
+    precision_target: float | None = None
+    time_budget_s: float | None = None
     overridden: list[str] = field(default_factory=list)  # fields changed through BENCH_OVERRIDES
 
     def to_dict(self) -> dict:
@@ -89,6 +93,10 @@ PROFILES: dict[str, Profile] = {
             # "native": true}'
             accuracy_apis=("functional",),
             native=False,
+            # the report's target (reports.ratios.TARGET_HALF_WIDTH); tox -e bench within ten minutes, its
+            # environment's setup and the report included
+            precision_target=0.02,
+            time_budget_s=480,
         ),
         Profile(
             name="full",

@@ -105,16 +105,21 @@ def to_functional(frame: pd.DataFrame, backend: str, arch: str, api: str, kind: 
 TARGET_HALF_WIDTH = 0.02  # the precision a train-step ratio should reach for a 5% difference to be settled
 
 
-def median_half_width(frame: pd.DataFrame, backend: str, kind: str) -> float | None:
-    """Median 95% CI half-width of the paired ratios to Functional of ``backend``'s Keras cells
-    (neither Functional itself nor native code) of benchmark ``kind``; None where none is paired."""
-    widths = [
-        r.half_width
+def half_widths(frame: pd.DataFrame, backend: str, kind: str) -> dict[str, float]:
+    """Cell id → 95% CI half-width of its paired ratio to Functional, for ``backend``'s Keras cells
+    (neither Functional itself nor native code) of benchmark ``kind``."""
+    return {
+        f"{arch}-{api}": r.half_width
         for (b, arch, api) in cells(frame, kind)
         if b == backend and api not in (BASE_API, "native")
         for r in [to_functional(frame, b, arch, api, kind)]
         if isinstance(r, Ratio) and r.paired
-    ]
+    }
+
+
+def median_half_width(frame: pd.DataFrame, backend: str, kind: str) -> float | None:
+    """Median of :func:`half_widths`; None where no cell is paired."""
+    widths = list(half_widths(frame, backend, kind).values())
     return float(np.median(widths)) if widths else None
 
 
