@@ -91,18 +91,22 @@ def top_up(out: Path, target: float, budget_end: float, run_benchmarks: RunBench
         if not widths:
             return None
         median = float(np.median(list(widths.values())))
+        precision = f"train-step ratios ±{median:.1%} (median half-width), {{}} ±{target * 100:g}%"
         wide = sorted(cell for cell, width in widths.items() if width > target and cell in seconds)
-        if median <= target or not wide:
-            print(f"bench run: train-step ratios ±{median:.1%} (median half-width), within ±{target:.0%}")
+        if median <= target:
+            print(f"bench run: {precision.format('within')}")
+            break
+        if not wide:
+            print(f"bench run: {precision.format('above')}; no cell timed by the main run to measure again")
             break
         longest = max(seconds[cell] for cell in wide)
         left = budget_end - time.time()
         if left < PROCESS_START_S + longest:
-            print(f"bench run: train-step ratios ±{median:.1%} (median half-width), above ±{target:.0%}; "
+            print(f"bench run: {precision.format('above')}; "
                   f"{max(left, 0):.0f} s of the time budget left, too little for a top-up")  # fmt: skip
             break
         path = top_up_path(out, number)
-        print(f"bench run: train-step ratios ±{median:.1%} (median half-width), above ±{target:.0%}; "
+        print(f"bench run: {precision.format('above')}; "
               f"top-up {number}: {', '.join(wide)} again → {path.name}", flush=True)  # fmt: skip
         selection = f"{KIND} and ({' or '.join(wide)})"
         # a cell that would start too late to end within the budget is skipped (bench.benchmarks.conftest)
