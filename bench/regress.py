@@ -65,9 +65,24 @@ def baseline_record(backend: str) -> Path:
     return others[0]
 
 
-def _bench_run(root: Path, out: Path, extra_args: list[str], python: str = sys.executable) -> int:
+def _bench_run(
+    root: Path, out: Path, extra_args: list[str], python: str = sys.executable, env: dict | None = None
+) -> int:
     command = [python, "-m", "bench", "run", "--profile", PROFILE, "--out", str(out), *extra_args]
-    return subprocess.run(command, cwd=root).returncode
+    return subprocess.run(command, cwd=root, env=env).returncode
+
+
+DUET_PLUGIN = PROJECT_ROOT / "bench" / "duet"  # bench_duet.py, loadable by any commit's bench run
+
+
+def _duet(extra_args: list[str], folder: Path, side: str) -> tuple[list[str], dict]:
+    """``bench run`` arguments and environment that make a run meet its pair at every benchmark
+    (bench/duet/bench_duet.py)."""
+    from bench.duet import bench_duet
+
+    path = os.pathsep.join(filter(None, [str(DUET_PLUGIN), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONPATH": path, bench_duet.DIR_ENV: str(folder), bench_duet.SIDE_ENV: side}
+    return [*extra_args, *([] if "--" in extra_args else ["--"]), "-p", "bench_duet"], env
 
 
 def _git(*args: str) -> str:
@@ -159,14 +174,18 @@ def _measure_pair(checkout: BaselineCheckout, baseline: Path, current: Path, ext
 
     Both runs share the host's slow spells and its other load for their whole length (duet
     benchmarking, Bulej et al., ICPE 2020), and each holds its kernels to one thread, so the two
-    fit the machine's two cores.  The evidence (bench.evidence) is gathered the same way.
+    fit the machine's two cores.  They start every benchmark together (bench/duet/bench_duet.py),
+    so each meets the same phase of the other.  The evidence (bench.evidence) is gathered side by
+    side with the same code on both sides.
     """
     commit = checkout.commit[:12]
     print(f"bench regress: measuring the baseline {commit} → {baseline.name} and the checkout → "
           f"{current.name}, side by side", flush=True)  # fmt: skip
-    with ThreadPoolExecutor(2) as pool:
-        base_job = pool.submit(_bench_run, checkout.worktree, baseline, extra_args, checkout.python)
-        current_job = pool.submit(_bench_run, PROJECT_ROOT, current, extra_args)
+    with tempfile.TemporaryDirectory(prefix="bench-duet-") as folder, ThreadPoolExecutor(2) as pool:
+        base_args, base_env = _duet(extra_args, Path(folder), "baseline")
+        args, env = _duet(extra_args, Path(folder), "checkout")
+        base_job = pool.submit(_bench_run, checkout.worktree, baseline, base_args, checkout.python, base_env)
+        current_job = pool.submit(_bench_run, PROJECT_ROOT, current, args, sys.executable, env)
         base_status, status = base_job.result(), current_job.result()
     if not baseline.is_file() or base_status not in (0, 1):
         raise RegressError(f"the baseline run of {commit} wrote no usable results (exit {base_status})")

@@ -57,8 +57,12 @@ class FakeRuns:
         self.calls: list[tuple[Path, str, list[str], str]] = []
         self.slowdowns = slowdowns or dict.fromkeys(slow_checkout_runs, slowdown)
 
-    def __call__(self, root: Path, out: Path, extra_args, python=sys.executable) -> int:
-        self.calls.append((root, out.name, list(extra_args), python))
+    def __call__(self, root: Path, out: Path, extra_args, python=sys.executable, env=None) -> int:
+        # both runs of a pair load the plugin that starts each benchmark in both together, one per side
+        assert extra_args[-3:] == ["--", "-p", "bench_duet"] and env["BENCH_DUET_DIR"]
+        side = "checkout" if root == regress.PROJECT_ROOT else "baseline"
+        assert env["BENCH_DUET_SIDE"] == side and str(regress.DUET_PLUGIN) in env["PYTHONPATH"]
+        self.calls.append((root, out.name, list(extra_args[:-3]), python))
         if root == regress.PROJECT_ROOT:
             assert python == sys.executable  # the checkout always runs in this environment
             index = sum(call[0] == regress.PROJECT_ROOT for call in self.calls) - 1

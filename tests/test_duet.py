@@ -1,0 +1,57 @@
+"""Two runs side by side start each shared benchmark together (bench/duet/bench_duet.py)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench import regress
+
+TESTS = """
+import os, time
+
+def test_a_slower_on_the_baseline():
+    time.sleep(1.5 if os.environ["BENCH_DUET_SIDE"] == "baseline" else 0)
+
+def test_b_records_its_start():
+    with open(os.environ["START_LOG"] + os.environ["BENCH_DUET_SIDE"], "w") as log:
+        log.write(repr(time.time()))
+"""
+
+
+def _start(tmp_path: Path, side: str, plugin: bool, timeout_s: str = "60") -> subprocess.Popen:
+    (tmp_path / "test_pair.py").write_text(TESTS)
+    (tmp_path / "duet").mkdir(exist_ok=True)
+    args, env = regress._duet([], tmp_path / "duet", side)
+    env = {**env, "START_LOG": str(tmp_path / "start-"), "BENCH_DUET_TIMEOUT_S": timeout_s}
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path / "test_pair.py")]
+    assert args[-2:] == ["-p", "bench_duet"]
+    return subprocess.Popen(command + (args[-2:] if plugin else []), cwd=tmp_path, env=env)
+
+
+def _starts(tmp_path: Path, plugin: bool) -> float:
+    runs = [_start(tmp_path, side, plugin) for side in ("baseline", "checkout")]
+    assert [run.wait(timeout=120) for run in runs] == [0, 0]
+    baseline, checkout = (
+        float((tmp_path / f"start-{side}").read_text()) for side in ("baseline", "checkout")
+    )
+    return abs(baseline - checkout)
+
+
+def test_each_shared_test_starts_in_both_runs_together(tmp_path):
+    assert _starts(tmp_path, plugin=True) < 0.5
+
+
+def test_without_the_plugin_the_runs_drift_apart(tmp_path):
+    assert _starts(tmp_path, plugin=False) > 1.0  # what the plugin prevents: the test above can fail
+
+
+def test_a_run_whose_pair_never_comes_goes_on_alone(tmp_path):
+    started = time.monotonic()
+    run = _start(tmp_path, "checkout", plugin=True, timeout_s="2")
+    assert run.wait(timeout=120) == 0
+    assert (tmp_path / "start-checkout").is_file() and time.monotonic() - started < 60
+    assert os.path.exists(tmp_path / "duet" / "checkout.tests")
