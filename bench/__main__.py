@@ -163,9 +163,9 @@ def _interrupted(out: Path, signum: int) -> int:
     finished = len(results.get("benchmarks", []))
     suite = results.setdefault("machine_info", {}).setdefault("suite", {})
     suite["interrupted"] = f"{name} after {finished} finished benchmark(s)"
-    temporary = out.with_suffix(out.suffix + ".partial")
-    temporary.write_text(json.dumps(results, indent=4), encoding="utf-8")
-    temporary.replace(out)
+    from bench.results import rewrite
+
+    rewrite(out, results)
     print(f"error: interrupted by {name}; the {finished} finished benchmark(s) are in {out}", file=sys.stderr)
     return status
 

@@ -46,6 +46,13 @@ def load(path: str | Path) -> dict:
     return results
 
 
+def rewrite(path: Path, results: dict) -> None:
+    """Write ``results`` over ``path`` all at once: a reader never sees half a file."""
+    temporary = path.with_suffix(path.suffix + ".partial")
+    temporary.write_text(json.dumps(results, indent=4), encoding="utf-8")
+    temporary.replace(path)
+
+
 def normalized_times(data, reference) -> np.ndarray:
     """Each round's time divided by the reference rounds run around it on the same machine.
 

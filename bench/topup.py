@@ -71,11 +71,10 @@ def cell_seconds(results: dict) -> dict[str, float]:
     return seconds
 
 
-def train_half_widths(paths: list[Path]) -> dict[str, float]:
-    """Cell id → half-width of its train-step ratio to Functional, over ``paths`` pooled."""
+def train_half_widths(loaded: list[dict]) -> dict[str, float]:
+    """Cell id → half-width of its train-step ratio to Functional, over the ``loaded`` results pooled."""
     from reports.ratios import half_widths
 
-    loaded = [results_io.load(path) for path in paths]
     frame, _ = results_io.pool_repeats(loaded)
     backend = loaded[0]["machine_info"]["suite"].get("backend")
     return half_widths(frame, backend, KIND)
@@ -85,9 +84,10 @@ def top_up(out: Path, target: float, budget_end: float, run_benchmarks: RunBench
     """Top up ``out`` until the median train-step half-width is within ``target`` or no cell fits before
     ``budget_end`` (Unix time).  Records the top-ups in ``out``; returns the exit status of an
     interrupted top-up (its partial file is dropped), else None."""
-    paths, seconds = [out], cell_seconds(results_io.load(out))
+    loaded = [results_io.load(out)]  # the main run, then each top-up: every file read once
+    seconds = cell_seconds(loaded[0])
     for number in range(1, 100):
-        widths = train_half_widths(paths)
+        widths = train_half_widths(loaded)
         if not widths:
             return None
         median = float(np.median(list(widths.values())))
@@ -115,18 +115,18 @@ def top_up(out: Path, target: float, budget_end: float, run_benchmarks: RunBench
         if signum is not None:
             path.unlink(missing_ok=True)
             return 128 + signum
-        if status != 0 or not path.is_file() or not results_io.load(path)["benchmarks"]:
+        measured = results_io.load(path) if status == 0 and path.is_file() else None
+        if not measured or not measured["benchmarks"]:
             print(f"bench run: top-up {number} measured nothing (exit {status}); keeping what was before it")
             path.unlink(missing_ok=True)
             break
-        paths.append(path)
-        _record(out, [p.name for p in paths[1:]])
+        loaded.append(measured)
+        _record(out, [Path(results["_path"]).name for results in loaded[1:]])
     return None
 
 
 def _record(out: Path, top_ups: list[str]) -> None:
+    """List the top-ups in the main results file (``suite.top_ups``), where ``bench report`` finds them."""
     results = json.loads(out.read_text(encoding="utf-8"))
     results["machine_info"]["suite"]["top_ups"] = top_ups
-    temporary = out.with_suffix(out.suffix + ".partial")
-    temporary.write_text(json.dumps(results, indent=4), encoding="utf-8")
-    temporary.replace(out)
+    results_io.rewrite(out, results)

@@ -14,6 +14,7 @@ import pytest
 from bench import __main__ as cli
 from bench import topup
 from bench.profiles import PROFILES
+from bench.results import load
 from reports import ratios
 from tests.test_report import partner_only_results
 
@@ -64,7 +65,7 @@ def test_the_quick_profile_tops_up_to_the_report_s_target():
 
 def test_top_ups_run_until_the_target_is_met_and_only_for_the_cells_above_it(tmp_path):
     out = _main_run(tmp_path, noise=0.05)
-    widths = topup.train_half_widths([out])
+    widths = topup.train_half_widths([load(out)])
     assert np.median(list(widths.values())) > TARGET  # the main run alone misses the target
     runs = FakeTopUps()
     assert topup.top_up(out, TARGET, time.time() + 3600, runs) is None
@@ -76,8 +77,10 @@ def test_top_ups_run_until_the_target_is_met_and_only_for_the_cells_above_it(tmp
     assert any(width <= TARGET for width in widths.values())  # a cell already precise is not measured again
     assert all((cell in first_selection) == (width > TARGET) for cell, width in widths.items())
     paths = [out, *(tmp_path / name for name, _, _ in runs.calls)]
-    assert np.median(list(topup.train_half_widths(paths).values())) <= TARGET
-    assert np.median(list(topup.train_half_widths(paths[:-1]).values())) > TARGET  # no top-up too many
+    assert np.median(list(topup.train_half_widths(list(map(load, paths))).values())) <= TARGET
+    assert (
+        np.median(list(topup.train_half_widths(list(map(load, paths[:-1]))).values())) > TARGET
+    )  # no top-up too many
     recorded = json.loads(out.read_text())["machine_info"]["suite"]["top_ups"]
     assert recorded == [name for name, _, _ in runs.calls]
 
