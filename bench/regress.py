@@ -4,7 +4,7 @@ A committed baseline (``reports/baselines/ci-<backend>-<cpu>.json``) names a com
 framework versions it was recorded with.  Its figures are never compared with a run on
 another machine: two hosts that report the same CPU model name can still differ in
 microarchitecture and load, and a batch-1 round's ratio to the native reference moved
-7.5% between two such hosts, past the 5% threshold.  Instead the baseline commit is
+7.5% between two such hosts, more than twice the 3% threshold.  Instead the baseline commit is
 checked out in a git worktree and run here, with the recorded keras / framework / numpy
 versions (installed into a virtual environment of its own when this one has others, so
 that a slower framework release is seen), then the checkout is run, and the two are
@@ -12,9 +12,9 @@ compared (:mod:`bench.compare`).
 
 The unit of replication is the process: rounds within one run share its offset (a few
 percent), which no within-run statistic sees.  So one comparison only picks suspects (a timed
-benchmark 3% or more slower, :func:`bench.compare.suspected_slowdowns`); they are measured
+benchmark 2% or more slower, :func:`bench.compare.suspected_slowdowns`); they are measured
 again in a second pair, and judged by the regression rule on the rounds of both pairs pooled
-(each normalized within its own run): one run's offset then weighs half.  A suspect still 3%
+(each normalized within its own run): one run's offset then weighs half.  A suspect still 2%
 or more slower and not a regression gets a third pair (:data:`bench.compare.MAX_PAIRS`).  The two runs of a
 pair start together and run side by side, one kernel thread each (:func:`_measure_pair`).
 Accuracy (fixed seeds, deterministic ops) repeats exactly and is not re-measured.

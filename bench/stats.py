@@ -61,3 +61,17 @@ def compare_samples(current, baseline) -> RatioComparison:
     return RatioComparison(
         ratio, float(result.confidence_interval.low), float(result.confidence_interval.high), p_value
     )
+
+
+def replicates_agree(ratios, *, slower: bool) -> float:
+    """One-sided p-value that independent replicate ratios (one per pair of runs) lie above 1 (``slower``)
+    or below it: a one-sample t-test on their logarithms, so each process's own offset counts as noise
+    between replicates, which no statistic over the rounds of one process can see.  1.0 where undefined.
+    """
+    logs = np.log(np.asarray(ratios, dtype=float))
+    if len(logs) < 2:
+        return 1.0
+    if np.all(logs == logs[0]):
+        return 0.0 if (logs[0] > 0) == slower and logs[0] != 0 else 1.0
+    p_value = stats.ttest_1samp(logs, 0.0, alternative="greater" if slower else "less").pvalue
+    return 1.0 if np.isnan(p_value) else float(p_value)

@@ -7,10 +7,10 @@ Loaded with ``python -m bench run ... -- -p tests.plugins.planted`` and steered 
 * ``PLANTED_ACCURACY_DROP="cnn-functional"``: that cell trains with a learning rate
   a hundred times smaller, so its test accuracy falls.
 * ``PLANTED_KERAS_SLOWDOWN="0.25"``: a slower Keras release, planted inside Keras itself:
-  ``keras.layers.Conv2D.call`` also convolves the first quarter of its input's rows and
-  folds the result in as ``+ 0 * mean``, so every model's output is unchanged while each
-  convolution, forward and backward, does about 25% more work.  The project's code and
-  the native reference (no Keras) are untouched.
+  ``keras.layers.Conv2D.call`` also convolves the first quarter of its input's pixels (whole
+  rows, then the start of the next row) and folds the result in as ``+ 0 * mean``, so every
+  model's output is unchanged while each convolution, forward and backward, does about 25%
+  more work.  The project's code and the native reference (no Keras) are untouched.
 """
 
 from __future__ import annotations
@@ -80,13 +80,16 @@ def _slower_keras_conv(fraction: float) -> None:
 
     def call(self, inputs):
         outputs = original(self, inputs)
-        rows = inputs.shape[1]
+        rows, cols = inputs.shape[1], inputs.shape[2]
         extra = keras.ops.zeros((), dtype=outputs.dtype)
         remaining = fraction
-        while remaining > 1e-9:  # whole repeats, then a share of the rows
+        while remaining > 1e-9:  # whole repeats, then a share of the pixels
             share = min(remaining, 1.0)
-            taken = max(1, int(round(share * rows)))
-            extra = extra + keras.ops.mean(original(self, inputs[:, :taken]))
+            whole_rows, rest = divmod(max(1, round(share * rows * cols)), cols)
+            if whole_rows:  # the first rows, whole
+                extra = extra + keras.ops.mean(original(self, inputs[:, :whole_rows]))
+            if rest:  # and the start of one more row
+                extra = extra + keras.ops.mean(original(self, inputs[:, :1, :rest]))
             remaining -= share
         return outputs + 0.0 * extra
 
