@@ -15,8 +15,10 @@ percent), which no within-run statistic sees.  So one comparison only picks susp
 benchmark 2% or more slower, :func:`bench.compare.suspected_slowdowns`); they are measured
 again in a second pair, and judged by the regression rule on the rounds of both pairs pooled
 (each normalized within its own run): one run's offset then weighs half.  A suspect still 2%
-or more slower and not a regression gets a third pair (:data:`bench.compare.MAX_PAIRS`).  The two runs of a
-pair start together and run side by side, one kernel thread each (:func:`_measure_pair`).
+or more slower and not a regression gets a further pair, up to four (:data:`bench.compare.MAX_PAIRS`);
+the rule tightens as pairs add up and needs them to agree (:data:`bench.compare.RULE_BY_PAIRS`).
+The two runs of a pair start together and run side by side, one kernel thread each
+(:func:`_measure_pair`).
 Accuracy (fixed seeds, deterministic ops) repeats exactly and is not re-measured.
 """
 

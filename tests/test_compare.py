@@ -291,3 +291,14 @@ def test_memory_note_skips_a_baseline_from_the_inheriting_probe(tmp_path, capsys
 
 def _row(out: str, name: str) -> str:
     return next(line for line in out.splitlines() if line.startswith(f"| {name}"))
+
+
+def test_pairs_agree_only_when_every_pair_reads_alike():
+    from bench.stats import replicates_agree
+
+    assert replicates_agree([1.04, 1.05, 1.045], slower=True) < 0.05  # a steady slowdown
+    assert replicates_agree([1.08, 1.0, 1.01], slower=True) > 0.05  # one process off
+    assert replicates_agree([1.04, 1.05, 1.045], slower=False) > 0.5  # not faster
+    assert replicates_agree([1.06], slower=True) == 1.0  # one pair: no replicates
+    assert replicates_agree([1.03, 1.03], slower=True) == 0.0
+    assert replicates_agree([1.0, 1.0], slower=True) == 1.0

@@ -47,17 +47,39 @@ def test_the_summary_says_how_the_runs_of_a_pair_met(tmp_path):
     assert "two at a time" in (tmp_path / "EVIDENCE.md").read_text()
 
 
-def test_a_trial_left_undecided_by_two_pairs_is_judged_on_its_third(tmp_path):
-    """As bench regress does: a suspect 2% or more slower over two pairs and not a regression gets a third."""
+def test_a_trial_left_undecided_is_judged_on_further_pairs(tmp_path):
+    """As bench regress does: a suspect 2% or more slower, not a regression, gets a further pair, up to 4."""
     runs = tmp_path / "runs"
     runs.mkdir()
-    # the variant's second run reads low: over two pairs it is undecided, the third decides
-    for number, (seed, slowdown) in enumerate(((24, 1.04), (26, 1.02), (28, 1.08)), start=1):
+    seen = {}
+    # a steady 5% slowdown: each further pair tightens the rule until it is caught
+    for number, seed in enumerate((24, 26, 28, 30), start=1):
         _write(runs, f"{evidence.BASELINE}{evidence._again(number)}-0", seed + 1)
-        _write(runs, f"keras-2-rows{evidence._again(number)}-0", seed, slowdown)
-        if number == 2:
-            two_pairs = evidence.summarize(tmp_path)["variants"]["keras-2-rows"]["kinds"]["train_throughput"]
-    three_pairs = evidence.summarize(tmp_path)["variants"]["keras-2-rows"]["kinds"]["train_throughput"]
-    assert two_pairs["flagged"] == 0 and two_pairs["pairs_measured"] == [2]
-    assert three_pairs["flagged"] == 1 and three_pairs["pairs_measured"] == [3]
-    assert "| 1/1 |" in (tmp_path / "EVIDENCE.md").read_text()
+        _write(runs, f"keras-2-rows{evidence._again(number)}-0", seed, 1.05)
+        if number >= 2:
+            variants = evidence.summarize(tmp_path)["variants"]
+            seen[number] = variants["keras-2-rows"]["kinds"]["train_throughput"]
+        assert evidence._asks_for_more(evidence._trial(runs, "keras-2-rows", 0) or []) == (number in (2, 3))
+    assert [seen[n]["flagged"] for n in (2, 3, 4)] == [0, 0, 1]
+    assert [seen[n]["pairs_measured"] for n in (2, 3, 4)] == [[2], [3], [4]]
+    assert "| 1/1 | 1/1 | 1/1 (1) |" in (tmp_path / "EVIDENCE.md").read_text()
+
+
+def test_a_campaign_measures_a_fourth_pair_only_where_the_check_asks(tmp_path, monkeypatch):
+    slow = {"keras-2-rows": 1.05, "a-a": None}  # undecided after three pairs; never a suspect
+    measured = []
+
+    def fake_run(out, planted, selection=evidence.SELECTION):
+        name = out.stem.rsplit("-", 1)[0]  # without the repetition
+        variant = evidence._variant(name)
+        (number,) = [n for n in range(1, 5) if name == variant + evidence._again(n)]
+        measured.append(out.name)
+        # the seeds of the test above: the same 5% slowdown, undecided until its fourth pair
+        _write(out.parent, out.stem, 22 + 2 * number + (variant == evidence.BASELINE), slow.get(variant))
+        return out, 0
+
+    monkeypatch.setattr(evidence, "_run_one", fake_run)
+    evidence.run_campaign(tmp_path, 1, ["keras-2-rows"], workers=1)
+    evidence.run_campaign(tmp_path / "aa", 1, ["a-a"], workers=1)
+    assert f"keras-2-rows{evidence._again(4)}-0.json" in measured
+    assert f"a-a{evidence._again(3)}-0.json" in measured and f"a-a{evidence._again(4)}-0.json" not in measured
