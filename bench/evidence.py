@@ -63,7 +63,7 @@ VARIANTS: dict[str, tuple[dict[str, str], str]] = {
     ),
     "keras-5pct": (
         {"PLANTED_KERAS_SLOWDOWN": "0.05"},
-        "inside Keras: every Conv2D.call also convolves 5% of its input's pixels (~5%)",
+        "inside Keras: every Conv2D.call also convolves 5% of its input's pixels (5% more convolution work)",
     ),
     "keras-1-row": (
         {"PLANTED_KERAS_SLOWDOWN": str(1 / 28)},

@@ -3,8 +3,8 @@
 Runs the campaign of :mod:`bench.evidence` (10 repetitions of three baseline runs, three A/A
 runs and three runs of each slowdown planted inside Keras and in the project's train step, plus
 a planted accuracy drop per architecture) into reports/latest-evidence and holds the check to
-what it must show: no A/A trial flagged, the ~40% and ~7% Keras slowdowns and the project's
-slowdown flagged in at least 9 of 10 trials.  About two hours on a 2-core machine.
+what it must show: no A/A trial flagged, the ~40%, ~7% and ~5% Keras slowdowns and the project's
+slowdown flagged in at least 9 of 10 trials.  About three hours on a 2-core machine.
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ def test_a_a_trials_are_never_flagged(figures):
     assert all(k["pairs"] == evidence.REPETITIONS and k["flagged"] == 0 for k in kinds)
 
 
-@pytest.mark.parametrize("variant", ["keras-12-rows", "keras-2-rows"])
+@pytest.mark.parametrize("variant", ["keras-12-rows", "keras-2-rows", "keras-5pct"])
 def test_slowdowns_inside_keras_are_caught(figures, variant):
     kinds = figures["variants"][variant]["kinds"]
-    assert kinds["train_throughput"]["flagged"] >= 9
+    assert all(kinds[kind]["flagged"] >= 9 for kind in evidence.KINDS)
 
 
 def test_slowdown_in_the_project_is_caught(figures):
