@@ -41,9 +41,9 @@ ACCURACY_KIND = "accuracy"
 #: pair of bench regress) needs 5%; the rounds of several pairs pooled (bench regress) need less as the
 #: pairs add up, because the rounds of one process share its offset (about 1% on AMD EPYC and 2% on
 #: Intel Xeon hosts of the CI kind, per pair, reports/evidence/) and pooling independent processes
-#: shrinks it.  The steps keep the chance that 18 A/A benchmarks raise a false alarm in a CI run on
-#: the noisier host to about 2% (a simulation of these pair-to-pair spreads), while a steady 5% slowdown
-#: clears them 9 times in 10 or more.
+#: shrinks it.  At the Intel host's A/A spreads, bench.rule_simulation puts the chance that 18 A/A
+#: benchmarks raise a false alarm in a CI run at about 2%, and a steady 5% slowdown caught 86-96% of the
+#: time per kind; at AMD EPYC's, no false alarm, and a 4% slowdown caught 83-100% of the time.
 RULE_BY_PAIRS = {1: (0.05, 0.02), 2: (0.05, 0.02), 3: (0.04, 0.015), 4: (0.03, 0.01)}
 SIGNIFICANCE = 0.01
 #: ... and, on pooled pairs, the pairs must agree: a one-sided t-test over the per-pair ratios (the
