@@ -125,16 +125,14 @@ def _normalized(row, path: str) -> np.ndarray:
     return results_io.normalized_times(data, reference)
 
 
-def _timing_rule(c, pair_ratios: list[float] | None = None) -> str:
-    """The verdict on a comparison of normalized round times: of one pair of runs, or of several pairs
-    pooled, whose per-pair ratios ``pair_ratios`` must then agree (see RULE_BY_PAIRS)."""
-    pairs = len(pair_ratios) if pair_ratios else 1
+def _timing_rule(c, pairs: int = 1, agreement: float = 0.0) -> str:
+    """The verdict on a comparison of normalized round times, of one pair of runs or of ``pairs`` pooled;
+    pooled pairs must also agree: ``agreement`` is :func:`bench.stats.replicates_agree`'s p-value in the
+    direction the ratio points (see RULE_BY_PAIRS)."""
     threshold, margin = RULE_BY_PAIRS[min(pairs, MAX_PAIRS)]
-    slower = c.low > 1 + margin and c.ratio >= 1 + threshold
-    faster = c.high < 1 / (1 + margin) and c.ratio <= 1 / (1 + threshold)
-    if pairs > 1:
-        slower = slower and replicates_agree(pair_ratios, slower=True) < PAIR_SIGNIFICANCE
-        faster = faster and replicates_agree(pair_ratios, slower=False) < PAIR_SIGNIFICANCE
+    agreed = pairs == 1 or agreement < PAIR_SIGNIFICANCE
+    slower = agreed and c.low > 1 + margin and c.ratio >= 1 + threshold
+    faster = agreed and c.high < 1 / (1 + margin) and c.ratio <= 1 / (1 + threshold)
     if slower and c.p_value < SIGNIFICANCE:
         return REGRESSION
     if faster and c.p_value < SIGNIFICANCE:
@@ -195,7 +193,7 @@ def pooled_timed_verdicts(baselines: list[dict], currents: list[dict], names: li
                 f"{np.median(cur_norm):.4f}",
                 f"{c.ratio:.3f} [{c.low:.3f}–{c.high:.3f}]",
                 f"{c.p_value:.2g}",
-                _timing_rule(c, pair_ratios),
+                _timing_rule(c, len(pair_ratios), agree),
                 "per run, current/baseline median: "
                 + ", ".join(f"{ratio:.3f}" for ratio in pair_ratios)
                 + f"; pairs agree (t-test, one-sided): p {agree:.2g}",

@@ -193,9 +193,11 @@ def _accuracy_figures(out_dir: Path) -> dict:
     return figures
 
 
-def _observed(base_row, cur_row) -> float:
-    """current / baseline of the median normalized round: the slowdown the plant caused in this pair."""
-    base, current = (normalized_times(*timed_rounds(row["extra_info"], [])) for row in (base_row, cur_row))
+def observed_ratio(pair: tuple[dict, dict], bench: str) -> float:
+    """current / baseline of ``bench``'s median normalized round in one (baseline, variant) pair: the
+    slowdown the plant caused there."""
+    rows = [{b["name"]: b for b in results["benchmarks"]}[bench] for results in pair]
+    base, current = (normalized_times(*timed_rounds(row["extra_info"], [])) for row in rows)
     return float(np.median(current) / np.median(base))
 
 
@@ -247,8 +249,7 @@ def _kind_figures(trials: list[list[tuple[dict, dict]]], bench: str) -> dict:
         suspect = bench in suspected_slowdowns(*pairs[0])
         confirmed += suspect and pooled.verdict == REGRESSION
         pairs_used.append(used if suspect else 1)
-        rows = [{b["name"]: b for b in results["benchmarks"]}[bench] for results in pairs[0]]
-        observed.append(_observed(*rows))
+        observed.append(observed_ratio(pairs[0], bench))
         observed_pooled.append(median_ratio(pooled))
     return {
         "flagged_first_pair": flagged,

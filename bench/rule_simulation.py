@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from bench.compare import MAX_PAIRS, PAIR_SIGNIFICANCE, RULE_BY_PAIRS, SCREEN_THRESHOLD
-from bench.evidence import BASELINE, KINDS, REPETITIONS, TARGET, _again, _observed
-from bench.results import ResultsError, load
+from bench.evidence import KINDS, REPETITIONS, TARGET, _trial, observed_ratio
+from bench.results import ResultsError
 from bench.stats import replicates_agree
 
 TRIALS = 20000
@@ -33,16 +33,8 @@ SLOWDOWNS = (1.03, 1.04, 1.05)
 def pair_spread(evidence_dir: Path, kind: str) -> tuple[float, int]:
     """The standard deviation of log(per-pair ratio) over a campaign's stored A/A pairs, and their count."""
     bench = f"test_{kind}[{TARGET}]"
-    logs = []
-    for repetition in range(REPETITIONS * 10):
-        for number in range(1, MAX_PAIRS + 1):
-            paths = [
-                evidence_dir / "runs" / f"{name}{_again(number)}-{repetition}.json"
-                for name in (BASELINE, "a-a")
-            ]
-            if all(path.is_file() for path in paths):
-                rows = [{b["name"]: b for b in load(path)["benchmarks"]}[bench] for path in paths]
-                logs.append(np.log(_observed(*rows)))
+    trials = (_trial(evidence_dir / "runs", "a-a", repetition) for repetition in range(REPETITIONS * 10))
+    logs = [np.log(observed_ratio(pair, bench)) for pairs in trials if pairs for pair in pairs]
     if len(logs) < 3:
         raise ResultsError(f"{evidence_dir}: fewer than 3 stored A/A pairs")
     return float(np.std(logs, ddof=1)), len(logs)
