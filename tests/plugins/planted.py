@@ -11,6 +11,8 @@ Loaded with ``python -m bench run ... -- -p tests.plugins.planted`` and steered 
   rows, then the start of the next row) and folds the result in as ``+ 0 * mean``, so every
   model's output is unchanged while each convolution, forward and backward, does about 25%
   more work.  The project's code and the native reference (no Keras) are untouched.
+  With ``PLANTED_KERAS_BLOCK=1`` each share is one block instead: the first rows, each cut to
+  the same number of columns, so a share that is not whole rows still costs one convolution call.
 """
 
 from __future__ import annotations
@@ -73,7 +75,20 @@ def _worse_compiled_model(original, target: str):
     return compiled_model
 
 
-def _slower_keras_conv(fraction: float) -> None:
+def _extra_regions(share: float, rows: int, cols: int, block: bool) -> list[tuple[int, int]]:
+    """(rows, columns) of the top-left regions that hold ``share`` of a ``rows`` x ``cols`` input.
+
+    As rows: the whole first rows, then the start of one more row (one or two regions).  As one
+    block: as many rows as that takes, each cut to the columns that give the same pixel count."""
+    pixels = max(1, round(share * rows * cols))
+    if block:
+        height = min(rows, -(-pixels // cols))
+        return [(height, min(cols, max(1, round(pixels / height))))]
+    whole_rows, rest = divmod(pixels, cols)
+    return [region for region in ((whole_rows, cols), (1, rest)) if 0 not in region]
+
+
+def _slower_keras_conv(fraction: float, block: bool = False) -> None:
     import keras
 
     original = keras.layers.Conv2D.call
@@ -85,11 +100,8 @@ def _slower_keras_conv(fraction: float) -> None:
         remaining = fraction
         while remaining > 1e-9:  # whole repeats, then a share of the pixels
             share = min(remaining, 1.0)
-            whole_rows, rest = divmod(max(1, round(share * rows * cols)), cols)
-            if whole_rows:  # the first rows, whole
-                extra = extra + keras.ops.mean(original(self, inputs[:, :whole_rows]))
-            if rest:  # and the start of one more row
-                extra = extra + keras.ops.mean(original(self, inputs[:, :1, :rest]))
+            for height, width in _extra_regions(share, rows, cols, block):
+                extra = extra + keras.ops.mean(original(self, inputs[:, :height, :width]))
             remaining -= share
         return outputs + 0.0 * extra
 
@@ -101,7 +113,7 @@ def pytest_configure(config):
 
     keras_slowdown = os.environ.get("PLANTED_KERAS_SLOWDOWN")
     if keras_slowdown:
-        _slower_keras_conv(float(keras_slowdown))
+        _slower_keras_conv(float(keras_slowdown), block=os.environ.get("PLANTED_KERAS_BLOCK") == "1")
 
     slowdown = os.environ.get("PLANTED_SLOWDOWN")
     if slowdown:

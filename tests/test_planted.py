@@ -1,0 +1,47 @@
+"""The Keras plant used by the regression evidence: the regions it adds and an unchanged output."""
+
+import numpy as np
+import pytest
+
+from tests.plugins.planted import _extra_regions, _slower_keras_conv
+
+
+def _pixels(regions):
+    return sum(height * width for height, width in regions)
+
+
+@pytest.mark.parametrize("share", [1 / 28, 2 / 28, 29 / 784, 0.05, 12 / 28])
+def test_rows_and_block_hold_the_share_of_pixels(share):
+    rows_form = _extra_regions(share, 28, 28, block=False)
+    block_form = _extra_regions(share, 28, 28, block=True)
+    assert abs(_pixels(rows_form) - share * 784) <= 0.5
+    assert abs(_pixels(block_form) - share * 784) <= 1  # rounded to whole columns per row
+    assert len(block_form) == 1
+
+
+def test_rows_form_is_whole_rows_then_the_start_of_one_more():
+    assert _extra_regions(0.05, 28, 28, block=False) == [(1, 28), (1, 11)]
+    assert _extra_regions(2 / 28, 28, 28, block=False) == [(2, 28)]
+    assert _extra_regions(0.05, 28, 28, block=True) == [(2, 20)]
+
+
+@pytest.mark.parametrize("block", [False, True])
+def test_slower_conv_keeps_the_output_and_does_more_calls(monkeypatch, block):
+    import keras
+
+    layer = keras.layers.Conv2D(4, 3, padding="same")
+    images = np.random.default_rng(0).normal(size=(2, 28, 28, 3)).astype("float32")
+    expected = keras.ops.convert_to_numpy(layer(images))
+    calls = []
+    original = keras.layers.Conv2D.call
+
+    def counted(self, inputs):
+        calls.append(tuple(inputs.shape[1:3]))
+        return original(self, inputs)
+
+    monkeypatch.setattr(keras.layers.Conv2D, "call", counted)
+    _slower_keras_conv(0.05, block=block)
+    planted = keras.ops.convert_to_numpy(layer(images))
+    np.testing.assert_array_equal(planted, expected)
+    expected_calls = [(28, 28), (2, 20)] if block else [(28, 28), (1, 28), (1, 11)]
+    assert calls == expected_calls
