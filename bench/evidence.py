@@ -70,6 +70,11 @@ VARIANTS: dict[str, tuple[dict[str, str], str]] = {
         "inside Keras: every Conv2D.call also convolves 5% of its input's pixels as one block (2 rows of 20"
         " columns on a 28x28 input: one more convolution call)",
     ),
+    "keras-4pct-block": (
+        {"PLANTED_KERAS_SLOWDOWN": "0.04", "PLANTED_KERAS_BLOCK": "1"},
+        "inside Keras: every Conv2D.call also convolves 4% of its input's pixels as one block (2 rows of 16"
+        " columns on a 28x28 input: one more convolution call)",
+    ),
     "keras-row-and-pixel": (
         {"PLANTED_KERAS_SLOWDOWN": str(29 / 784)},
         "inside Keras: every Conv2D.call also convolves 1 input row and 1 pixel (two more convolution calls)",
