@@ -75,6 +75,11 @@ VARIANTS: dict[str, tuple[dict[str, str], str]] = {
         "inside Keras: every Conv2D.call also convolves 4% of its input's pixels as one block (2 rows of 16"
         " columns on a 28x28 input: one more convolution call)",
     ),
+    "keras-predict-100us": (
+        {"PLANTED_KERAS_PREDICT_OVERHEAD_US": "100"},
+        "inside Keras: Model.predict_on_batch spends 100 µs more CPU time per call (Python overhead, not"
+        " kernels; ~5% of a batch-1 predict here)",
+    ),
     "keras-row-and-pixel": (
         {"PLANTED_KERAS_SLOWDOWN": str(29 / 784)},
         "inside Keras: every Conv2D.call also convolves 1 input row and 1 pixel (two more convolution calls)",

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tests.plugins.planted import _extra_regions, _slower_keras_conv
+from tests.plugins.planted import _extra_regions, _slower_keras_conv, _slower_keras_predict
 
 
 def _pixels(regions):
@@ -45,3 +45,25 @@ def test_slower_conv_keeps_the_output_and_does_more_calls(monkeypatch, block):
     np.testing.assert_array_equal(planted, expected)
     expected_calls = [(28, 28), (2, 20)] if block else [(28, 28), (1, 28), (1, 11)]
     assert calls == expected_calls
+
+
+def test_slower_predict_spends_the_overhead_in_cpu_time_and_keeps_the_output(monkeypatch):
+    import time
+
+    import keras
+
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    x = np.ones((1, 4), "float32")
+    expected = np.asarray(model.predict_on_batch(x))
+
+    def cpu_per_call() -> float:
+        start = time.process_time()
+        for _ in range(20):
+            model.predict_on_batch(x)
+        return (time.process_time() - start) / 20
+
+    before = min(cpu_per_call() for _ in range(3))
+    monkeypatch.setattr(keras.Model, "predict_on_batch", keras.Model.predict_on_batch)
+    _slower_keras_predict(0.005)
+    np.testing.assert_array_equal(np.asarray(model.predict_on_batch(x)), expected)
+    assert min(cpu_per_call() for _ in range(3)) - before >= 0.004  # 5 ms planted, less timing noise

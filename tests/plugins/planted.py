@@ -13,6 +13,9 @@ Loaded with ``python -m bench run ... -- -p tests.plugins.planted`` and steered 
   more work.  The project's code and the native reference (no Keras) are untouched.
   With ``PLANTED_KERAS_BLOCK=1`` each share is one block instead: the first rows, each cut to
   the same number of columns, so a share that is not whole rows still costs one convolution call.
+* ``PLANTED_KERAS_PREDICT_OVERHEAD_US="100"``: a Keras release whose predict path got slower in
+  Python, not in its kernels: ``keras.Model.predict_on_batch`` spends that many microseconds of
+  extra CPU time per call before predicting.  A fixed cost per call, so it weighs most on batch 1.
 """
 
 from __future__ import annotations
@@ -108,12 +111,30 @@ def _slower_keras_conv(fraction: float, block: bool = False) -> None:
     keras.layers.Conv2D.call = call
 
 
+def _slower_keras_predict(overhead_s: float) -> None:
+    import keras
+
+    original = keras.Model.predict_on_batch
+
+    def predict_on_batch(self, x):
+        until = time.process_time() + overhead_s
+        while time.process_time() < until:  # CPU work, as Python dispatch would do, not waiting
+            pass
+        return original(self, x)
+
+    keras.Model.predict_on_batch = predict_on_batch
+
+
 def pytest_configure(config):
     from bench import steps
 
     keras_slowdown = os.environ.get("PLANTED_KERAS_SLOWDOWN")
     if keras_slowdown:
         _slower_keras_conv(float(keras_slowdown), block=os.environ.get("PLANTED_KERAS_BLOCK") == "1")
+
+    predict_overhead = os.environ.get("PLANTED_KERAS_PREDICT_OVERHEAD_US")
+    if predict_overhead:
+        _slower_keras_predict(float(predict_overhead) * 1e-6)
 
     slowdown = os.environ.get("PLANTED_SLOWDOWN")
     if slowdown:
