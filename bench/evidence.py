@@ -88,6 +88,11 @@ VARIANTS: dict[str, tuple[dict[str, str], str]] = {
         {"PLANTED_KERAS_SLOWDOWN": str(1 / 28)},
         "inside Keras: every Conv2D.call also convolves 1 of 28 input rows (~3.5%)",
     ),
+    "tf-conv-10pct": (
+        {"PLANTED_TF_CONV_SLOWDOWN": "0.1"},
+        "below Keras, in TensorFlow: tf.nn.convolution and tf.nn.conv2d also convolve 10% of their input's"
+        " pixels, so the models and the native reference slow down alike",
+    ),
     "project-5pct": (
         {"PLANTED_SLOWDOWN": f"{TARGET}:0.05"},
         "in the project's train step: extra forward passes worth ~5% of the step (train only)",

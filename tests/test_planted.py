@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tests.plugins.planted import _extra_regions, _slower_keras_conv, _slower_keras_predict
+from tests.plugins.planted import _extra_regions, _slower_keras_conv, _slower_keras_predict, _slower_tf_conv
 
 
 def _pixels(regions):
@@ -67,3 +67,29 @@ def test_slower_predict_spends_the_overhead_in_cpu_time_and_keeps_the_output(mon
     _slower_keras_predict(0.005)
     np.testing.assert_array_equal(np.asarray(model.predict_on_batch(x)), expected)
     assert min(cpu_per_call() for _ in range(3)) - before >= 0.004  # 5 ms planted, less timing noise
+
+
+def test_slower_tf_conv_slows_keras_and_native_convolutions_alike(monkeypatch):
+    tf = pytest.importorskip("tensorflow")
+    images = tf.constant(np.random.default_rng(0).normal(size=(2, 28, 28, 3)).astype("float32"))
+    kernel = tf.constant(np.random.default_rng(1).normal(size=(3, 3, 3, 4)).astype("float32"))
+    expected = tf.nn.conv2d(images, kernel, strides=1, padding="SAME").numpy()
+    calls = []
+    for name in ("convolution", "conv2d"):
+        original = getattr(tf.nn, name)
+
+        def counted(x, filters, *args, _original=original, _name=name, **kwargs):
+            calls.append((_name, tuple(x.shape[1:3])))
+            return _original(x, filters, *args, **kwargs)
+
+        monkeypatch.setattr(tf.nn, name, counted)
+    _slower_tf_conv(2 / 28)
+    for name in ("convolution", "conv2d"):
+        outputs = getattr(tf.nn, name)(images, kernel, strides=1, padding="SAME")
+        np.testing.assert_allclose(outputs.numpy(), expected, rtol=1e-5, atol=1e-5)
+    assert calls == [
+        ("convolution", (28, 28)),
+        ("convolution", (2, 28)),
+        ("conv2d", (28, 28)),
+        ("conv2d", (2, 28)),
+    ]

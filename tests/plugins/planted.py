@@ -13,6 +13,10 @@ Loaded with ``python -m bench run ... -- -p tests.plugins.planted`` and steered 
   more work.  The project's code and the native reference (no Keras) are untouched.
   With ``PLANTED_KERAS_BLOCK=1`` each share is one block instead: the first rows, each cut to
   the same number of columns, so a share that is not whole rows still costs one convolution call.
+* ``PLANTED_TF_CONV_SLOWDOWN="0.1"``: a slower TensorFlow release, below Keras: ``tf.nn.convolution``
+  (what Keras' Conv2D calls) and ``tf.nn.conv2d`` (what the native reference calls) also convolve
+  that share of their input's pixels, output unchanged, so the models and the native reference
+  slow down alike.
 * ``PLANTED_KERAS_PREDICT_OVERHEAD_US="100"``: a Keras release whose predict path got slower in
   Python, not in its kernels: ``keras.Model.predict_on_batch`` spends that many microseconds of
   extra CPU time per call before predicting.  A fixed cost per call, so it weighs most on batch 1.
@@ -111,6 +115,24 @@ def _slower_keras_conv(fraction: float, block: bool = False) -> None:
     keras.layers.Conv2D.call = call
 
 
+def _slower_tf_conv(fraction: float) -> None:
+    import tensorflow as tf
+
+    def slowed(original):
+        def conv(input, filters, *args, **kwargs):  # noqa: A002 - TensorFlow's own argument name
+            outputs = original(input, filters, *args, **kwargs)
+            rows, cols = input.shape[1], input.shape[2]
+            extra = tf.zeros((), dtype=outputs.dtype)
+            for height, width in _extra_regions(fraction, rows, cols, block=False):
+                extra += tf.reduce_mean(original(input[:, :height, :width], filters, *args, **kwargs))
+            return outputs + 0.0 * extra
+
+        return conv
+
+    tf.nn.convolution = slowed(tf.nn.convolution)
+    tf.nn.conv2d = slowed(tf.nn.conv2d)
+
+
 def _slower_keras_predict(overhead_s: float) -> None:
     import keras
 
@@ -131,6 +153,10 @@ def pytest_configure(config):
     keras_slowdown = os.environ.get("PLANTED_KERAS_SLOWDOWN")
     if keras_slowdown:
         _slower_keras_conv(float(keras_slowdown), block=os.environ.get("PLANTED_KERAS_BLOCK") == "1")
+
+    tf_slowdown = os.environ.get("PLANTED_TF_CONV_SLOWDOWN")
+    if tf_slowdown:
+        _slower_tf_conv(float(tf_slowdown))
 
     predict_overhead = os.environ.get("PLANTED_KERAS_PREDICT_OVERHEAD_US")
     if predict_overhead:
