@@ -1,4 +1,4 @@
-"""The Keras plant used by the regression evidence: the regions it adds and an unchanged output."""
+"""The plants of the regression evidence: the work each adds, and an output left unchanged."""
 
 import numpy as np
 import pytest
