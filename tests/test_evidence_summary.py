@@ -83,3 +83,19 @@ def test_a_campaign_measures_a_fourth_pair_only_where_the_check_asks(tmp_path, m
     evidence.run_campaign(tmp_path / "aa", 1, ["a-a"], workers=1)
     assert f"keras-2-rows{evidence._again(4)}-0.json" in measured
     assert f"a-a{evidence._again(3)}-0.json" in measured and f"a-a{evidence._again(4)}-0.json" not in measured
+
+
+def test_a_slower_framework_kernel_shows_in_the_raw_ratio_not_the_normalized_one(tmp_path):
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    seed = 100
+    for repetition in range(5):
+        for name, kernel_factor in ((evidence.BASELINE, 1.0), ("tf-conv-10pct", 1.5)):
+            for again in ("", evidence.AGAIN):
+                results = synthetic_results(seed := seed + 1, kernel_factor=kernel_factor)
+                (runs / f"{name}{again}-{repetition}.json").write_text(json.dumps(results))
+    train = evidence.summarize(tmp_path)["variants"]["tf-conv-10pct"]["kinds"]["train_throughput"]
+    assert train["flagged"] == 0
+    assert 0.97 < train["observed_ratio_median"] < 1.03
+    assert train["raw_ratio_median"] > 1.25
+    assert "| raw (median, range) |" in (tmp_path / "EVIDENCE.md").read_text()
