@@ -32,5 +32,8 @@ def test_the_spread_comes_from_the_stored_a_a_pairs(tmp_path, capsys):
                 path.write_text(json.dumps(synthetic_results(seed)))
     spread, count = rule_simulation.pair_spread(tmp_path, "train_throughput")
     assert count == 8 and 0.001 < spread < 0.05
+    # the synthetic runs differ in process speed by ~12%: the normalized ratio cancels it, raw time keeps it
+    raw_spread, _ = rule_simulation.pair_spread(tmp_path, "train_throughput", evidence.raw_ratio)
+    assert raw_spread > 3 * spread
     assert rule_simulation.main([str(tmp_path / "nowhere")]) == 2
     assert "fewer than 3 stored A/A pairs" in capsys.readouterr().err
