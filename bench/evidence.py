@@ -80,6 +80,11 @@ VARIANTS: dict[str, tuple[dict[str, str], str]] = {
         "inside Keras: Model.predict_on_batch spends 100 µs more CPU time per call (Python overhead, not"
         " kernels; ~5% of a batch-1 predict here)",
     ),
+    "keras-predict-70us": (
+        {"PLANTED_KERAS_PREDICT_OVERHEAD_US": "70"},
+        "inside Keras: Model.predict_on_batch spends 70 µs more CPU time per call (Python overhead, not"
+        " kernels; ~3.5% of a batch-1 predict here)",
+    ),
     "keras-row-and-pixel": (
         {"PLANTED_KERAS_SLOWDOWN": str(29 / 784)},
         "inside Keras: every Conv2D.call also convolves 1 input row and 1 pixel (two more convolution calls)",
