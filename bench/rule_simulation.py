@@ -31,15 +31,20 @@ TRIALS = 20000
 SLOWDOWNS = (1.03, 1.04, 1.05)
 
 
-def pair_spread(evidence_dir: Path, kind: str, ratio=observed_ratio) -> tuple[float, int]:
-    """The standard deviation of log(per-pair ratio) over a campaign's stored A/A pairs, and their count;
-    ``ratio`` is the normalized one the check judges, or :func:`bench.evidence.raw_ratio`."""
-    bench = f"test_{kind}[{TARGET}]"
+def a_a_pairs(evidence_dir: Path) -> list[tuple[dict, dict]]:
+    """Every stored (baseline, A/A) pair of a campaign, each run loaded once; ResultsError under three."""
     trials = (_trial(evidence_dir / "runs", "a-a", repetition) for repetition in range(REPETITIONS * 10))
-    logs = [np.log(ratio(pair, bench)) for pairs in trials if pairs for pair in pairs]
-    if len(logs) < 3:
+    pairs = [pair for pairs in trials if pairs for pair in pairs]
+    if len(pairs) < 3:
         raise ResultsError(f"{evidence_dir}: fewer than 3 stored A/A pairs")
-    return float(np.std(logs, ddof=1)), len(logs)
+    return pairs
+
+
+def pair_spread(pairs: list[tuple[dict, dict]], kind: str, ratio=observed_ratio) -> float:
+    """The standard deviation of log(per-pair ratio) of ``kind`` over A/A ``pairs``; ``ratio`` is the
+    normalized one the check judges, or :func:`bench.evidence.raw_ratio`."""
+    bench = f"test_{kind}[{TARGET}]"
+    return float(np.std([np.log(ratio(pair, bench)) for pair in pairs], ddof=1))
 
 
 def caught(slowdown: float, spread: float, rng: np.random.Generator) -> bool:
@@ -81,13 +86,14 @@ def main(argv: list[str] | None = None) -> int:
           + " | ".join(f"×{s:.2f} caught" for s in SLOWDOWNS) + " | raw CPU time: pair spread |")  # fmt: skip
     print("|---|---|---|---|---|" + "---|" * len(SLOWDOWNS) + "---|")
     for folder in args.evidence_dirs:
+        try:
+            pairs = a_a_pairs(Path(folder))
+        except (ResultsError, OSError) as error:
+            print(f"bench.rule_simulation: {error}", file=sys.stderr)
+            return 2
+        count = len(pairs)
         for kind in KINDS:
-            try:
-                spread, count = pair_spread(Path(folder), kind)
-                raw_spread, _ = pair_spread(Path(folder), kind, raw_ratio)
-            except (ResultsError, OSError) as error:
-                print(f"bench.rule_simulation: {error}", file=sys.stderr)
-                return 2
+            spread, raw_spread = pair_spread(pairs, kind), pair_spread(pairs, kind, raw_ratio)
             figures = simulate(spread, args.benchmarks)
             print(f"| {folder} ({count}) | {kind} | {spread:.2%} | "
                   f"{figures['false_alarm_per_benchmark']:.3%} | {figures['false_alarm_per_ci_run']:.1%} | "

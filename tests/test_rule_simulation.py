@@ -30,10 +30,11 @@ def test_the_spread_comes_from_the_stored_a_a_pairs(tmp_path, capsys):
                 seed = 100 + 4 * repetition + 2 * number + offset
                 path = runs / f"{name}{evidence._again(number)}-{repetition}.json"
                 path.write_text(json.dumps(synthetic_results(seed)))
-    spread, count = rule_simulation.pair_spread(tmp_path, "train_throughput")
+    pairs = rule_simulation.a_a_pairs(tmp_path)
+    spread, count = rule_simulation.pair_spread(pairs, "train_throughput"), len(pairs)
     assert count == 8 and 0.001 < spread < 0.05
     # the synthetic runs differ in process speed by ~12%: the normalized ratio cancels it, raw time keeps it
-    raw_spread, _ = rule_simulation.pair_spread(tmp_path, "train_throughput", evidence.raw_ratio)
+    raw_spread = rule_simulation.pair_spread(pairs, "train_throughput", evidence.raw_ratio)
     assert raw_spread > 3 * spread
     assert rule_simulation.main([str(tmp_path / "nowhere")]) == 2
     assert "fewer than 3 stored A/A pairs" in capsys.readouterr().err
