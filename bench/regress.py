@@ -201,6 +201,7 @@ def _selection(benchmarks: list[str]) -> str:
 
 def _compare_first_pair(baseline: Path, current: Path, markdown_out: Path) -> tuple[list[str], list[str]]:
     """Print and write the first pair's verdicts; (timed benchmarks to measure again, other regressions)."""
+    from bench import framework_gate
     from bench.compare import REGRESSION, TIMED_KINDS, compare, print_verdicts, suspected_slowdowns
 
     base, cur = results_io.load(baseline), results_io.load(current)
@@ -209,6 +210,12 @@ def _compare_first_pair(baseline: Path, current: Path, markdown_out: Path) -> tu
     kinds = {row.name: row.kind for row in results_io.frame(base).itertuples()}
     others = [v.benchmark for v in verdicts
               if v.verdict == REGRESSION and kinds.get(v.benchmark) not in TIMED_KINDS]  # fmt: skip
+    gate = framework_gate.judge(base, cur)
+    print(gate.describe(), flush=True)
+    with open(markdown_out, "a", encoding="utf-8") as table:
+        table.write(f"\n{gate.describe()}\n")
+    if gate.verdict == framework_gate.REGRESSION:
+        others.append(framework_gate.GATE_NAME)
     return suspected_slowdowns(base, cur), others
 
 

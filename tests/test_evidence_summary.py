@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bench import evidence
+from bench import evidence, framework_gate
 from tests.test_compare import TRAIN, synthetic_results
 
 
@@ -99,3 +99,43 @@ def test_a_slower_framework_kernel_shows_in_the_raw_ratio_not_the_normalized_one
     assert 0.97 < train["observed_ratio_median"] < 1.03
     assert train["raw_ratio_median"] > 1.25
     assert "| raw (median, range) |" in (tmp_path / "EVIDENCE.md").read_text()
+
+
+def test_the_absolute_time_gate_is_judged_on_each_trials_first_pair(tmp_path, monkeypatch):
+    """Each pair shares its host's speed (side by side): 10% slower kernels under model and reference alike
+    are flagged in every trial by the gate at the campaign CPU model's threshold, not by the check."""
+    calibration = tmp_path / "framework-gate.json"
+    calibration.write_text(json.dumps({"cpu_models": {"AMD EPYC": {"threshold": 0.05}}}))
+    monkeypatch.setattr(framework_gate, "CALIBRATION", calibration)
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    for repetition in range(5):
+        for number, again in ((1, ""), (2, evidence.AGAIN)):
+            seed = 10 * repetition + number  # the same host speed for both runs of a pair
+            for name, kernel_factor in ((evidence.BASELINE, 1.0), ("tf-conv-10pct", 1.1)):
+                results = synthetic_results(seed, kernel_factor=kernel_factor)
+                (runs / f"{name}{again}-{repetition}.json").write_text(json.dumps(results))
+    figures = evidence.summarize(tmp_path)["variants"]["tf-conv-10pct"]
+    assert figures["kinds"]["train_throughput"]["flagged"] == 0
+    gate = figures["absolute_time_gate"]
+    assert (gate["flagged"], gate["trials"], gate["threshold"]) == (5, 5, 0.05)
+    assert gate["index_range"] == [1.1, 1.1]
+    assert "| tf-conv-10pct | ×1.100 (1.100–1.100) | ×1.050 | 5/5 |" in (tmp_path / "EVIDENCE.md").read_text()
+
+
+def test_summarizing_a_folder_without_a_campaign_or_with_a_corrupt_run_says_so_once(tmp_path, capsys):
+    assert evidence.main(["summarize", "--out", str(tmp_path / "nowhere")]) == 2
+    assert (
+        capsys.readouterr().err.strip()
+        == f"bench.evidence: {tmp_path / 'nowhere'} holds no campaign (no runs/ folder)"
+    )
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / f"{evidence.BASELINE}-0.json").write_text('{"benchmarks": [')
+    (tmp_path / "runs" / "a-a-0.json").write_text(json.dumps(synthetic_results(1)))
+    (tmp_path / "runs" / f"{evidence.BASELINE}{evidence.AGAIN}-0.json").write_text(
+        json.dumps(synthetic_results(2))
+    )
+    (tmp_path / "runs" / f"a-a{evidence.AGAIN}-0.json").write_text(json.dumps(synthetic_results(3)))
+    assert evidence.main(["summarize", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("bench.evidence: ") and len(err.strip().splitlines()) == 1

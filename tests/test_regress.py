@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import regress
+from bench import framework_gate, regress
 from bench.machine import cpu_model, cpu_slug
 from tests.test_compare import TRAIN, synthetic_results
 
@@ -41,6 +41,11 @@ def recorded_baseline(tmp_path, monkeypatch):
     monkeypatch.setattr(regress, "BASELINES", baselines)
     monkeypatch.setenv("KERAS_BACKEND", "tensorflow")
     monkeypatch.setattr(regress, "versions_differ", lambda pins: {})
+    # FakeRuns' two runs of a pair draw their host speed apart, as runs one after the other do (side by
+    # side they share it): the absolute-time gate is calibrated only where a test says so
+    no_calibration = tmp_path / "framework-gate.json"
+    no_calibration.write_text(json.dumps({"cpu_models": {}}))
+    monkeypatch.setattr(framework_gate, "CALIBRATION", no_calibration)
     return recorded
 
 
@@ -52,11 +57,19 @@ class FakeRuns:
              "results-again-2.json": 5, "baseline-again-2.json": 6, "results-again-3.json": 7,
              "baseline-again-3.json": 8}  # fmt: skip
 
+    # the baseline run beside each checkout run
+    PARTNERS = {"results.json": "baseline-here.json"} | {
+        f"results-again{n}.json": f"baseline-again{n}.json" for n in ("", "-2", "-3")
+    }
+
     def __init__(self, slow_checkout_runs: set[int] = frozenset(), slowdown: float = 1.08,
-                 slowdowns: dict[int, float] | None = None):  # fmt: skip
-        """``slowdown`` in the checkout runs numbered in ``slow_checkout_runs``, or per run: ``slowdowns``."""
+                 slowdowns: dict[int, float] | None = None, kernel_factor: float | None = None):  # fmt: skip
+        """``slowdown`` in the checkout runs numbered in ``slow_checkout_runs``, or per run: ``slowdowns``.
+        With ``kernel_factor``, each checkout run shares its baseline partner's host (its noise draw), as
+        side by side, and runs the framework's kernels that much slower, under model and reference alike."""
         self.calls: list[tuple[Path, str, list[str], str]] = []
         self.slowdowns = slowdowns or dict.fromkeys(slow_checkout_runs, slowdown)
+        self.kernel_factor = kernel_factor
 
     def __call__(self, root: Path, out: Path, extra_args, python=sys.executable, env=None) -> int:
         # both runs of a pair load the plugin that starts each benchmark in both together, one per side
@@ -71,7 +84,11 @@ class FakeRuns:
         else:
             assert (root / "bench" / "regress.py").is_file()  # a checkout of the baseline commit
             slowdown = None
-        results = synthetic_results(self.SEEDS[out.name], slowdown=slowdown)
+        if root == regress.PROJECT_ROOT and self.kernel_factor is not None:
+            seed = self.SEEDS[self.PARTNERS[out.name]]
+            results = synthetic_results(seed, slowdown=slowdown, kernel_factor=self.kernel_factor)
+        else:
+            results = synthetic_results(self.SEEDS[out.name], slowdown=slowdown)
         results["machine_info"]["suite"]["profile"] = "ci"
         out.write_text(json.dumps(results))
         return 0
@@ -235,3 +252,22 @@ def test_committed_baselines_are_named_after_their_cpu(name):
     suite = load(regress.BASELINES / name)["machine_info"]["suite"]
     assert name == regress.baseline_path(suite["backend"], suite["cpu_model"]).name
     assert suite["settings"]["threads"] == 1 and suite["commit"] and not suite["commit"].endswith("-dirty")
+
+
+@pytest.mark.parametrize("kernel_factor, status", [(1.10, 1), (1.02, 0)])
+def test_slower_framework_kernels_fail_the_check_through_the_absolute_time_gate(
+    tmp_path, monkeypatch, recorded_baseline, capsys, kernel_factor, status
+):
+    """10% slower kernels under model and native reference alike cancel in the normalized comparison;
+    past this CPU model's calibrated threshold the absolute CPU time fails the check, 2% does not."""
+    calibration = tmp_path / "calibrated.json"
+    calibration.write_text(json.dumps({"cpu_models": {"AMD EPYC": {"threshold": 0.05}}}))
+    monkeypatch.setattr(framework_gate, "CALIBRATION", calibration)
+    runs = FakeRuns(kernel_factor=kernel_factor)
+    monkeypatch.setattr(regress, "_bench_run", runs)
+    assert regress.regress(tmp_path / "out") == status
+    out = capsys.readouterr().out
+    assert "no regression in" in out and len(runs.calls) == 2  # the normalized check: nothing, no suspect
+    verdict = "regression" if status else "no change"
+    assert f"absolute CPU time ×{kernel_factor:.3f}" in out and f"×1.050: {verdict}" in out
+    assert f"×{kernel_factor:.3f}" in (tmp_path / "out" / "COMPARE.md").read_text()
