@@ -28,7 +28,6 @@ from pathlib import Path
 
 import numpy as np
 
-from bench import framework_gate
 from bench.compare import (
     MAX_PAIRS,
     PAIR_SIGNIFICANCE,
@@ -311,6 +310,8 @@ def _kind_figures(trials: list[list[tuple[dict, dict]]], bench: str) -> dict:
 def _gate_figures(trials: list[list[tuple[dict, dict]]]) -> dict:
     """The absolute-CPU-time gate (:mod:`bench.framework_gate`) on each trial's first pair, at the committed
     calibration of the campaign's CPU model."""
+    from bench import framework_gate  # which reads this module's TARGET
+
     calibration = framework_gate.load_calibration()
     gates = [framework_gate.judge(*pairs[0], calibration) for pairs in trials]
     indices = [gate.index for gate in gates if gate.index is not None]

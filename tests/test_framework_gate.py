@@ -19,22 +19,24 @@ AMD = ROOT / "reports" / "evidence" / "amd"
 CALIBRATED = {"cpu_models": {"AMD EPYC": {"threshold": 0.05}}}
 
 
-def test_the_index_is_the_geometric_mean_of_train_and_batched_predict_absolute_times():
-    """Batch 1 is left out: its absolute time spreads 9-10% between two processes side by side."""
+def test_the_index_is_the_geometric_mean_of_the_calibrated_benchmarks_absolute_times():
+    """The train step and batched predict of the cell the A/A campaigns measure; batch 1 is left out: its
+    absolute time spreads 9-10% between two processes side by side."""
     base = synthetic_results(3)
-    names = [b["name"] for b in base["benchmarks"] if "cpu_round_s" in b["extra_info"]]
-    train = [n for n in names if n.startswith("test_train_throughput")]
-    batch1 = [n for n in names if n.startswith("test_latency_batch1")]
-    assert train and batch1
+    train, predict = framework_gate.INDEX_BENCHMARKS
+    assert (train, predict) == (
+        f"test_train_throughput[{evidence.TARGET}]",
+        f"test_inference_throughput[{evidence.TARGET}]",
+    )
     same_host_slower_kernels = synthetic_results(3, kernel_factor=1.1)
     assert framework_gate.absolute_index(base, same_host_slower_kernels) == pytest.approx(1.1)
-    one_slower = synthetic_results(3, slowdown={train[0]: 1.6})
-    counted = framework_gate.absolute_ratios(base, one_slower)
-    assert counted[train[0]] == pytest.approx(1.6) and not set(batch1) & set(counted)
-    expected = 1.6 ** (1 / len(counted))
-    assert framework_gate.absolute_index(base, one_slower) == pytest.approx(expected)
-    only_batch1 = synthetic_results(3, slowdown=dict.fromkeys(batch1, 1.6))
-    assert framework_gate.absolute_index(base, only_batch1) == pytest.approx(1.0)
+    train_slower = synthetic_results(3, slowdown={train: 1.21})
+    assert framework_gate.absolute_ratios(base, train_slower) == pytest.approx({train: 1.21, predict: 1.0})
+    assert framework_gate.absolute_index(base, train_slower) == pytest.approx(1.1)
+    others = [b["name"] for b in base["benchmarks"] if b["name"] not in (train, predict)]
+    others_slower = synthetic_results(3, slowdown=dict.fromkeys(others, 1.6))
+    assert framework_gate.absolute_index(base, others_slower) == pytest.approx(1.0)
+    assert f"test_latency_batch1[{evidence.TARGET}]" in others
 
 
 @pytest.mark.parametrize("factor, verdict", [(1.06, "regression"), (1.04, "no change")])
@@ -87,7 +89,7 @@ def test_on_amd_a_slower_tensorflow_is_caught_in_every_trial_and_no_a_a_pair_out
 
 def test_a_calibration_needs_enough_pairs_of_one_cpu_model(monkeypatch):
     pairs = [(synthetic_results(seed), synthetic_results(seed, kernel_factor=1.01)) for seed in range(25)]
-    monkeypatch.setattr("bench.rule_simulation.a_a_pairs", lambda campaign: pairs[: int(campaign.name)])
+    monkeypatch.setattr(framework_gate, "a_a_pairs", lambda campaign: pairs[: int(campaign.name)])
     calibrated = framework_gate.calibrate([Path("25")])["cpu_models"]["AMD EPYC"]
     assert calibrated["a_a_pairs"] == 25 and calibrated["rms_log_index"] == pytest.approx(
         np.log(1.01), abs=1e-5
