@@ -11,7 +11,6 @@ import pytest
 
 from bench import evidence, framework_gate
 from bench.results import ResultsError
-from bench.rule_simulation import a_a_pairs
 from tests.test_compare import synthetic_results, write
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,63 +38,96 @@ def test_the_index_is_the_geometric_mean_of_the_calibrated_benchmarks_absolute_t
     assert f"test_latency_batch1[{evidence.TARGET}]" in others
 
 
-@pytest.mark.parametrize("factor, verdict", [(1.06, "regression"), (1.04, "no change")])
-def test_the_verdict_is_the_index_against_this_cpu_models_threshold(factor, verdict):
-    gate = framework_gate.judge(synthetic_results(5), synthetic_results(5, kernel_factor=factor), CALIBRATED)
+def _pair(seed: int, kernel_factor: float, cpu_model: str = "AMD EPYC") -> tuple[dict, dict]:
+    """A side-by-side pair: both runs share the host's speed; the current one's kernels are slower."""
+    current = synthetic_results(seed, kernel_factor=kernel_factor)
+    current["machine_info"]["suite"]["cpu_model"] = cpu_model
+    return synthetic_results(seed), current
+
+
+@pytest.mark.parametrize(
+    "factors, verdict",
+    [
+        ((1.06,), "suspect"),
+        ((1.06, 1.055), "regression"),
+        ((1.06, 1.04), "no change"),
+        ((1.04, 1.2), "no change"),
+    ],
+)
+def test_a_pair_past_the_threshold_is_a_suspect_and_two_in_a_row_a_regression(factors, verdict):
+    gate = framework_gate.judge([_pair(5 + n, f) for n, f in enumerate(factors)], CALIBRATED)
     assert gate.verdict == verdict and gate.threshold == 0.05
-    assert f"×{factor:.3f}" in gate.describe() and f"×1.050: {verdict}" in gate.describe()
+    assert gate.indices == pytest.approx(list(factors))
+    text = gate.describe()
+    assert f"×{factors[0]:.3f}" in text and "×1.050" in text
+    assert ("a suspect" if verdict == "suspect" else f": {verdict}") in text
 
 
 def test_a_cpu_model_without_a_calibration_is_reported_not_gated():
-    slower = synthetic_results(5, kernel_factor=1.5)
-    slower["machine_info"]["suite"]["cpu_model"] = "Some Other CPU"
-    gate = framework_gate.judge(synthetic_results(5), slower, CALIBRATED)
+    gate = framework_gate.judge([_pair(5, 1.5, cpu_model="Some Other CPU")], CALIBRATED)
     assert gate.verdict == framework_gate.NOT_GATED
-    assert (
-        "×1.500" in gate.describe() and "no A/A calibration for CPU model 'Some Other CPU'" in gate.describe()
-    )
+    assert "×1.500" in gate.describe() and "no calibration for CPU model 'Some Other CPU'" in gate.describe()
+    base, current = _pair(5, 1.5)
+    current["benchmarks"] = [
+        b for b in current["benchmarks"] if b["name"] not in framework_gate.INDEX_BENCHMARKS
+    ]
+    assert framework_gate.judge([(base, current)], CALIBRATED).verdict == framework_gate.NOT_GATED
 
 
-def test_the_committed_calibration_is_what_the_stored_a_a_campaigns_give():
+def test_the_committed_calibration_is_what_the_stored_campaigns_give():
     """reports/baselines/framework-gate.json is data made by code, not figures typed in."""
-    campaigns = [ROOT / name for name in framework_gate.A_A_CAMPAIGNS]
-    assert framework_gate.calibrate(campaigns) == framework_gate.load_calibration()
-    models = framework_gate.load_calibration()["cpu_models"]
-    assert models["AMD EPYC"]["threshold"] < 0.06  # ~1% per pair side by side
-    assert models["Intel(R) Xeon(R) Processor @ 2.50GHz"]["threshold"] > 0.15  # ~4% per pair
+    folders = [ROOT / name for name in framework_gate.CAMPAIGN_FOLDERS]
+    calibration = framework_gate.calibrate(folders)
+    assert calibration == framework_gate.load_calibration()
+    amd, intel = (calibration["cpu_models"][m] for m in ("AMD EPYC", "Intel(R) Xeon(R) Processor @ 2.50GHz"))
+    assert amd["threshold"] < 0.06 < 0.15 < intel["threshold"]  # ~2% rms on AMD EPYC, ~7% on the Intel host
+    assert amd["trials_whose_first_two_pairs_both_are"] == 0 == intel["trials_whose_first_two_pairs_both_are"]
+    assert not any("project-" in campaign for campaign in amd["campaigns"])  # plants sized per process
 
 
-def _first_pairs(campaign: Path, variant: str) -> list[tuple[dict, dict]]:
+def _trials(campaign: Path, variant: str) -> list[list[tuple[dict, dict]]]:
     trials = (evidence._trial(campaign / "runs", variant, r) for r in range(evidence.REPETITIONS))
-    return [pairs[0] for pairs in trials if pairs]
+    return [pairs for pairs in trials if pairs]
 
 
-def test_on_amd_a_slower_tensorflow_is_caught_in_every_trial_and_no_a_a_pair_out_of_sample():
-    """Calibrated on one A/A campaign, the gate flags no pair of the other; at the committed calibration it
+def test_on_amd_a_slower_tensorflow_is_caught_in_every_trial_and_no_a_a_trial_out_of_sample(tmp_path):
+    """Calibrated without an A/A campaign, the gate flags none of its trials; at the committed calibration it
     flags all 10 trials of TensorFlow's convolutions doing 10% more work, where the normalized check
     flags the train step in none."""
-    first, second = AMD / "a-a", AMD / "a-a-2"
-    for calibrated_on, judged in ((first, second), (second, first)):
-        calibration = framework_gate.calibrate([calibrated_on])
-        pairs = a_a_pairs(judged)
-        assert len(pairs) == 30
-        assert [framework_gate.judge(*pair, calibration).verdict for pair in pairs] == ["no change"] * 30
-    slower_tf = _first_pairs(AMD / "tf-conv-10pct", "tf-conv-10pct")
+    for held_out in ("a-a", "a-a-2"):
+        others = tmp_path / held_out
+        others.mkdir()
+        for campaign in AMD.iterdir():
+            if campaign.name != held_out:
+                (others / campaign.name).symlink_to(campaign)
+        calibration = framework_gate.calibrate([others])
+        trials = _trials(AMD / held_out, "a-a")
+        assert len(trials) == 10
+        assert [framework_gate.judge(pairs, calibration).verdict for pairs in trials] == ["no change"] * 10
+    slower_tf = _trials(AMD / "tf-conv-10pct", "tf-conv-10pct")
     assert len(slower_tf) == 10
-    assert [framework_gate.judge(*pair).verdict for pair in slower_tf] == ["regression"] * 10
+    assert [framework_gate.judge(pairs).verdict for pairs in slower_tf] == ["regression"] * 10
     train = f"test_train_throughput[{evidence.TARGET}]"
-    assert all(evidence.observed_ratio(pair, train) < 1.03 for pair in slower_tf)  # normalized: cancels
+    assert all(evidence.observed_ratio(pairs[0], train) < 1.03 for pairs in slower_tf)  # normalized: cancels
 
 
-def test_a_calibration_needs_enough_pairs_of_one_cpu_model(monkeypatch):
-    pairs = [(synthetic_results(seed), synthetic_results(seed, kernel_factor=1.01)) for seed in range(25)]
-    monkeypatch.setattr(framework_gate, "a_a_pairs", lambda campaign: pairs[: int(campaign.name)])
-    calibrated = framework_gate.calibrate([Path("25")])["cpu_models"]["AMD EPYC"]
-    assert calibrated["a_a_pairs"] == 25 and calibrated["rms_log_index"] == pytest.approx(
-        np.log(1.01), abs=1e-5
+def test_a_calibration_takes_the_spread_around_each_campaigns_median_from_enough_pairs(monkeypatch, tmp_path):
+    """A planted change is the same in every pair of its campaign: only the spread around it is the host's."""
+    for name in ("plain", "planted"):
+        (tmp_path / name / "runs").mkdir(parents=True)
+    spread = [1.01, 1 / 1.01]  # ±1% around each campaign's median
+    trials = {
+        "plain": [[_pair(n, spread[n % 2])] for n in range(16)],
+        "planted": [[_pair(n, 1.3 * spread[n % 2])] for n in range(16)],
+    }
+    monkeypatch.setattr(framework_gate, "campaign_pairs", lambda campaign: {"v": trials[campaign.name]})
+    calibrated = framework_gate.calibrate([tmp_path])["cpu_models"]["AMD EPYC"]
+    assert calibrated["pairs"] == 32 and calibrated["rms_log_deviation"] == pytest.approx(
+        np.log(1.01), abs=1e-4
     )
-    assert calibrated["threshold"] == pytest.approx(1.01**framework_gate.Z - 1, abs=1e-4)
-    assert framework_gate.calibrate([Path("19")])["cpu_models"] == {}
+    assert calibrated["threshold"] == pytest.approx(1.01**framework_gate.Z - 1, abs=2e-4)
+    trials["planted"] = trials["planted"][:13]
+    assert framework_gate.calibrate([tmp_path])["cpu_models"] == {}  # 29 pairs: too few
 
 
 def test_bad_input_gets_one_message_and_exit_2(tmp_path, capsys):
@@ -109,3 +141,6 @@ def test_bad_input_gets_one_message_and_exit_2(tmp_path, capsys):
     assert framework_gate.main(["check", str(base), str(foreign)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("bench.framework_gate: ") and len(err.strip().splitlines()) == 1
+    with pytest.raises(SystemExit) as usage:
+        framework_gate.main(["check", str(base), str(base), str(base)])
+    assert usage.value.code == 2 and "one or two pairs" in capsys.readouterr().err
