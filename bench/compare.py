@@ -11,7 +11,8 @@ median(baseline) of the normalized times, a bootstrap 95% CI and a Mann-Whitney
 p-value; one comparison regresses at 5% or more, the rounds of several pairs of runs
 pooled (bench regress) at down to 3% as the pairs add up and agree (RULE_BY_PAIRS).  A change in the
 framework's own kernels moves the reference too: the absolute CPU times of model and
-reference are shown, and a large move of both warns.
+reference are shown, a large move of both warns, and ``bench regress`` gates on the absolute
+time of two benchmarks as well (:mod:`bench.framework_gate`).
 Accuracy, with fixed seeds and deterministic ops, is compared only between runs on
 the same CPU model (kernels differ between CPU models, and so do trained weights).
 

@@ -20,6 +20,9 @@ the rule tightens as pairs add up and needs them to agree (:data:`bench.compare.
 The two runs of a pair start together and run side by side, one kernel thread each
 (:func:`_measure_pair`).
 Accuracy (fixed seeds, deterministic ops) repeats exactly and is not re-measured.
+The normalized comparison cancels what the models share with the native reference, the
+framework's kernels; the absolute CPU time of two benchmarks is gated as well, at a threshold
+calibrated per CPU model, and confirmed by one more pair of them (:mod:`bench.framework_gate`).
 """
 
 from __future__ import annotations
