@@ -96,27 +96,31 @@ def campaign_pairs(campaign: Path) -> dict[str, list[list[tuple[dict, dict]]]]:
     return found
 
 
-def calibrate(folders: list[Path]) -> dict:
-    """Per CPU model: the spread of log(index) around each campaign's median, over every stored pair of
-    the campaigns in ``folders``, and the threshold it gives.
-
-    Pairs are grouped by the CPU model both their runs recorded; a model with fewer than
-    MIN_PAIRS pairs is left out (its runs would be gated on too little)."""
+def host_deviations(folders: list[Path]) -> dict[str, dict]:
+    """Per CPU model: each stored trial's log(index) per pair minus its campaign's median (the host's share
+    of the index), and the campaigns they came from, over every campaign in ``folders``."""
     by_model: dict[str, dict] = {}
     campaigns = sorted(c for folder in folders for c in folder.iterdir() if (c / "runs").is_dir())
     for campaign in campaigns:
         for trials in campaign_pairs(campaign).values():
             models = {run["machine_info"]["suite"].get("cpu_model") for t in trials for p in t for run in p}
-            logs = [[np.log(absolute_index(*pair) or np.nan) for pair in trial] for trial in trials]
-            if len(models) != 1 or np.isnan([x for trial in logs for x in trial]).any():
+            indices = [[absolute_index(*pair) for pair in trial] for trial in trials]
+            if len(models) != 1 or any(index is None for trial in indices for index in trial):
                 continue
-            median = np.median([x for trial in logs for x in trial])
+            logs = [np.log(trial) for trial in indices]
+            median = np.median(np.concatenate(logs))
             entry = by_model.setdefault(models.pop(), {"trials": [], "campaigns": []})
-            entry["trials"] += [[x - median for x in trial] for trial in logs]
+            entry["trials"] += [list(trial - median) for trial in logs]
             if _project_relative(campaign) not in entry["campaigns"]:
                 entry["campaigns"].append(_project_relative(campaign))
+    return by_model
+
+
+def calibrate(folders: list[Path]) -> dict:
+    """Per CPU model: the spread of :func:`host_deviations` over every stored pair and the threshold it
+    gives; a model with fewer than MIN_PAIRS pairs is left out (its runs would be gated on too little)."""
     calibrated = {}
-    for model, entry in sorted(by_model.items()):
+    for model, entry in sorted(host_deviations(folders).items()):
         deviations = np.asarray([x for trial in entry["trials"] for x in trial])
         if len(deviations) < MIN_PAIRS:
             continue
