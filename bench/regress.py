@@ -215,9 +215,10 @@ def _compare_first_pair(baseline: Path, current: Path, markdown_out: Path) -> tu
     return suspected_slowdowns(base, cur), others
 
 
-def _framework_gate(checkout: BaselineCheckout, out_dir: Path) -> bool:
-    """Whether the absolute-CPU-time gate (:mod:`bench.framework_gate`) fails the check: judged on the
-    first pair, and where that makes a suspect, on one more pair of its two benchmarks, side by side."""
+def _framework_gate(checkout: BaselineCheckout, out_dir: Path) -> list[str]:
+    """The absolute-CPU-time gate (:mod:`bench.framework_gate`) as a regression to list, where it fails the
+    check: judged on the first pair, and where that makes a suspect, on one more pair of its two
+    benchmarks, side by side."""
     from bench import framework_gate
 
     load = results_io.load
@@ -234,7 +235,7 @@ def _framework_gate(checkout: BaselineCheckout, out_dir: Path) -> bool:
     print(f"bench regress: {gate.describe()}", flush=True)
     with open(out_dir / "COMPARE.md", "a", encoding="utf-8") as table:
         table.write(f"\n{gate.describe()}\n")
-    return gate.verdict == framework_gate.REGRESSION
+    return [framework_gate.GATE_NAME] if gate.verdict == framework_gate.REGRESSION else []
 
 
 def regress(out_dir: str | Path, extra_args: list[str] | None = None) -> int:
@@ -253,10 +254,7 @@ def regress(out_dir: str | Path, extra_args: list[str] | None = None) -> int:
         print(f"bench regress: {current.name} against {baseline.name} (commit of {record.name}, run here)",
               flush=True)  # fmt: skip
         suspects, others = _compare_first_pair(baseline, current, out_dir / "COMPARE.md")
-        if _framework_gate(checkout, out_dir):
-            from bench.framework_gate import GATE_NAME
-
-            others.append(GATE_NAME)
+        others += _framework_gate(checkout, out_dir)
         verdict = _confirm(checkout, out_dir, suspects, others) if suspects else (1 if others else 0)
     return verdict if status == 0 else max(verdict, 1)
 
