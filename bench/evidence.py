@@ -98,6 +98,11 @@ VARIANTS: dict[str, tuple[dict[str, str], str]] = {
         "below Keras, in TensorFlow: tf.nn.convolution and tf.nn.conv2d also convolve 10% of their input's"
         " pixels, so the models and the native reference slow down alike",
     ),
+    "tf-conv-8pct": (
+        {"PLANTED_TF_CONV_SLOWDOWN": "0.08"},
+        "below Keras, in TensorFlow: tf.nn.convolution and tf.nn.conv2d also convolve 8% of their input's"
+        " pixels, so the models and the native reference slow down alike",
+    ),
     "tf-conv-7pct": (
         {"PLANTED_TF_CONV_SLOWDOWN": "0.07"},
         "below Keras, in TensorFlow: tf.nn.convolution and tf.nn.conv2d also convolve 7% of their input's"
