@@ -7,7 +7,7 @@ time of the train step ×1.08 and its normalized time ×1.01 (reports/evidence/a
 This gate looks at the raw time instead, in the two runs ``bench regress`` makes side by side:
 the **absolute index** is the geometric mean, over the train step and the batched predict of
 ``cnn-functional``, of current/baseline median model CPU time per round.  Those are the benchmarks
-the evidence campaigns measure, so the A/A pairs calibrate exactly the figure CI judges; a slower
+the evidence campaigns measure, so their pairs calibrate exactly the figure CI judges; a slower
 framework kernel slows every cell.  Batch 1 is left out: its raw time spreads 9-10% from one
 process to the next even side by side.
 

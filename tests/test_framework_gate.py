@@ -1,5 +1,5 @@
 """The absolute-CPU-time gate sees slower framework kernels, which the normalized check cancels, at a
-threshold calibrated per CPU model from stored A/A pairs run side by side."""
+threshold calibrated per CPU model from the stored side-by-side evidence campaigns."""
 
 from __future__ import annotations
 
