@@ -267,6 +267,11 @@ def _trial(runs: Path, name: str, repetition: int) -> list[tuple[dict, dict]] | 
     return pairs if len(pairs) >= 2 else None
 
 
+def stored_trials(runs: Path, name: str) -> list[list[tuple[dict, dict]]]:
+    """Every stored trial of variant ``name`` in a campaign's ``runs`` folder (see :func:`_trial`)."""
+    return [t for t in (_trial(runs, name, r) for r in range(REPETITIONS * 10)) if t is not None]
+
+
 def _judge(pairs: list[tuple[dict, dict]], bench: str) -> tuple[Verdict, int, bool]:
     """The check's verdict on ``bench`` from a trial's stored pairs, how many pairs it used, and whether it
     asked for one more than were stored."""
@@ -340,7 +345,7 @@ def summarize(out_dir: Path) -> dict:
     figures: dict = {}
     pairs_per_trial = 0
     for name, (_, description) in VARIANTS.items():
-        trials = [t for t in (_trial(runs, name, r) for r in range(REPETITIONS * 10)) if t is not None]
+        trials = stored_trials(runs, name)
         if not trials:
             continue
         pairs_per_trial = max(pairs_per_trial, *(len(pairs) for pairs in trials))

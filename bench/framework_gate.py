@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from bench import results as results_io
-from bench.evidence import TARGET
+from bench.evidence import TARGET, VARIANTS, raw_ratio, stored_trials
 from bench.results import ResultsError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -59,20 +59,18 @@ GATE_NAME = "absolute CPU time (framework gate)"  # how bench regress lists a re
 
 
 def absolute_ratios(baseline: dict, current: dict) -> dict[str, float]:
-    """current / baseline median model CPU time per round, for each of INDEX_BENCHMARKS that both runs
-    timed on CPU time."""
-    base_rows = {row.name: row for row in results_io.frame(baseline).itertuples()}
-    ratios = {}
-    for row in results_io.frame(current).itertuples():
-        base = base_rows.get(row.name)
-        if row.name not in INDEX_BENCHMARKS or base is None:
-            continue
-        if {results_io.timing_basis(row.extra), results_io.timing_basis(base.extra)} != {"CPU time"}:
-            continue
-        (cur_model, _), (base_model, _) = (results_io.timed_rounds(r.extra, r.data) for r in (row, base))
-        if len(cur_model) and len(base_model):
-            ratios[row.name] = float(np.median(cur_model) / np.median(base_model))
-    return ratios
+    """current / baseline median model CPU time per round (:func:`bench.evidence.raw_ratio`), for each of
+    INDEX_BENCHMARKS that both runs timed on CPU time."""
+    by_name = [{bench["name"]: bench for bench in results["benchmarks"]} for results in (baseline, current)]
+    timed = [
+        name
+        for name in INDEX_BENCHMARKS
+        if all(
+            name in runs and results_io.timing_basis(runs[name]["extra_info"]) == "CPU time"
+            for runs in by_name
+        )
+    ]
+    return {name: raw_ratio((baseline, current), name) for name in timed}
 
 
 def geometric_mean(ratios: dict[str, float]) -> float | None:
@@ -87,13 +85,11 @@ def absolute_index(baseline: dict, current: dict) -> float | None:
 
 def campaign_pairs(campaign: Path) -> dict[str, list[list[tuple[dict, dict]]]]:
     """A campaign's stored trials (each a list of (baseline, variant) pairs) per fixed-work variant."""
-    from bench.evidence import REPETITIONS, VARIANTS, _trial
-
     found = {}
     for name, (planted, _) in VARIANTS.items():
         if any(variable in planted for variable in SELF_SIZED_PLANTS):
             continue
-        trials = [t for t in (_trial(campaign / "runs", name, r) for r in range(REPETITIONS * 10)) if t]
+        trials = stored_trials(campaign / "runs", name)
         if trials:
             found[name] = trials
     return found
@@ -201,7 +197,7 @@ def judge(pairs: list[tuple[dict, dict]], calibration: dict | None = None) -> Ga
     calibration = load_calibration() if calibration is None else calibration
     cpu_model = pairs[0][1]["machine_info"]["suite"].get("cpu_model") or "unknown"
     ratios = absolute_ratios(*pairs[0])
-    indices = [index for index in (absolute_index(*pair) for pair in pairs[:2]) if index is not None]
+    indices = [i for i in [geometric_mean(ratios), *(absolute_index(*pair) for pair in pairs[1:2])] if i]
     entry = calibration["cpu_models"].get(cpu_model)
     threshold = float(entry["threshold"]) if entry else None
     if not ratios or threshold is None:

@@ -202,11 +202,11 @@ def _selection(benchmarks: list[str]) -> str:
     return " or ".join(benchmarks)
 
 
-def _compare_first_pair(baseline: Path, current: Path, markdown_out: Path) -> tuple[list[str], list[str]]:
+def _compare_first_pair(first_pair: tuple[dict, dict], markdown_out: Path) -> tuple[list[str], list[str]]:
     """Print and write the first pair's verdicts; (timed benchmarks to measure again, other regressions)."""
     from bench.compare import REGRESSION, TIMED_KINDS, compare, print_verdicts, suspected_slowdowns
 
-    base, cur = results_io.load(baseline), results_io.load(current)
+    base, cur = first_pair
     verdicts = compare(base, cur)
     print_verdicts(verdicts, cur, markdown_out=str(markdown_out))
     kinds = {row.name: row.kind for row in results_io.frame(base).itertuples()}
@@ -215,14 +215,14 @@ def _compare_first_pair(baseline: Path, current: Path, markdown_out: Path) -> tu
     return suspected_slowdowns(base, cur), others
 
 
-def _framework_gate(checkout: BaselineCheckout, out_dir: Path) -> list[str]:
+def _framework_gate(checkout: BaselineCheckout, out_dir: Path, first_pair: tuple[dict, dict]) -> list[str]:
     """The absolute-CPU-time gate (:mod:`bench.framework_gate`) as a regression to list, where it fails the
     check: judged on the first pair, and where that makes a suspect, on one more pair of its two
     benchmarks, side by side."""
     from bench import framework_gate
 
     load = results_io.load
-    pairs = [(load(out_dir / "baseline-here.json"), load(out_dir / "results.json"))]
+    pairs = [first_pair]
     gate = framework_gate.judge(pairs)
     if gate.verdict == framework_gate.SUSPECT:
         print(f"bench regress: {gate.describe()}", flush=True)
@@ -253,9 +253,12 @@ def regress(out_dir: str | Path, extra_args: list[str] | None = None) -> int:
             return status
         print(f"bench regress: {current.name} against {baseline.name} (commit of {record.name}, run here)",
               flush=True)  # fmt: skip
-        suspects, others = _compare_first_pair(baseline, current, out_dir / "COMPARE.md")
-        others += _framework_gate(checkout, out_dir)
-        verdict = _confirm(checkout, out_dir, suspects, others) if suspects else (1 if others else 0)
+        first_pair = (results_io.load(baseline), results_io.load(current))
+        suspects, others = _compare_first_pair(first_pair, out_dir / "COMPARE.md")
+        others += _framework_gate(checkout, out_dir, first_pair)
+        verdict = (
+            _confirm(checkout, out_dir, first_pair, suspects, others) if suspects else (1 if others else 0)
+        )
     return verdict if status == 0 else max(verdict, 1)
 
 
@@ -265,7 +268,13 @@ def _pair_files(out_dir: Path, pair: int) -> tuple[Path, Path]:
     return out_dir / f"baseline-{suffix}.json", out_dir / f"results-{suffix}.json"
 
 
-def _confirm(checkout: BaselineCheckout, out_dir: Path, timed: list[str], other: list[str]) -> int:
+def _confirm(
+    checkout: BaselineCheckout,
+    out_dir: Path,
+    first_pair: tuple[dict, dict],
+    timed: list[str],
+    other: list[str],
+) -> int:
     """Measure the suspected timed benchmarks again, pair after pair, and judge each on all its pairs pooled.
 
     A suspect that is neither a regression nor back under the screen threshold after a pair is
@@ -288,7 +297,6 @@ def _confirm(checkout: BaselineCheckout, out_dir: Path, timed: list[str], other:
             raise RegressError(f"confirming run {number} of the checkout wrote no results")
         return load(baseline_again), load(again)
 
-    first_pair = (load(out_dir / "baseline-here.json"), load(out_dir / "results.json"))
     verdicts = confirm_suspects(first_pair, timed, measure)
     table = markdown(verdicts)
     confirmed = [v.benchmark for v in verdicts if v.verdict == REGRESSION]

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.compare import MAX_PAIRS, PAIR_SIGNIFICANCE, RULE_BY_PAIRS, SCREEN_THRESHOLD
-from bench.evidence import KINDS, REPETITIONS, TARGET, _trial, observed_ratio, raw_ratio
+from bench.evidence import KINDS, TARGET, observed_ratio, raw_ratio, stored_trials
 from bench.results import ResultsError
 from bench.stats import replicates_agree
 
@@ -33,8 +33,7 @@ SLOWDOWNS = (1.03, 1.04, 1.05)
 
 def a_a_pairs(evidence_dir: Path) -> list[tuple[dict, dict]]:
     """Every stored (baseline, A/A) pair of a campaign, each run loaded once; ResultsError under three."""
-    trials = (_trial(evidence_dir / "runs", "a-a", repetition) for repetition in range(REPETITIONS * 10))
-    pairs = [pair for pairs in trials if pairs for pair in pairs]
+    pairs = [pair for pairs in stored_trials(evidence_dir / "runs", "a-a") for pair in pairs]
     if len(pairs) < 3:
         raise ResultsError(f"{evidence_dir}: fewer than 3 stored A/A pairs")
     return pairs

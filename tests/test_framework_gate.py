@@ -86,8 +86,7 @@ def test_the_committed_calibration_is_what_the_stored_campaigns_give():
 
 
 def _trials(campaign: Path, variant: str) -> list[list[tuple[dict, dict]]]:
-    trials = (evidence._trial(campaign / "runs", variant, r) for r in range(evidence.REPETITIONS))
-    return [pairs for pairs in trials if pairs]
+    return evidence.stored_trials(campaign / "runs", variant)
 
 
 A_A_CAMPAIGNS = sorted(campaign.name for campaign in AMD.iterdir() if campaign.name.startswith("a-a"))
