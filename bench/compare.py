@@ -333,6 +333,18 @@ def _rss_note(base_extra: dict, cur_extra: dict) -> str:
     return f"peak RSS growth {base_rss / 2**20:,.0f} → {cur_rss / 2**20:,.0f} MiB"
 
 
+def benchmark_kinds(results: dict) -> dict[str, str]:
+    """benchmark name -> its kind (train_throughput, accuracy, ...) in one run."""
+    return {row.name: row.kind for row in results_io.frame(results).itertuples()}
+
+
+def untimed_regressions(verdicts: list[Verdict], kinds: dict[str, str]) -> list[str]:
+    """The benchmarks judged a regression from one pair alone: those not timed (accuracy), which repeat
+    exactly; timed ones are only suspects until confirmed (:func:`confirm_suspects`)."""
+    untimed = [v for v in verdicts if kinds.get(v.benchmark) not in TIMED_KINDS]
+    return [v.benchmark for v in untimed if v.verdict == REGRESSION]
+
+
 def compare(baseline: dict, current: dict) -> list[Verdict]:
     """One verdict per benchmark of the baseline; ResultsError when the current run lacks any."""
     check_comparable(baseline, current)

@@ -204,15 +204,18 @@ def _selection(benchmarks: list[str]) -> str:
 
 def _compare_first_pair(first_pair: tuple[dict, dict], markdown_out: Path) -> tuple[list[str], list[str]]:
     """Print and write the first pair's verdicts; (timed benchmarks to measure again, other regressions)."""
-    from bench.compare import REGRESSION, TIMED_KINDS, compare, print_verdicts, suspected_slowdowns
+    from bench.compare import (
+        benchmark_kinds,
+        compare,
+        print_verdicts,
+        suspected_slowdowns,
+        untimed_regressions,
+    )
 
     base, cur = first_pair
     verdicts = compare(base, cur)
     print_verdicts(verdicts, cur, markdown_out=str(markdown_out))
-    kinds = {row.name: row.kind for row in results_io.frame(base).itertuples()}
-    others = [v.benchmark for v in verdicts
-              if v.verdict == REGRESSION and kinds.get(v.benchmark) not in TIMED_KINDS]  # fmt: skip
-    return suspected_slowdowns(base, cur), others
+    return suspected_slowdowns(base, cur), untimed_regressions(verdicts, benchmark_kinds(base))
 
 
 def _framework_gate(checkout: BaselineCheckout, out_dir: Path, first_pair: tuple[dict, dict]) -> list[str]:

@@ -1,0 +1,178 @@
+"""Real framework releases through the regression check: what ``bench regress`` says about an upgrade.
+
+The planted slowdowns of :mod:`bench.evidence` show what the check catches.  These comparisons
+show what it says about the upgrades users actually make: each folder under
+reports/evidence/releases/ is the output of one ``bench regress`` whose baseline recorded older
+keras / framework / numpy versions, so the check installed those into an environment of its own
+(:func:`bench.regress.baseline_environment`) and ran the same code at the old and at the new
+releases side by side.  The same code: the baseline commit differs from the checkout only in
+``pyproject.toml``'s lower bounds, which must admit the older releases for pip to install them.
+
+``python -m bench.releases summarize`` re-judges every stored comparison from its results files
+with the check's own rules (:func:`bench.compare.compare`, :func:`bench.compare.confirm_suspects`
+on the stored confirming pairs, :func:`bench.framework_gate.judge`) and writes RELEASES.md: the
+figures there come from the files, not from the run's printed output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from bench import compare, framework_gate
+from bench import results as results_io
+from bench.evidence import observed_ratio, raw_ratio
+from bench.regress import PINNED
+from bench.results import ResultsError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+RELEASES = PROJECT_ROOT / "reports" / "evidence" / "releases"
+FIRST_PAIR = ("baseline-here.json", "results.json")
+GATE_PAIR = ("baseline-gate.json", "results-gate.json")
+
+
+def _pair_names(number: int) -> tuple[str, str]:
+    """The file names ``bench regress`` gives pair ``number`` (1: the full runs, 2...: confirming runs)."""
+    if number == 1:
+        return FIRST_PAIR
+    suffix = "again" if number == 2 else f"again-{number - 1}"
+    return f"baseline-{suffix}.json", f"results-{suffix}.json"
+
+
+def _load_pair(folder: Path, names: tuple[str, str]) -> tuple[dict, dict] | None:
+    paths = [folder / name for name in names]
+    if not all(path.is_file() for path in paths):
+        return None
+    base, current = (results_io.load(path) for path in paths)
+    return base, current
+
+
+def changed_versions(base: dict, current: dict) -> dict[str, tuple[str, str]]:
+    """distribution -> (baseline's version, current's) for each pinned distribution that differs."""
+    versions = [run["machine_info"]["suite"].get("versions") or {} for run in (base, current)]
+    names = sorted({name for pinned in PINNED.values() for name in pinned})
+    return {n: (versions[0][n], versions[1][n]) for n in names if versions[0].get(n) != versions[1].get(n)}
+
+
+def _ratio_range(pair: tuple[dict, dict], names: list[str], ratio) -> list[float]:
+    values = [ratio(pair, name) for name in names]
+    return [round(float(min(values)), 4), round(float(max(values)), 4)] if values else []
+
+
+def _timed_by_kind(pair: tuple[dict, dict], kinds: dict[str, str]) -> dict[str, list[str]]:
+    """The benchmarks of each timed kind that both runs of ``pair`` timed on CPU time."""
+    timed = [{b["name"] for b in run["benchmarks"]
+              if results_io.timing_basis(b["extra_info"]) == "CPU time"} for run in pair]  # fmt: skip
+    both = timed[0] & timed[1]
+    return {kind: sorted(n for n in both if kinds.get(n) == kind) for kind in compare.TIMED_KINDS}
+
+
+def judge_comparison(folder: Path) -> dict:
+    """One stored comparison, judged again from its files: what changed, the first pair's normalized and
+    raw ratios per kind, each suspect's verdict over the stored confirming pairs, the gate's verdict, and
+    the regressions standing."""
+    first = _load_pair(folder, FIRST_PAIR)
+    if first is None:
+        raise ResultsError(f"{folder}: no {' and '.join(FIRST_PAIR)} (not a bench regress output)")
+    changed = changed_versions(*first)
+    if not changed:
+        raise ResultsError(f"{folder}: the baseline and the checkout ran the same versions (no release)")
+    kinds = compare.benchmark_kinds(first[0])
+    verdicts = compare.compare(*first)
+    suspects = compare.suspected_slowdowns(*first)
+    pairs_used = [1]
+
+    def stored_pair(number: int, _names: list[str]) -> tuple[dict, dict]:
+        pair = _load_pair(folder, _pair_names(number))
+        if pair is None:
+            raise ResultsError(f"{folder}: the check asks for pair {number}, which is not stored")
+        pairs_used.append(number)
+        return pair
+
+    confirmed = compare.confirm_suspects(first, suspects, stored_pair) if suspects else []
+    gate_pair = _load_pair(folder, GATE_PAIR)
+    gate = framework_gate.judge([first, *([gate_pair] if gate_pair else [])])
+    standing = [v.benchmark for v in confirmed if v.verdict == compare.REGRESSION]
+    standing += compare.untimed_regressions(verdicts, kinds)
+    if gate.verdict == framework_gate.REGRESSION:
+        standing.append(framework_gate.GATE_NAME)
+    timed = _timed_by_kind(first, kinds)
+    return {
+        "comparison": folder.name,
+        "changed": {name: list(pair) for name, pair in changed.items()},
+        "cpu_model": first[1]["machine_info"]["suite"].get("cpu_model"),
+        "normalized_ratio_range": {kind: _ratio_range(first, timed[kind], observed_ratio) for kind in timed},
+        "raw_ratio_range": {kind: _ratio_range(first, timed[kind], raw_ratio) for kind in timed},
+        "suspects": {v.benchmark: {"ratio": v.ratio, "verdict": v.verdict} for v in confirmed},
+        "pairs": max(pairs_used),
+        "gate_index": [round(i, 4) for i in gate.indices],
+        "gate": gate.verdict,
+        "accuracy_change": {v.benchmark: v.ratio for v in verdicts if kinds.get(v.benchmark) == "accuracy"},
+        "regressions": standing,
+    }
+
+
+def _range(values: list[float]) -> str:
+    return f"×{values[0]:.3f}–{values[1]:.3f}" if values else "n/a"
+
+
+def markdown(judged: list[dict]) -> str:
+    """RELEASES.md: one row per stored comparison."""
+    lines = [
+        "# Real releases through the regression check",
+        "",
+        "Each row is one `bench regress` whose baseline recorded older releases: the check installed them "
+        "into an environment of its own and ran the same code at the old and the new releases side by side "
+        "(`bench/releases.py`; re-judged from the stored results files by `python -m bench.releases "
+        "summarize`). Ratios are new ÷ old median time per round, lowest–highest over the first pair's "
+        "benchmarks of each kind: normalized (each round ÷ the native reference rounds around it, what the "
+        "check judges) and raw (the model's CPU time alone). The gate's index is the geometric mean of the "
+        "raw ratios of the `cnn-functional` train step and batched predict.",
+        "",
+        "| comparison | CPU | changed (old → new) | train | batched predict | batch 1 "
+        "| suspects, pooled over their pairs | absolute-time gate | regressions |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in judged:
+        changed = ", ".join(f"{name} {old} → {new}" for name, (old, new) in row["changed"].items())
+        kinds = [
+            f"{_range(row['normalized_ratio_range'][kind])} (raw {_range(row['raw_ratio_range'][kind])})"
+            for kind in compare.TIMED_KINDS
+        ]
+        suspects = "; ".join(f"`{name}` {s['ratio']} {s['verdict']}" for name, s in row["suspects"].items())
+        gate = " then ".join(f"×{i:.3f}" for i in row["gate_index"]) + f": {row['gate']}"
+        lines.append(
+            f"| {row['comparison']} | {row['cpu_model']} | {changed} | {' | '.join(kinds)} | "
+            f"{suspects or 'none'} ({row['pairs']} pair{'s' if row['pairs'] > 1 else ''}) | {gate} | "
+            f"{', '.join(row['regressions']) or 'none'} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def stored_comparisons(root: Path) -> list[Path]:
+    return sorted(folder for folder in root.iterdir() if (folder / FIRST_PAIR[1]).is_file())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.releases", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    summarize = commands.add_parser("summarize", help="re-judge every stored comparison, write RELEASES.md")
+    summarize.add_argument("--root", default=str(RELEASES), help="the folder of stored comparisons")
+    args = parser.parse_args(argv)
+    root = Path(args.root)
+    try:
+        folders = stored_comparisons(root) if root.is_dir() else []
+        if not folders:
+            raise ResultsError(f"{root}: no stored bench regress output (a folder with {FIRST_PAIR[1]})")
+        text = markdown([judge_comparison(folder) for folder in folders])
+    except (ResultsError, OSError) as error:
+        print(f"bench.releases: {error}", file=sys.stderr)
+        return 2
+    (root / "RELEASES.md").write_text(text, encoding="utf-8")
+    print(text, end="")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
