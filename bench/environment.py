@@ -96,6 +96,7 @@ def describe(profile: Profile, dataset: str, dataset_note: str | None, at_start:
                 "TF_NUM_INTEROP_THREADS",
                 "OMP_NUM_THREADS",
                 "XLA_FLAGS",
+                "TF_ENABLE_ONEDNN_OPTS",  # 0: TensorFlow's CPU kernels from Eigen instead of oneDNN
             )
             if key in os.environ
         },
