@@ -1,18 +1,22 @@
-"""Real framework releases through the regression check: what ``bench regress`` says about an upgrade.
+"""Real framework changes through the regression check: what ``bench regress`` says about an upgrade.
 
 The planted slowdowns of :mod:`bench.evidence` show what the check catches.  These comparisons
-show what it says about the upgrades users actually make: each folder under
-reports/evidence/releases/ is the output of one ``bench regress`` whose baseline recorded older
-keras / framework / numpy versions, so the check installed those into an environment of its own
-(:func:`bench.regress.baseline_environment`) and ran the same code at the old and at the new
-releases side by side.  The same code: the baseline commit differs from the checkout only in
-``pyproject.toml``'s lower bounds, which must admit the older releases for pip to install them.
+show what it says about the framework changes users actually meet.  Each folder under
+reports/evidence/releases/ is the output of one ``bench regress``:
+
+- an upgrade: the baseline recorded older keras / framework / numpy versions, so the check installed
+  those into an environment of its own (:func:`bench.regress.baseline_environment`) and ran the
+  same code at the old and the new releases side by side.  The same code: the baseline commit
+  differs from the checkout only in ``pyproject.toml``'s lower bounds, which must admit the older
+  releases for pip to install them;
+- a kernel switch: the checkout's runs with a recorded framework setting changed, such as
+  TF_ENABLE_ONEDNN_OPTS=0 (TensorFlow's CPU kernels from Eigen instead of oneDNN): the framework's
+  real kernels slower, no plant in anyone's code.
 
 ``python -m bench.releases summarize`` re-judges every stored comparison from its results files
 with the check's own rules (:func:`bench.compare.compare`, :func:`bench.compare.confirm_suspects`
 on the stored confirming pairs, :func:`bench.framework_gate.judge`) and writes RELEASES.md: the
-figures there come from the files, not from the run's printed output.
-"""
+figures there come from the files, not from the run's printed output."""
 
 from __future__ import annotations
 
@@ -49,10 +53,17 @@ def _load_pair(folder: Path, names: tuple[str, str]) -> tuple[dict, dict] | None
 
 
 def changed_versions(base: dict, current: dict) -> dict[str, tuple[str, str]]:
-    """distribution -> (baseline's version, current's) for each pinned distribution that differs."""
-    versions = [run["machine_info"]["suite"].get("versions") or {} for run in (base, current)]
+    """name -> (baseline's, current's) for each pinned distribution whose version differs, and each
+    recorded setting (``machine_info.suite.env``, such as TF_ENABLE_ONEDNN_OPTS) that differs."""
+    suites = [run["machine_info"]["suite"] for run in (base, current)]
+    versions = [suite.get("versions") or {} for suite in suites]
     names = sorted({name for pinned in PINNED.values() for name in pinned})
-    return {n: (versions[0][n], versions[1][n]) for n in names if versions[0].get(n) != versions[1].get(n)}
+    changed = {n: (versions[0][n], versions[1][n]) for n in names if versions[0].get(n) != versions[1].get(n)}
+    settings = [suite.get("env") or {} for suite in suites]
+    for key in sorted(set(settings[0]) | set(settings[1])):
+        if settings[0].get(key) != settings[1].get(key):
+            changed[key] = (settings[0].get(key, "unset"), settings[1].get(key, "unset"))
+    return changed
 
 
 def _ratio_range(pair: tuple[dict, dict], names: list[str], ratio) -> list[float]:
@@ -77,7 +88,7 @@ def judge_comparison(folder: Path) -> dict:
         raise ResultsError(f"{folder}: no {' and '.join(FIRST_PAIR)} (not a bench regress output)")
     changed = changed_versions(*first)
     if not changed:
-        raise ResultsError(f"{folder}: the baseline and the checkout ran the same versions (no release)")
+        raise ResultsError(f"{folder}: the baseline and the checkout ran the same versions and settings")
     kinds = compare.benchmark_kinds(first[0])
     verdicts = compare.compare(*first)
     suspects = compare.suspected_slowdowns(*first)
@@ -120,10 +131,11 @@ def _range(values: list[float]) -> str:
 def markdown(judged: list[dict]) -> str:
     """RELEASES.md: one row per stored comparison."""
     lines = [
-        "# Real releases through the regression check",
+        "# Real framework changes through the regression check",
         "",
-        "Each row is one `bench regress` whose baseline recorded older releases: the check installed them "
-        "into an environment of its own and ran the same code at the old and the new releases side by side "
+        "Each row is one `bench regress`: of an upgrade, whose baseline recorded older releases (the check "
+        "installed them into an environment of its own and ran the same code at the old and the new releases "
+        "side by side), or of a recorded framework setting changed in the checkout's runs only "
         "(`bench/releases.py`; re-judged from the stored results files by `python -m bench.releases "
         "summarize`). Ratios are new ÷ old median time per round, lowest–highest over the first pair's "
         "benchmarks of each kind: normalized (each round ÷ the native reference rounds around it, what the "
