@@ -48,6 +48,10 @@ PROFILE = "ci"
 PINNED = {"tensorflow": ("keras", "tensorflow", "numpy"), "jax": ("keras", "jax", "jaxlib", "numpy"),
           "torch": ("keras", "torch", "numpy")}  # fmt: skip
 EXTRAS = {"tensorflow": "", "jax": "[jax]", "torch": "[torch]"}
+#: the results files of a check's output folder: the full runs, and the gate's second pair (the suspects'
+#: confirming pairs: :func:`pair_files`)
+FIRST_PAIR = ("baseline-here.json", "results.json")
+GATE_PAIR = ("baseline-gate.json", "results-gate.json")
 
 
 class RegressError(ValueError):
@@ -229,7 +233,7 @@ def _framework_gate(checkout: BaselineCheckout, out_dir: Path, first_pair: tuple
     gate = framework_gate.judge(pairs)
     if gate.verdict == framework_gate.SUSPECT:
         print(f"bench regress: {gate.describe()}", flush=True)
-        base_again, again = out_dir / "baseline-gate.json", out_dir / "results-gate.json"
+        base_again, again = (out_dir / name for name in GATE_PAIR)
         _measure_pair(checkout, base_again, again, ["-k", _selection(list(framework_gate.INDEX_BENCHMARKS))])
         if not again.is_file():
             raise RegressError("the checkout's confirming run for the absolute-time gate wrote no results")
@@ -249,7 +253,7 @@ def regress(out_dir: str | Path, extra_args: list[str] | None = None) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     backend = os.environ.get("KERAS_BACKEND", "tensorflow")
     record = baseline_record(backend)
-    baseline, current = out_dir / "baseline-here.json", out_dir / "results.json"
+    baseline, current = pair_files(out_dir, 1)
     with _baseline_checkout(record, backend, out_dir) as checkout:
         status = _measure_pair(checkout, baseline, current, extra_args)
         if not current.is_file():
@@ -265,8 +269,11 @@ def regress(out_dir: str | Path, extra_args: list[str] | None = None) -> int:
     return verdict if status == 0 else max(verdict, 1)
 
 
-def _pair_files(out_dir: Path, pair: int) -> tuple[Path, Path]:
-    """The baseline's and the checkout's results files of confirming pair ``pair`` (2, 3, ...)."""
+def pair_files(out_dir: Path, pair: int) -> tuple[Path, Path]:
+    """The baseline's and the checkout's results files of pair ``pair``: 1, the full runs; 2, 3, ...,
+    the confirming runs of the suspects."""
+    if pair == 1:
+        return out_dir / FIRST_PAIR[0], out_dir / FIRST_PAIR[1]
     suffix = "again" if pair == 2 else f"again-{pair - 1}"
     return out_dir / f"baseline-{suffix}.json", out_dir / f"results-{suffix}.json"
 
@@ -294,7 +301,7 @@ def _confirm(
         if number > 2:
             print(f"bench regress: still {SCREEN_THRESHOLD:.0%} or more slower over {number - 1} pairs and "
                   f"not a regression: {', '.join(names)}; measuring again", flush=True)  # fmt: skip
-        baseline_again, again = _pair_files(out_dir, number)
+        baseline_again, again = pair_files(out_dir, number)
         _measure_pair(checkout, baseline_again, again, ["-k", _selection(names)])
         if not again.is_file():
             raise RegressError(f"confirming run {number} of the checkout wrote no results")

@@ -27,32 +27,19 @@ from pathlib import Path
 from bench import compare, framework_gate
 from bench import results as results_io
 from bench.evidence import observed_ratio, raw_ratio
-from bench.regress import PINNED
+from bench.regress import FIRST_PAIR, GATE_PAIR, PINNED, pair_files
 from bench.results import ResultsError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RELEASES = PROJECT_ROOT / "reports" / "evidence" / "releases"
-FIRST_PAIR = ("baseline-here.json", "results.json")
-GATE_PAIR = ("baseline-gate.json", "results-gate.json")
 
 
-def _pair_names(number: int) -> tuple[str, str]:
-    """The file names ``bench regress`` gives pair ``number`` (1: the full runs, 2...: confirming runs)."""
-    if number == 1:
-        return FIRST_PAIR
-    suffix = "again" if number == 2 else f"again-{number - 1}"
-    return f"baseline-{suffix}.json", f"results-{suffix}.json"
+def _load_pair(paths: tuple[Path, Path]) -> tuple[dict, dict] | None:
+    """The (baseline, current) results of a stored pair, or None where it was not measured."""
+    return (results_io.load(paths[0]), results_io.load(paths[1])) if all(p.is_file() for p in paths) else None
 
 
-def _load_pair(folder: Path, names: tuple[str, str]) -> tuple[dict, dict] | None:
-    paths = [folder / name for name in names]
-    if not all(path.is_file() for path in paths):
-        return None
-    base, current = (results_io.load(path) for path in paths)
-    return base, current
-
-
-def changed_versions(base: dict, current: dict) -> dict[str, tuple[str, str]]:
+def framework_changes(base: dict, current: dict) -> dict[str, tuple[str, str]]:
     """name -> (baseline's, current's) for each pinned distribution whose version differs, and each
     recorded setting (``machine_info.suite.env``, such as TF_ENABLE_ONEDNN_OPTS) that differs."""
     suites = [run["machine_info"]["suite"] for run in (base, current)]
@@ -83,10 +70,10 @@ def judge_comparison(folder: Path) -> dict:
     """One stored comparison, judged again from its files: what changed, the first pair's normalized and
     raw ratios per kind, each suspect's verdict over the stored confirming pairs, the gate's verdict, and
     the regressions standing."""
-    first = _load_pair(folder, FIRST_PAIR)
+    first = _load_pair(pair_files(folder, 1))
     if first is None:
         raise ResultsError(f"{folder}: no {' and '.join(FIRST_PAIR)} (not a bench regress output)")
-    changed = changed_versions(*first)
+    changed = framework_changes(*first)
     if not changed:
         raise ResultsError(f"{folder}: the baseline and the checkout ran the same versions and settings")
     kinds = compare.benchmark_kinds(first[0])
@@ -95,14 +82,14 @@ def judge_comparison(folder: Path) -> dict:
     pairs_used = [1]
 
     def stored_pair(number: int, _names: list[str]) -> tuple[dict, dict]:
-        pair = _load_pair(folder, _pair_names(number))
+        pair = _load_pair(pair_files(folder, number))
         if pair is None:
             raise ResultsError(f"{folder}: the check asks for pair {number}, which is not stored")
         pairs_used.append(number)
         return pair
 
     confirmed = compare.confirm_suspects(first, suspects, stored_pair) if suspects else []
-    gate_pair = _load_pair(folder, GATE_PAIR)
+    gate_pair = _load_pair((folder / GATE_PAIR[0], folder / GATE_PAIR[1]))
     gate = framework_gate.judge([first, *([gate_pair] if gate_pair else [])])
     standing = [v.benchmark for v in confirmed if v.verdict == compare.REGRESSION]
     standing += compare.untimed_regressions(verdicts, kinds)

@@ -39,7 +39,7 @@ def test_the_committed_release_table_is_what_the_stored_runs_say():
 @pytest.mark.parametrize("folder", releases.stored_comparisons(releases.RELEASES), ids=lambda f: f.name)
 def test_a_stored_comparison_changes_the_framework_and_nothing_else_it_measures(folder):
     base, current = (json.loads((folder / name).read_text()) for name in releases.FIRST_PAIR)
-    changed = releases.changed_versions(base, current)
+    changed = releases.framework_changes(base, current)
     assert changed and all(old != new for old, new in changed.values())
     suites = [run["machine_info"]["suite"] for run in (base, current)]
     for key in ("profile", "backend", "cpu_model", "reference_version", "dataset", "seed"):
@@ -52,15 +52,16 @@ def _release_folder(tmp_path: Path, *, kernel_factor=1.0, slowdown=None, gate_pa
     everything, and where asked the gate's pair; the newer release slows kernels or the model."""
     folder = tmp_path / "keras-old-to-new"
     folder.mkdir()
-    pairs = [releases.FIRST_PAIR, releases._pair_names(2)] + ([releases.GATE_PAIR] if gate_pair else [])
-    for seed, (base_name, current_name) in enumerate(pairs, start=11):
+    pairs = [releases.pair_files(folder, 1), releases.pair_files(folder, 2)]
+    pairs += [tuple(folder / name for name in releases.GATE_PAIR)] if gate_pair else []
+    for seed, (base_path, current_path) in enumerate(pairs, start=11):
         base = synthetic_results(seed)
         current = synthetic_results(seed, kernel_factor=kernel_factor, slowdown=slowdown)
         for run, version in ((base, "3.12.0"), (current, "3.15.1")):
             run["machine_info"]["suite"].update(cpu_model="AMD EPYC")
             run["machine_info"]["suite"]["versions"]["keras"] = version
-        write(folder, base_name, base)
-        write(folder, current_name, current)
+        write(folder, base_path.name, base)
+        write(folder, current_path.name, current)
     return folder
 
 
@@ -92,8 +93,8 @@ def test_a_release_with_a_slower_training_step_is_a_regression_of_that_benchmark
 
 def test_a_suspect_whose_confirming_pair_is_not_stored_is_an_error(tmp_path, calibrated):
     folder = _release_folder(tmp_path, slowdown={TARGET_TRAIN: 1.1})
-    for name in releases._pair_names(2):
-        (folder / name).unlink()
+    for path in releases.pair_files(folder, 2):
+        path.unlink()
     with pytest.raises(releases.ResultsError, match="asks for pair 2, which is not stored"):
         releases.judge_comparison(folder)
 
