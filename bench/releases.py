@@ -26,7 +26,7 @@ from pathlib import Path
 
 from bench import compare, framework_gate
 from bench import results as results_io
-from bench.evidence import observed_ratio, raw_ratio
+from bench.evidence import raw_ratio
 from bench.regress import FIRST_PAIR, GATE_PAIR, PINNED, pair_files
 from bench.results import ResultsError
 
@@ -53,17 +53,8 @@ def framework_changes(base: dict, current: dict) -> dict[str, tuple[str, str]]:
     return changed
 
 
-def _ratio_range(pair: tuple[dict, dict], names: list[str], ratio) -> list[float]:
-    values = [ratio(pair, name) for name in names]
+def _range(values: list[float]) -> list[float]:
     return [round(float(min(values)), 4), round(float(max(values)), 4)] if values else []
-
-
-def _timed_by_kind(pair: tuple[dict, dict], kinds: dict[str, str]) -> dict[str, list[str]]:
-    """The benchmarks of each timed kind that both runs of ``pair`` timed on CPU time."""
-    timed = [{b["name"] for b in run["benchmarks"]
-              if results_io.timing_basis(b["extra_info"]) == "CPU time"} for run in pair]  # fmt: skip
-    both = timed[0] & timed[1]
-    return {kind: sorted(n for n in both if kinds.get(n) == kind) for kind in compare.TIMED_KINDS}
 
 
 def judge_comparison(folder: Path) -> dict:
@@ -95,13 +86,18 @@ def judge_comparison(folder: Path) -> dict:
     standing += compare.untimed_regressions(verdicts, kinds)
     if gate.verdict == framework_gate.REGRESSION:
         standing.append(framework_gate.GATE_NAME)
-    timed = _timed_by_kind(first, kinds)
+    # the first pair's normalized ratios are its timed verdicts'; the raw ones, the model's CPU time alone
+    timed = {kind: [v for v in verdicts if kinds.get(v.benchmark) == kind] for kind in compare.TIMED_KINDS}
     return {
         "comparison": folder.name,
         "changed": {name: list(pair) for name, pair in changed.items()},
         "cpu_model": first[1]["machine_info"]["suite"].get("cpu_model"),
-        "normalized_ratio_range": {kind: _ratio_range(first, timed[kind], observed_ratio) for kind in timed},
-        "raw_ratio_range": {kind: _ratio_range(first, timed[kind], raw_ratio) for kind in timed},
+        "normalized_ratio_range": {
+            kind: _range([compare.median_ratio(v) for v in timed[kind]]) for kind in timed
+        },
+        "raw_ratio_range": {
+            kind: _range([raw_ratio(first, v.benchmark) for v in timed[kind]]) for kind in timed
+        },
         "suspects": {v.benchmark: {"ratio": v.ratio, "verdict": v.verdict} for v in confirmed},
         "pairs": max(pairs_used),
         "gate_index": [round(i, 4) for i in gate.indices],
@@ -111,7 +107,7 @@ def judge_comparison(folder: Path) -> dict:
     }
 
 
-def _range(values: list[float]) -> str:
+def _shown(values: list[float]) -> str:
     return f"×{values[0]:.3f}–{values[1]:.3f}" if values else "n/a"
 
 
@@ -136,7 +132,7 @@ def markdown(judged: list[dict]) -> str:
     for row in judged:
         changed = ", ".join(f"{name} {old} → {new}" for name, (old, new) in row["changed"].items())
         kinds = [
-            f"{_range(row['normalized_ratio_range'][kind])} (raw {_range(row['raw_ratio_range'][kind])})"
+            f"{_shown(row['normalized_ratio_range'][kind])} (raw {_shown(row['raw_ratio_range'][kind])})"
             for kind in compare.TIMED_KINDS
         ]
         suspects = "; ".join(f"`{name}` {s['ratio']} {s['verdict']}" for name, s in row["suspects"].items())
