@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EXIT_BAD_INPUT = 2
 
 
@@ -22,11 +19,8 @@ class UsageError(ValueError):
     """A command-line problem the user can fix."""
 
 
-INTERRUPT_GRACE_S = 60  # after a signal, how long the child may take to write what it finished
-
-
 def _run(args: argparse.Namespace) -> int:
-    from bench.profiles import get_profile
+    from bench.core.profiles import get_profile
 
     started = time.time()
     profile = get_profile(args.profile)  # a wrong name or a bad BENCH_* switch stops here, with its message
@@ -37,13 +31,14 @@ def _run(args: argparse.Namespace) -> int:
         f"writing {out}",
         flush=True,
     )
-    from bench.topup import top_up, top_ups_of
+    from bench.run.supervise import interrupted, measure
+    from bench.run.topup import top_up, top_ups_of
 
     for stale in [out, *top_ups_of(out)]:  # results left from an earlier run must not pass for this one's
         stale.unlink(missing_ok=True)
-    returncode, signum = _measure(args, profile, out, args.k, {})
+    returncode, signum = measure(args.profile, profile, out, args.k, args.pytest_args, {})
     if signum is not None:
-        return _interrupted(out, signum)
+        return interrupted(out, signum)
     if not out.is_file():
         raise UsageError(f"the benchmark run wrote no results (pytest exit status {returncode})")
     if returncode != 0:
@@ -55,124 +50,19 @@ def _run(args: argparse.Namespace) -> int:
         return 1
     if profile.precision_target and profile.time_budget_s and not args.k:
 
-        def measure(path: Path, selection: str, env: dict):
-            return _measure(args, profile, path, selection, env)
+        def measure_top_up(path: Path, selection: str, env: dict):
+            return measure(args.profile, profile, path, selection, args.pytest_args, env)
 
-        interrupted = top_up(out, profile.precision_target, started + profile.time_budget_s, measure)
-        if interrupted is not None:
+        stopped = top_up(out, profile.precision_target, started + profile.time_budget_s, measure_top_up)
+        if stopped is not None:
             print(f"error: a top-up was interrupted; the main run's results are in {out}", file=sys.stderr)
-            return interrupted
+            return stopped
     return 0
 
 
-def _measure(args: argparse.Namespace, profile, out: Path, selection: str | None, extra_env: dict):
-    """Run the benchmarks (pytest, supervised) into ``out``; (exit status, interrupting signal or None)."""
-    from bench.timing import thread_environment
-
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        str(PROJECT_ROOT / "bench" / "benchmarks"),
-        "-p",
-        "no:cacheprovider",
-        "-p",
-        "no:xdist",  # timed rounds run one at a time: with xdist loaded, pytest-benchmark turns itself off
-        "-o",
-        "addopts=",
-        "-v",
-        "--rootdir",
-        str(PROJECT_ROOT),
-        f"--benchmark-json={out}",
-        "--benchmark-save-data",
-        "--benchmark-columns=median,iqr,rounds",
-        "--benchmark-sort=name",
-    ]
-    if selection:
-        command += ["-k", selection]
-    command += args.pytest_args
-    env = {
-        # not a worker of an outer pytest-xdist run (the tests): pytest-benchmark would turn itself off
-        **{name: value for name, value in os.environ.items() if not name.startswith("PYTEST_XDIST_")},
-        **thread_environment(profile.threads),
-        "BENCH_PROFILE": args.profile,
-        "TF_CPP_MIN_LOG_LEVEL": "3",
-        **extra_env,
-    }
-    return _supervise(command, env)
-
-
-def _supervise(command: list[str], env: dict) -> tuple[int, int | None]:
-    """Run pytest in its own process group; on SIGTERM or SIGINT, interrupt it and wait for its results.
-
-    pytest turns SIGINT into KeyboardInterrupt and pytest-benchmark still writes the
-    benchmarks that finished; a child (or a probe of it) that outlives the grace period is killed.
-    Returns (exit status, the signal received or None).
-    """
-    child = subprocess.Popen(
-        command, cwd=PROJECT_ROOT, env=env, start_new_session=True, preexec_fn=_default_sigint
-    )
-    received: list[tuple[int, float]] = []
-
-    def interrupt(signum, _frame):
-        if not received:
-            received.append((signum, time.monotonic()))
-            print(f"\nbench run: {signal.Signals(signum).name} received, stopping the benchmarks", flush=True)
-            _signal_group(child.pid, signal.SIGINT)
-
-    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        while True:
-            try:
-                returncode = child.wait(timeout=1)
-                break
-            except subprocess.TimeoutExpired:
-                if received and time.monotonic() - received[0][1] > INTERRUPT_GRACE_S:
-                    _signal_group(child.pid, signal.SIGKILL)
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    _signal_group(child.pid, signal.SIGKILL)  # nothing of the run outlives it (probes included)
-    return returncode, (received[0][0] if received else None)
-
-
-def _default_sigint() -> None:
-    """In the child before exec: a shell that starts jobs in the background ignores SIGINT for them, and
-    Python then never turns SIGINT into KeyboardInterrupt; pytest must get the default back."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
-def _signal_group(pgid: int, signum: int) -> None:
-    try:
-        os.killpg(pgid, signum)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _interrupted(out: Path, signum: int) -> int:
-    """Mark the results of an interrupted run as partial; exit status 128 + the signal number."""
-    import json
-
-    name = signal.Signals(signum).name
-    status = 128 + signum
-    try:
-        results = json.loads(out.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        print(f"error: interrupted by {name} before any results were written to {out}", file=sys.stderr)
-        return status
-    finished = len(results.get("benchmarks", []))
-    suite = results.setdefault("machine_info", {}).setdefault("suite", {})
-    suite["interrupted"] = f"{name} after {finished} finished benchmark(s)"
-    from bench.results import rewrite
-
-    rewrite(out, results)
-    print(f"error: interrupted by {name}; the {finished} finished benchmark(s) are in {out}", file=sys.stderr)
-    return status
-
-
 def _report(args: argparse.Namespace) -> int:
-    from bench import results
-    from bench.topup import with_top_ups
+    from bench.core import results
+    from bench.run.topup import with_top_ups
 
     paths = with_top_ups(args.results)  # each run's top-ups, pooled with it
     for path in paths:  # reject unusable files before the framework is imported and logs
@@ -185,20 +75,20 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from bench.compare import compare_files
+    from bench.check.compare import compare_files
 
     return compare_files(args.baseline, args.current, markdown_out=args.markdown)
 
 
 def _regress(args: argparse.Namespace) -> int:
-    from bench.regress import regress
+    from bench.check.regress import regress
 
     passed_on = (["-k", args.k] if args.k else []) + (["--", *args.pytest_args] if args.pytest_args else [])
     return regress(args.out, passed_on)
 
 
 def _data(args: argparse.Namespace) -> int:
-    from bench.datasets import load
+    from bench.run.datasets import load
 
     (x_train, y_train), (x_test, y_test) = load(args.name, path=args.path)
     print(

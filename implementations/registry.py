@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 import keras
 
-#: The three ways Keras can express a model, in the order reports list them.
-APIS: tuple[str, ...] = ("sequential", "functional", "subclassing")
+from bench.core.kinds import APIS  # the three ways Keras can express a model, in report order
 
 #: How a builder's residual connections are expressed, for the capability matrix.
 RESIDUAL_NONE = "none"

@@ -3,7 +3,7 @@
 One or more results files (e.g. one per Keras backend) go in; REPORT.md and its
 PNG plots come out.  The report opens with one screen of verdicts and
 recommendations (:mod:`reports.summary`); below it, per backend and architecture,
-the figures, the paired ratios (:mod:`reports.ratios`), Keras against native code,
+the figures, the paired ratios (:mod:`bench.core.ratios`), Keras against native code,
 the capability probes, the plots (:mod:`reports.plots`) and the environment.
 All presentation lives here; the results stay plain data.
 """
@@ -15,12 +15,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-import implementations
-from bench import results as results_io
-from bench.stats import median_ci
-from bench.steps import NATIVE
-from reports import plots, ratios
-from reports.ratios import BASE_API, TIMED_KINDS, Ratio
+from bench.core import ratios
+from bench.core import results as results_io
+from bench.core.kinds import APIS, NATIVE, TIMED
+from bench.core.ratios import BASE_API, Ratio
+from bench.core.results import archs_of
+from bench.core.stats import median_ci
+from reports import plots
 from reports.summary import summary_section
 
 
@@ -151,7 +152,7 @@ def results_table(frame: pd.DataFrame, backend: str, arch: str) -> pd.DataFrame:
         out["params"] = params
         return out
 
-    apis = list(implementations.APIS)
+    apis = list(APIS)
     if any(key == (backend, arch, NATIVE) for key in train | infer | latency):
         apis.append(NATIVE)
     per_api = {api: figures(api) for api in apis}
@@ -162,7 +163,7 @@ def results_table(frame: pd.DataFrame, backend: str, arch: str) -> pd.DataFrame:
         row = {"API": api}
         row["params"] = _fmt(f["params"]) if f["params"] else not_run
         for (kind, label), absolute in zip(
-            TIMED_KINDS,
+            TIMED,
             (
                 (
                     "train img/s [95% CI]",
@@ -209,9 +210,9 @@ def native_section(frame: pd.DataFrame, backend: str, arch: str) -> list[str]:
     their medians is free of the machine's drift; the CI is a bootstrap over rounds.
     """
     rows = []
-    for api in implementations.APIS:
+    for api in APIS:
         row = {"API": api}
-        for kind, label in TIMED_KINDS:
+        for kind, label in TIMED:
             r = ratios.between(frame, backend, arch, api, NATIVE, kind)
             row[f"{label}: Keras ÷ native time"] = str(r) if isinstance(r, Ratio) else _na(r)
         rows.append(row)
@@ -252,10 +253,8 @@ _PROBED_HERE: dict = {}  # (backend, arch) → verdicts probed by this process, 
 
 
 def capabilities_by_backend(frame: pd.DataFrame) -> tuple[dict, list[str]]:
-    """{backend: {arch: {api: {capability: verdict}}}} from the results; probed here where a file has none.
-
-    Returns the map and notes on where verdicts were probed at report time.
-    """
+    """{backend: {arch: {api: {capability: verdict}}}} as the results recorded them (``bench run`` probes;
+    a report never does), and a note per backend whose results hold no probes for an architecture they time."""
     found: dict = {}
     for row in frame[frame["kind"] == "capabilities"].itertuples():
         found.setdefault(row.backend, {})[row.arch] = row.extra["capabilities"]
@@ -263,34 +262,22 @@ def capabilities_by_backend(frame: pd.DataFrame) -> tuple[dict, list[str]]:
     for backend in sorted(frame["backend"].dropna().unique()):
         missing = [
             arch
-            for arch in implementations.ARCHS
+            for arch in archs_of(frame)
             if arch not in found.get(backend, {})
             and ((frame["backend"] == backend) & (frame["arch"] == arch)).any()
         ]
-        if not missing:
-            continue
-        import keras
-
-        from bench.capabilities import probe_architecture
-
-        here = keras.backend.backend()
-        for arch in missing:
-            if (here, arch) not in _PROBED_HERE:
-                _PROBED_HERE[(here, arch)] = probe_architecture(arch)
-            found.setdefault(backend, {})[arch] = _PROBED_HERE[(here, arch)]
-        notes.append(
-            f"The {backend} results hold no capability probes ({', '.join(missing)}): shown as probed when "
-            f"this report was built, on {here}."
-        )
+        if missing:
+            notes.append(
+                f"The {backend} results hold no capability probes ({', '.join(missing)}): not shown. "
+                "`bench run` records them in profiles that probe (quick, full) unless `-k` leaves them out."
+            )
     return found, notes
 
 
 def capability_section(found: dict, notes: list[str]) -> list[str]:
     lines = ["## Capabilities", "", *notes, ""] if notes else ["## Capabilities", ""]
     for backend in sorted(found):
-        for arch in implementations.ARCHS:
-            if arch not in found[backend]:
-                continue
+        for arch in sorted(found[backend]):
             table = pd.DataFrame(found[backend][arch])
             table.index.name = "capability"
             lines += [f"### `{arch}` on {backend}", "", table.to_markdown(), ""]
@@ -300,9 +287,9 @@ def capability_section(found: dict, notes: list[str]) -> list[str]:
 def decisions(frame: pd.DataFrame, backend: str, arch: str) -> list[str]:
     """One line per benchmark kind comparing each API with Functional, and the accuracy agreement."""
     sentences = []
-    for kind, label in TIMED_KINDS:
+    for kind, label in TIMED:
         parts = []
-        for api in implementations.APIS:
+        for api in APIS:
             if api == BASE_API:
                 continue
             r = ratios.to_functional(frame, backend, arch, api, kind)
@@ -316,7 +303,7 @@ def decisions(frame: pd.DataFrame, backend: str, arch: str) -> list[str]:
     accuracy = _per_cell(frame, "accuracy")
     values = {
         api: accuracy[(backend, arch, api)].extra["test_accuracy"]
-        for api in implementations.APIS
+        for api in APIS
         if (backend, arch, api) in accuracy
     }
     if len(values) > 1:
@@ -358,7 +345,7 @@ def backend_matrix(frame: pd.DataFrame) -> pd.DataFrame | None:
     if len(backends) < 2:
         return None
     rows = []
-    for arch, api in implementations.cell_ids():
+    for arch, api in [(arch, api) for arch in archs_of(frame) for api in APIS]:
         row = {"cell": f"{arch}-{api}"}
         for backend in backends:
             figures = [_throughput(cells.get((backend, arch, api))) for cells in (train, infer)]
@@ -386,7 +373,7 @@ def _fallbacks(all_results: list[dict]) -> list[str]:
 def _time_to_target(frame: pd.DataFrame, backend: str, arch: str) -> list[str]:
     accuracy = _per_cell(frame, "accuracy")
     targets = []
-    for api in implementations.APIS:
+    for api in APIS:
         row = accuracy.get((backend, arch, api))
         if row is not None:
             reached = row.extra.get("time_to_target_s")
@@ -436,7 +423,7 @@ def build_report(paths: list[str | Path], out_dir: str | Path) -> Path:
         "",
     ]
     for backend in sorted(frame["backend"].dropna().unique()):
-        for arch in implementations.ARCHS:
+        for arch in archs_of(frame):
             if not ((frame["backend"] == backend) & (frame["arch"] == arch)).any():
                 continue
             lines += [

@@ -11,9 +11,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-import implementations  # noqa: E402
-from reports import ratios  # noqa: E402
-from reports.ratios import BASE_API, NOISE_FLOOR, TIMED_KINDS, Ratio  # noqa: E402
+from bench.core import ratios  # noqa: E402
+from bench.core.kinds import APIS, TIMED
+from bench.core.ratios import BASE_API, NOISE_FLOOR, Ratio  # noqa: E402
+from bench.core.results import archs_of
 
 API_STYLES = {  # told apart by marker and line style, not only colour
     "sequential": {"marker": "s", "linestyle": "--", "color": "C0"},
@@ -33,14 +34,14 @@ def forest_plot(frame: pd.DataFrame, path: Path) -> None:
     labels = [
         (backend, arch, api)
         for backend in backends
-        for arch in implementations.ARCHS
-        for api in (*implementations.APIS, "native")
-        if any((backend, arch, api) in ratios.cells(frame, kind) for kind, _ in TIMED_KINDS)
+        for arch in archs_of(frame)
+        for api in (*APIS, "native")
+        if any((backend, arch, api) in ratios.cells(frame, kind) for kind, _ in TIMED)
     ]
     fig, axes = plt.subplots(
-        1, len(TIMED_KINDS), figsize=(4 * len(TIMED_KINDS), 0.32 * len(labels) + 1.4), sharey=True
+        1, len(TIMED), figsize=(4 * len(TIMED), 0.32 * len(labels) + 1.4), sharey=True
     )
-    for ax, (kind, title) in zip(axes, TIMED_KINDS, strict=True):
+    for ax, (kind, title) in zip(axes, TIMED, strict=True):
         ax.axvspan(1 - NOISE_FLOOR, 1 + NOISE_FLOOR, color="0.9", zorder=0)
         ax.axvline(1, color="0.5", linewidth=0.8)
         for y, (backend, arch, api) in enumerate(labels):
@@ -70,12 +71,12 @@ def coinciding_curves(frame: pd.DataFrame) -> list[str]:
     notes = []
     accuracy = ratios.cells(frame, "accuracy")
     for backend in sorted(frame["backend"].dropna().unique()):
-        for arch in implementations.ARCHS:
+        for arch in archs_of(frame):
             curves = {
                 api: tuple(
                     e["test_accuracy"] for e in accuracy[(backend, arch, api)].extra.get("epoch_log", [])
                 )
-                for api in implementations.APIS
+                for api in APIS
                 if (backend, arch, api) in accuracy
             }
             if len(curves) > 1 and len(set(curves.values())) == 1:
@@ -87,14 +88,14 @@ def accuracy_plot(frame: pd.DataFrame, path: Path) -> None:
     """Test accuracy per epoch, one facet per architecture × backend, APIs by marker and line style."""
     accuracy = ratios.cells(frame, "accuracy")
     facets = sorted({(backend, arch) for backend, arch, _ in accuracy})
-    columns = max(1, len(implementations.ARCHS))
+    columns = max(1, len(archs_of(frame)))
     rows = max(1, -(-len(facets) // columns))
     fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3 * rows), squeeze=False)
     for ax in axes.flat:
         ax.set_visible(False)
     for ax, (backend, arch) in zip(axes.flat, facets, strict=False):
         ax.set_visible(True)
-        for api in (*implementations.APIS, "native"):
+        for api in (*APIS, "native"):
             row = accuracy.get((backend, arch, api))
             if row is None:
                 continue

@@ -1,7 +1,7 @@
 """The report's first screen: a verdict per cell and a recommendation per architecture, from the figures.
 
 Nothing here is written per API: every word comes from the paired time ratios
-(:mod:`reports.ratios`), the fresh-process first step and memory, the accuracy runs
+(:mod:`bench.core.ratios`), the fresh-process first step and memory, the accuracy runs
 and the capability probes, through the rules spelled out in :func:`drawbacks`.
 """
 
@@ -10,12 +10,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-import implementations
-from bench import results as results_io
-from bench.capabilities import SHORT_NAMES
-from implementations.registry import RESIDUAL_NONE
-from reports import ratios
-from reports.ratios import BASE_API, NOISE_FLOOR, TIMED_KINDS, Ratio
+from bench.core import ratios
+from bench.core import results as results_io
+from bench.core.capabilities import NO_RESIDUAL, RESIDUAL_TOPOLOGY, SHORT_NAMES
+from bench.core.kinds import APIS, TIMED
+from bench.core.ratios import BASE_API, NOISE_FLOOR, Ratio
+from bench.core.results import archs_of
 
 # a first step this much longer than the quickest API's counts as a drawback: one fresh process per cell,
 # and the same cnn's first step took 3.0-4.8 s in fresh processes here, so less would be noise
@@ -23,11 +23,15 @@ FIRST_STEP_SLACK = 0.5
 MEMORY_SLACK = 0.15  # likewise for peak RSS growth (repeats within ~2%)
 
 
-def keras_guide(arch: str) -> tuple[str, str]:
+def keras_guide(capabilities: dict[str, dict[str, str]]) -> tuple[str, str] | None:
     """(API, why) that Keras' guides point to for ``arch``: Sequential for a plain stack of single-input,
     single-output layers, Functional for other topologies (skip connections, several inputs or outputs),
-    subclassing for models that need Python control flow in call()."""
-    if implementations.entry(arch, BASE_API).residual == RESIDUAL_NONE:
+    subclassing for models that need Python control flow in call().  The topology is the Functional
+    model's recorded "residual topology" verdict; None where the run recorded none."""
+    topology = capabilities.get(BASE_API, {}).get(RESIDUAL_TOPOLOGY)
+    if topology is None:
+        return None  # the run probed no capabilities: the topology is not recorded
+    if topology == NO_RESIDUAL:
         return "sequential", "a plain stack of layers"
     return BASE_API, "skip connections: not a plain stack"
 
@@ -78,10 +82,10 @@ def drawbacks(frame, backends, arch, capabilities_by_backend) -> dict[str, list[
     - capabilities: a probe where it does worse than another API (once per probe);
     - accuracy: more than 0.01 below the best API on the same backend (deterministic runs only).
     """
-    found: dict[str, list[str]] = {api: [] for api in implementations.APIS}
+    found: dict[str, list[str]] = {api: [] for api in APIS}
     for backend in backends:
-        for kind, label in TIMED_KINDS:
-            for api in implementations.APIS:
+        for kind, label in TIMED:
+            for api in APIS:
                 if api == BASE_API:
                     continue
                 r = ratios.to_functional(frame, backend, arch, api, kind)
@@ -89,7 +93,7 @@ def drawbacks(frame, backends, arch, capabilities_by_backend) -> dict[str, list[
                     loser = api if r.ratio > 1 else BASE_API
                     who = "" if loser == api else f" than {api}"
                     found[loser].append(f"{label} {abs(r.ratio - 1):.0%} slower{who} on {backend} ({r})")
-        firsts = {api: _first_step(frame, backend, arch, api) for api in implementations.APIS}
+        firsts = {api: _first_step(frame, backend, arch, api) for api in APIS}
         for index, (label, slack) in enumerate(
             (("first step", FIRST_STEP_SLACK), ("peak RSS", MEMORY_SLACK))
         ):
@@ -100,7 +104,7 @@ def drawbacks(frame, backends, arch, capabilities_by_backend) -> dict[str, list[
             for api, value in values.items():
                 if least > 0 and value > least * (1 + slack):
                     found[api].append(f"{label} ×{value / least:.2f} of the least on {backend}")
-        scores = {api: _accuracy(frame, backend, arch, api) for api in implementations.APIS}
+        scores = {api: _accuracy(frame, backend, arch, api) for api in APIS}
         scores = {api: s for api, s in scores.items() if s is not None}
         accuracy_rows = ratios.cells(frame, "accuracy")
         if not all(accuracy_rows[(backend, arch, api)].extra.get("deterministic") for api in scores):
@@ -108,10 +112,10 @@ def drawbacks(frame, backends, arch, capabilities_by_backend) -> dict[str, list[
         for api, score in scores.items():
             if max(scores.values()) - score > 0.01:
                 found[api].append(f"test accuracy {score:.3f} vs {max(scores.values()):.3f} on {backend}")
-    lacking: dict[str, dict[str, list[str]]] = {api: {} for api in implementations.APIS}
+    lacking: dict[str, dict[str, list[str]]] = {api: {} for api in APIS}
     for backend in backends:
         capabilities = capabilities_by_backend.get(backend, {})
-        for api in implementations.APIS:
+        for api in APIS:
             for gap in capability_gaps(capabilities, api):
                 lacking[api].setdefault(gap, []).append(backend)
     for api, gaps in lacking.items():
@@ -123,9 +127,11 @@ def drawbacks(frame, backends, arch, capabilities_by_backend) -> dict[str, list[
     return found
 
 
-def recommendation(arch, found: dict[str, list[str]], lines_of_code: dict[str, int]) -> str:
+def recommendation(
+    arch, found: dict[str, list[str]], lines_of_code: dict[str, int], capabilities: dict[str, dict[str, str]]
+) -> str:
     """The API with the fewest drawbacks (ties: fewer lines, then Functional first), with its reasons."""
-    order = {api: index for index, api in enumerate((BASE_API, *implementations.APIS))}
+    order = {api: index for index, api in enumerate((BASE_API, *APIS))}
     best = min(found, key=lambda api: (len(found[api]), lines_of_code.get(api, 0), order[api]))
     reasons = []
     if not found[best]:
@@ -134,19 +140,20 @@ def recommendation(arch, found: dict[str, list[str]], lines_of_code: dict[str, i
         reasons.append(f"fewest drawbacks ({'; '.join(found[best])})")
     if lines_of_code:
         reasons.append(
-            "lines of code " + ", ".join(f"{api} {lines_of_code[api]}" for api in implementations.APIS)
+            "lines of code " + ", ".join(f"{api} {lines_of_code[api]}" for api in APIS)
         )
     others = [
         f"{api}: {len(items)} ({'; '.join(items)})" if items else f"{api}: none"
         for api, items in found.items()
         if api != best
     ]
-    guide, why = keras_guide(arch)
+    text = f"**`{arch}`: use {best}** — {', '.join(reasons)}. Drawbacks of the others: {' | '.join(others)}."
+    guided = keras_guide(capabilities)
+    if guided is None:
+        return text + " (No capability probes recorded: Keras' guides not compared.)"
+    guide, why = guided
     agreement = "the measurements agree" if best == guide else f"the measurements point to {best} instead"
-    return (
-        f"**`{arch}`: use {best}** — {', '.join(reasons)}. Drawbacks of the others: {' | '.join(others)}. "
-        f"Keras' guides point to {guide} here ({why}); {agreement}."
-    )
+    return f"{text} Keras' guides point to {guide} here ({why}); {agreement}."
 
 
 def _speed_cell(r) -> str:
@@ -158,11 +165,11 @@ def _speed_cell(r) -> str:
 def summary_table(frame, backend, arch, capabilities: dict[str, dict[str, str]]) -> pd.DataFrame:
     """One row per API: time ratios to Functional, first step, memory, accuracy, capability gaps, lines."""
     rows = []
-    firsts = {api: _first_step(frame, backend, arch, api) for api in implementations.APIS}
+    firsts = {api: _first_step(frame, backend, arch, api) for api in APIS}
     base_first, base_rss = firsts.get(BASE_API, (None, None))
-    for api in implementations.APIS:
+    for api in APIS:
         row = {"cell": f"{arch}-{api}"}
-        for kind, label in TIMED_KINDS:
+        for kind, label in TIMED:
             r = ratios.to_functional(frame, backend, arch, api, kind)
             cell = _speed_cell(r)
             row[f"{label} time ÷ Functional"] = (
@@ -238,7 +245,7 @@ def summary_section(
         *precision_lines(frame, backends),
     ]
     for backend in backends:
-        for arch in implementations.ARCHS:
+        for arch in archs_of(frame):
             if not ((frame["backend"] == backend) & (frame["arch"] == arch)).any():
                 continue
             capabilities = capabilities_by_backend.get(backend, {}).get(arch, {})
@@ -248,7 +255,7 @@ def summary_section(
                 summary_table(frame, backend, arch, capabilities).to_markdown(index=False),
                 "",
             ]
-    for arch in implementations.ARCHS:
+    for arch in archs_of(frame):
         present = [b for b in backends if ((frame["backend"] == b) & (frame["arch"] == arch)).any()]
         if not present:
             continue
@@ -259,5 +266,6 @@ def summary_section(
             for api, probes in capabilities.items():
                 if isinstance(probes.get("lines of code"), int):
                     lines_of_code[api] = probes["lines of code"]
-        lines += [f"- {recommendation(arch, found, lines_of_code)}", ""]
+        recorded = next((caps for caps in by_backend.values() if caps), {})
+        lines += [f"- {recommendation(arch, found, lines_of_code, recorded)}", ""]
     return lines

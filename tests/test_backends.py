@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import implementations
-from bench.crosscheck import export_inputs, outputs
+from bench.run.crosscheck import export_inputs, outputs
 
 TOLERANCE = 1e-5
 BACKEND_MODULES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
@@ -55,7 +55,7 @@ def test_same_outputs_on_other_backend(backend, reference, tmp_path):
     inputs, expected = reference
     out = tmp_path / f"{backend}.npz"
     completed = subprocess.run(
-        [sys.executable, "-m", "bench.crosscheck", str(inputs), str(out)],
+        [sys.executable, "-m", "bench.run.crosscheck", str(inputs), str(out)],
         env={**os.environ, "KERAS_BACKEND": backend, "JAX_PLATFORMS": "cpu", "CUDA_VISIBLE_DEVICES": ""},
         capture_output=True,
         text=True,

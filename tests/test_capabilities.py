@@ -11,7 +11,7 @@ import keras
 import pytest
 
 import implementations
-from bench import capabilities
+from bench.probes import capabilities
 
 SUBCLASSED_MODULE = """
 import keras

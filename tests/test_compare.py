@@ -14,67 +14,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from bench.compare import IMPROVEMENT, NO_CHANGE, REGRESSION, compare, compare_files
-from bench.results import load
-
-SAVED = Path(__file__).parent / "data" / "smoke-cnn-results.json"
-ROUNDS = 15
-TRAIN = "test_train_throughput[cnn-functional]"
-ACCURACY = "test_accuracy[cnn-functional]"
-
-
-def synthetic_results(
-    seed: int,
-    *,
-    slowdown: dict | None = None,
-    machine_factor: float = 1.0,
-    same_cost: bool = False,
-    kernel_factor: float = 1.0,
-) -> dict:
-    """The saved run with per-round data replaced by samples shaped like this machine's.
-
-    As measured here (ci profile, single-threaded, CPU time): the host runs a whole process
-    10-30% slower or faster than another (one factor per run; ``machine_factor`` adds large
-    swings), rounds fall into slower spells of seconds that the model and the interleaved native
-    reference feel alike, each round varies by ~2% on its own, and the model-to-reference ratio
-    differs by ~1% from one process to the next.
-    ``slowdown`` maps benchmark names to extra-work factors in the model only (a slower Keras or
-    project code); ``kernel_factor`` slows model and reference alike (the framework's own kernels);
-    ``same_cost`` gives every API the functional cell's median.
-    """
-    rng = np.random.default_rng(seed)
-    results = json.loads(SAVED.read_text())
-    if same_cost:
-        medians = {b["name"]: b["stats"]["median"] for b in results["benchmarks"]}
-        for bench in results["benchmarks"]:
-            kind, cell = bench["name"].split("[")
-            arch = cell.split("-")[0]
-            bench["stats"]["median"] = medians[f"{kind}[{arch}-functional]"]
-    run_speed = machine_factor * kernel_factor * np.exp(rng.normal(0, 0.12))
-    process_offset = np.exp(rng.normal(0, 0.008))
-    for bench in results["benchmarks"]:
-        if "reference_round_s" not in bench["extra_info"]:
-            continue
-        spells = np.where(rng.random(ROUNDS) < 0.3, 1.3, 1.0)
-        reference = 0.2 * run_speed * spells * np.exp(rng.normal(0, 0.02, ROUNDS))
-        factor = (slowdown or {}).get(bench["name"], 1.0) * process_offset
-        cpu = bench["stats"]["median"] * factor * run_speed * spells * np.exp(rng.normal(0, 0.02, ROUNDS))
-        wall = cpu * np.exp(np.abs(rng.normal(0, 0.2, ROUNDS)))  # waiting for the core: wall time only
-        bench["stats"]["data"] = wall.tolist()
-        bench["stats"]["median"] = float(np.median(wall))
-        bench["extra_info"]["cpu_round_s"] = cpu.tolist()
-        bench["extra_info"]["reference_cpu_round_s"] = reference.tolist()
-        bench["extra_info"]["reference_round_s"] = (reference * 1.1).tolist()
-    return results
-
-
-def write(tmp_path: Path, name: str, results: dict) -> Path:
-    path = tmp_path / name
-    path.write_text(json.dumps(results))
-    return path
+from bench.check.compare import IMPROVEMENT, NO_CHANGE, REGRESSION, compare, compare_files
+from bench.core.results import load
+from tests.support.results import ACCURACY, TRAIN, synthetic_results, write
 
 
 def verdicts_by_name(capsys) -> dict[str, str]:
@@ -307,7 +251,7 @@ def _row(out: str, name: str) -> str:
 
 
 def test_pairs_agree_only_when_every_pair_reads_alike():
-    from bench.stats import replicates_agree
+    from bench.core.stats import replicates_agree
 
     assert replicates_agree([1.04, 1.05, 1.045], slower=True) < 0.05  # a steady slowdown
     assert replicates_agree([1.08, 1.0, 1.01], slower=True) > 0.05  # one process off

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench import datasets
-from bench.datasets import IDX_FILES, DatasetError, load
+from bench.run import datasets
+from bench.run.datasets import IDX_FILES, DatasetError, load
 
 
 def write_idx(path: Path, array: np.ndarray, *, magic: int | None = None, dims=None) -> None:

@@ -1,4 +1,4 @@
-"""Two runs side by side start each shared benchmark together (bench/duet/bench_duet.py)."""
+"""Two runs side by side start each shared benchmark together (bench/check/duet/bench_duet.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import regress
+from bench.check import regress
 
 TESTS = """
 import os, time
@@ -25,7 +25,7 @@ def test_b_records_its_start():
 def _start(tmp_path: Path, side: str, plugin: bool, timeout_s: str = "60") -> subprocess.Popen:
     (tmp_path / "test_pair.py").write_text(TESTS)
     (tmp_path / "duet").mkdir(exist_ok=True)
-    args, env = regress._duet([], tmp_path / "duet", side)
+    args, env = regress.duet_run([], tmp_path / "duet", side)
     env = {**env, "START_LOG": str(tmp_path / "start-"), "BENCH_DUET_TIMEOUT_S": timeout_s}
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path / "test_pair.py")]
     assert args[-2:] == ["-p", "bench_duet"]

@@ -6,8 +6,8 @@ import subprocess
 
 import pytest
 
-from bench import environment
-from bench.profiles import get_profile
+from bench.core.profiles import get_profile
+from bench.run import environment
 
 
 @pytest.fixture

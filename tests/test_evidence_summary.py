@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 
-from bench import evidence, framework_gate
-from tests.test_compare import TRAIN, synthetic_results
+from bench.check import gate as framework_gate
+from bench.core.kinds import pair_suffix
+from bench.evidence import campaigns as evidence
+from tests.support.results import TRAIN, synthetic_results
 
 
 def _write(runs, name: str, seed: int, slowdown: float | None = None) -> None:
@@ -54,12 +56,12 @@ def test_a_trial_left_undecided_is_judged_on_further_pairs(tmp_path):
     seen = {}
     # a steady 5% slowdown: each further pair tightens the rule until it is caught
     for number, seed in enumerate((24, 26, 28, 30), start=1):
-        _write(runs, f"{evidence.BASELINE}{evidence._again(number)}-0", seed + 1)
-        _write(runs, f"keras-2-rows{evidence._again(number)}-0", seed, 1.05)
+        _write(runs, f"{evidence.BASELINE}{pair_suffix(number)}-0", seed + 1)
+        _write(runs, f"keras-2-rows{pair_suffix(number)}-0", seed, 1.05)
         if number >= 2:
             variants = evidence.summarize(tmp_path)["variants"]
             seen[number] = variants["keras-2-rows"]["kinds"]["train_throughput"]
-        assert evidence._asks_for_more(evidence._trial(runs, "keras-2-rows", 0) or []) == (number in (2, 3))
+        assert evidence.asks_for_more(evidence.trial(runs, "keras-2-rows", 0) or []) == (number in (2, 3))
     assert [seen[n]["flagged"] for n in (2, 3, 4)] == [0, 0, 1]
     assert [seen[n]["pairs_measured"] for n in (2, 3, 4)] == [[2], [3], [4]]
     assert "| 1/1 | 1/1 | 1/1 (1) |" in (tmp_path / "EVIDENCE.md").read_text()
@@ -71,8 +73,8 @@ def test_a_campaign_measures_a_fourth_pair_only_where_the_check_asks(tmp_path, m
 
     def fake_run(out, planted, selection=evidence.SELECTION):
         name = out.stem.rsplit("-", 1)[0]  # without the repetition
-        variant = evidence._variant(name)
-        (number,) = [n for n in range(1, 5) if name == variant + evidence._again(n)]
+        variant = evidence.variant_of(name)
+        (number,) = [n for n in range(1, 5) if name == variant + pair_suffix(n)]
         measured.append(out.name)
         # the seeds of the test above: the same 5% slowdown, undecided until its fourth pair
         _write(out.parent, out.stem, 22 + 2 * number + (variant == evidence.BASELINE), slow.get(variant))
@@ -81,8 +83,8 @@ def test_a_campaign_measures_a_fourth_pair_only_where_the_check_asks(tmp_path, m
     monkeypatch.setattr(evidence, "_run_one", fake_run)
     evidence.run_campaign(tmp_path, 1, ["keras-2-rows"], workers=1)
     evidence.run_campaign(tmp_path / "aa", 1, ["a-a"], workers=1)
-    assert f"keras-2-rows{evidence._again(4)}-0.json" in measured
-    assert f"a-a{evidence._again(3)}-0.json" in measured and f"a-a{evidence._again(4)}-0.json" not in measured
+    assert f"keras-2-rows{pair_suffix(4)}-0.json" in measured
+    assert f"a-a{pair_suffix(3)}-0.json" in measured and f"a-a{pair_suffix(4)}-0.json" not in measured
 
 
 def test_a_slower_framework_kernel_shows_in_the_raw_ratio_not_the_normalized_one(tmp_path):

@@ -9,13 +9,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench import evidence, framework_gate
-from bench.results import ResultsError
-from tests.test_compare import synthetic_results, write
+from bench.check import gate as framework_gate
+from bench.core.kinds import GATE_TARGET
+from bench.core.pairs import observed_ratio
+from bench.core.results import ResultsError
+from bench.evidence import calibration
+from bench.evidence import campaigns as evidence
+from tests.support.results import CALIBRATED, synthetic_results, write
 
 ROOT = Path(__file__).resolve().parent.parent
 AMD = ROOT / "reports" / "evidence" / "amd"
-CALIBRATED = {"cpu_models": {"AMD EPYC": {"threshold": 0.05}}}
+
 
 
 def test_the_index_is_the_geometric_mean_of_the_calibrated_benchmarks_absolute_times():
@@ -24,8 +28,8 @@ def test_the_index_is_the_geometric_mean_of_the_calibrated_benchmarks_absolute_t
     base = synthetic_results(3)
     train, predict = framework_gate.INDEX_BENCHMARKS
     assert (train, predict) == (
-        f"test_train_throughput[{evidence.TARGET}]",
-        f"test_inference_throughput[{evidence.TARGET}]",
+        f"test_train_throughput[{GATE_TARGET}]",
+        f"test_inference_throughput[{GATE_TARGET}]",
     )
     same_host_slower_kernels = synthetic_results(3, kernel_factor=1.1)
     assert framework_gate.absolute_index(base, same_host_slower_kernels) == pytest.approx(1.1)
@@ -35,7 +39,7 @@ def test_the_index_is_the_geometric_mean_of_the_calibrated_benchmarks_absolute_t
     others = [b["name"] for b in base["benchmarks"] if b["name"] not in (train, predict)]
     others_slower = synthetic_results(3, slowdown=dict.fromkeys(others, 1.6))
     assert framework_gate.absolute_index(base, others_slower) == pytest.approx(1.0)
-    assert f"test_latency_batch1[{evidence.TARGET}]" in others
+    assert f"test_latency_batch1[{GATE_TARGET}]" in others
 
 
 def _pair(seed: int, kernel_factor: float, cpu_model: str = "AMD EPYC") -> tuple[dict, dict]:
@@ -76,10 +80,10 @@ def test_a_cpu_model_without_a_calibration_is_reported_not_gated():
 
 def test_the_committed_calibration_is_what_the_stored_campaigns_give():
     """reports/baselines/framework-gate.json is data made by code, not figures typed in."""
-    folders = [ROOT / name for name in framework_gate.CAMPAIGN_FOLDERS]
-    calibration = framework_gate.calibrate(folders)
-    assert calibration == framework_gate.load_calibration()
-    amd, intel = (calibration["cpu_models"][m] for m in ("AMD EPYC", "Intel(R) Xeon(R) Processor @ 2.50GHz"))
+    folders = [ROOT / name for name in calibration.CAMPAIGN_FOLDERS]
+    calibrated = calibration.calibrate(folders)
+    assert calibrated == framework_gate.load_calibration()
+    amd, intel = (calibrated["cpu_models"][m] for m in ("AMD EPYC", "Intel(R) Xeon(R) Processor @ 2.50GHz"))
     assert amd["threshold"] < 0.06 < 0.15 < intel["threshold"]  # ~2% rms on AMD EPYC, ~7% on the Intel host
     assert amd["trials_whose_first_two_pairs_both_are"] == 0 == intel["trials_whose_first_two_pairs_both_are"]
     assert not any("project-" in campaign for campaign in amd["campaigns"])  # plants sized per process
@@ -97,10 +101,10 @@ def test_on_amd_calibrated_without_an_a_a_campaign_the_gate_flags_none_of_its_tr
     for campaign in AMD.iterdir():
         if campaign.name != held_out:
             (tmp_path / campaign.name).symlink_to(campaign)
-    calibration = framework_gate.calibrate([tmp_path])
+    calibrated = calibration.calibrate([tmp_path])
     trials = _trials(AMD / held_out, "a-a")
     assert len(trials) == 10
-    assert [framework_gate.judge(pairs, calibration).verdict for pairs in trials] == ["no change"] * 10
+    assert [framework_gate.judge(pairs, calibrated).verdict for pairs in trials] == ["no change"] * 10
 
 
 def test_on_amd_a_slower_tensorflow_is_caught_by_the_gate_in_every_trial_and_not_by_the_train_step():
@@ -108,8 +112,8 @@ def test_on_amd_a_slower_tensorflow_is_caught_by_the_gate_in_every_trial_and_not
     slower_tf = _trials(AMD / "tf-conv-10pct", "tf-conv-10pct")
     assert len(slower_tf) == 10
     assert [framework_gate.judge(pairs).verdict for pairs in slower_tf] == ["regression"] * 10
-    train = f"test_train_throughput[{evidence.TARGET}]"
-    assert all(evidence.observed_ratio(pairs[0], train) < 1.03 for pairs in slower_tf)  # normalized: cancels
+    train = f"test_train_throughput[{GATE_TARGET}]"
+    assert all(observed_ratio(pairs[0], train) < 1.03 for pairs in slower_tf)  # normalized: cancels
 
 
 def test_a_calibration_takes_the_spread_around_each_campaigns_median_from_enough_pairs(monkeypatch, tmp_path):
@@ -121,14 +125,14 @@ def test_a_calibration_takes_the_spread_around_each_campaigns_median_from_enough
         "plain": [[_pair(n, spread[n % 2])] for n in range(16)],
         "planted": [[_pair(n, 1.3 * spread[n % 2])] for n in range(16)],
     }
-    monkeypatch.setattr(framework_gate, "campaign_pairs", lambda campaign: {"v": trials[campaign.name]})
-    calibrated = framework_gate.calibrate([tmp_path])["cpu_models"]["AMD EPYC"]
+    monkeypatch.setattr(calibration, "campaign_pairs", lambda campaign: {"v": trials[campaign.name]})
+    calibrated = calibration.calibrate([tmp_path])["cpu_models"]["AMD EPYC"]
     assert calibrated["pairs"] == 32 and calibrated["rms_log_deviation"] == pytest.approx(
         np.log(1.01), abs=1e-4
     )
-    assert calibrated["threshold"] == pytest.approx(1.01**framework_gate.Z - 1, abs=2e-4)
+    assert calibrated["threshold"] == pytest.approx(1.01**calibration.Z - 1, abs=2e-4)
     trials["planted"] = trials["planted"][:13]
-    assert framework_gate.calibrate([tmp_path])["cpu_models"] == {}  # 29 pairs: too few
+    assert calibration.calibrate([tmp_path])["cpu_models"] == {}  # 29 pairs: too few
 
 
 def test_bad_input_gets_one_message_and_exit_2(tmp_path, capsys):
@@ -139,9 +143,9 @@ def test_bad_input_gets_one_message_and_exit_2(tmp_path, capsys):
     base = write(tmp_path, "base.json", synthetic_results(1))
     foreign = tmp_path / "foreign.json"
     foreign.write_text(json.dumps({"benchmarks": "no"}))
-    assert framework_gate.main(["check", str(base), str(foreign)]) == 2
+    assert framework_gate.main([str(base), str(foreign)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("bench.framework_gate: ") and len(err.strip().splitlines()) == 1
+    assert err.startswith("bench.check.gate: ") and len(err.strip().splitlines()) == 1
     with pytest.raises(SystemExit) as usage:
-        framework_gate.main(["check", str(base), str(base), str(base)])
+        framework_gate.main([str(base), str(base), str(base)])
     assert usage.value.code == 2 and "one or two pairs" in capsys.readouterr().err

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.compare import compare_files
+from bench.check.compare import compare_files
 from reports import build
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +40,7 @@ def _children(pid: int) -> list[int]:
 SELECTION, SELECTED = "cnn and (inference or latency) and not native", 6
 
 
-def test_sigterm_keeps_finished_benchmarks_and_leaves_no_process(tmp_path, probed_at_build_time):
+def test_sigterm_keeps_finished_benchmarks_and_leaves_no_process(tmp_path):
     out = tmp_path / "results.json"
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1"}  # PASSED lines as they happen
     env.pop("BENCH_PROFILE", None)

@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 
 import implementations
-from bench.datasets import load
-from bench.steps import recalibrate_batchnorm
+from bench.run.datasets import load
+from bench.run.steps import recalibrate_batchnorm
 from implementations import native
 
 EXPECTED_PARAMS = {"cnn": 1_097_098, "resnet": 2_400_490}

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import implementations
-from bench.backend_ops import gradients, loss_function, make_deterministic
+from bench.run.backend_ops import gradients, loss_function, make_deterministic
 
 EXPECTED_PARAMS = {  # total, trainable, non-trainable (BatchNorm moving statistics)
     "cnn": (1_097_098, 1_096_650, 448),

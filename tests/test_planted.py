@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tests.plugins.planted import _extra_regions, _slower_keras_conv, _slower_keras_predict, _slower_tf_conv
+from bench.suite.planted import _extra_regions, _slower_keras_conv, _slower_keras_predict, _slower_tf_conv
 
 
 def _pixels(regions):

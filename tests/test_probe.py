@@ -1,4 +1,4 @@
-"""The memory figures of bench.probe belong to the probe process, not to whoever started it."""
+"""The memory figures of bench.probes.first_step belong to the probe process, not to whoever started it."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from bench import probe
-from bench.results import rss_growth
+from bench.core.results import rss_growth
+from bench.probes import first_step as probe
 
 MiB = 2**20
 PARENT_EXTRA = 600 * MiB  # far above a bare interpreter's few tens of MiB
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="re
 
 def _in_child(code: str) -> dict:
     completed = subprocess.run(
-        [sys.executable, "-c", f"import json\nfrom bench import probe\n{code}"],
+        [sys.executable, "-c", f"import json\nfrom bench.probes import first_step as probe\n{code}"],
         capture_output=True,
         text=True,
         check=True,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bench.profiles import PROFILES, get_profile
+from bench.core.profiles import PROFILES, get_profile
 
 
 def test_quick_is_the_default_and_uses_offline_data(monkeypatch):

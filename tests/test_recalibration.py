@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 import implementations
-from bench.steps import recalibrate_batchnorm
+from bench.run.steps import recalibrate_batchnorm
 
 
 def _batches(count: int, size: int = 16):

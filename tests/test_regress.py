@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from bench import framework_gate, regress
-from bench.machine import cpu_model, cpu_slug
-from tests.test_compare import TRAIN, synthetic_results
+from bench.check import gate as framework_gate
+from bench.check import regress
+from bench.core.machine import cpu_model, cpu_slug
+from tests.support.results import TRAIN, synthetic_results
 
 FIXTURE = Path(__file__).parent / "data" / "smoke-cnn-results.json"
 _real_versions_differ = regress.versions_differ
@@ -101,7 +102,7 @@ def test_the_baseline_commit_is_measured_here_even_where_a_baseline_was_recorded
     tmp_path, monkeypatch, recorded_baseline
 ):
     runs = FakeRuns()
-    monkeypatch.setattr(regress, "_bench_run", runs)
+    monkeypatch.setattr(regress, "bench_run", runs)
     assert regress.regress(tmp_path / "out") == 0
     (head_root, head_out, _, _), (base_root, base_out, _, _) = sorted(
         runs.calls, key=lambda call: call[0] != regress.PROJECT_ROOT
@@ -113,7 +114,7 @@ def test_the_baseline_commit_is_measured_here_even_where_a_baseline_was_recorded
 
 def test_a_timed_regression_must_hold_over_further_pairs_of_runs(tmp_path, monkeypatch, recorded_baseline):
     runs = FakeRuns(slow_checkout_runs=set(range(4)))  # 8% slower, in every run of the checkout
-    monkeypatch.setattr(regress, "_bench_run", runs)
+    monkeypatch.setattr(regress, "bench_run", runs)
     assert regress.regress(tmp_path / "out") == 1
     pairs = [runs.calls[number : number + 2] for number in range(0, len(runs.calls), 2)]
     assert len(pairs) > 1
@@ -129,7 +130,7 @@ def test_two_offsets_in_a_row_are_not_a_regression_while_the_pairs_disagree(
     """Two checkout processes 8% slow, then two normal ones: pooled over two pairs the train step reads
     more than 5% slower, but the per-pair ratios do not agree, so the check measures on and clears it."""
     runs = FakeRuns(slow_checkout_runs={0, 1})
-    monkeypatch.setattr(regress, "_bench_run", runs)
+    monkeypatch.setattr(regress, "bench_run", runs)
     assert regress.regress(tmp_path / "out") == 0
     assert len(runs.calls) > 4
     assert f"not a regression over the pairs of runs pooled: {TRAIN}" in capsys.readouterr().out
@@ -146,14 +147,14 @@ def test_the_two_runs_of_a_pair_run_side_by_side(tmp_path, monkeypatch, recorded
         both_started.wait()  # breaks (an error) unless the other run of the pair is under way
         return runs(*args, **kwargs)
 
-    monkeypatch.setattr(regress, "_bench_run", meeting_runs)
+    monkeypatch.setattr(regress, "bench_run", meeting_runs)
     assert regress.regress(tmp_path / "out") == 0
     assert len(runs.calls) == 2
 
 
 def test_one_slow_process_is_not_a_regression(tmp_path, monkeypatch, recorded_baseline, capsys):
     runs = FakeRuns(slow_checkout_runs={0})  # 8% slower in the first run only: a process offset
-    monkeypatch.setattr(regress, "_bench_run", runs)
+    monkeypatch.setattr(regress, "bench_run", runs)
     assert regress.regress(tmp_path / "out") == 0
     out = capsys.readouterr().out
     assert f"1 regression(s): {TRAIN}" in out  # the first comparison alone flags it
@@ -166,7 +167,7 @@ def test_a_steady_5pct_slowdown_that_one_comparison_misses_is_a_regression_over_
 ):
     """The rule tightens as pairs add up: a slowdown one comparison leaves under 5% is caught."""
     runs = FakeRuns(slowdowns=dict.fromkeys(range(4), 1.05))
-    monkeypatch.setattr(regress, "_bench_run", runs)
+    monkeypatch.setattr(regress, "bench_run", runs)
     assert regress.regress(tmp_path / "out") == 1
     assert len(runs.calls) == 8
     out = capsys.readouterr().out
@@ -179,7 +180,7 @@ def test_a_slowdown_under_the_threshold_is_measured_twice_more_but_not_a_regress
     tmp_path, monkeypatch, recorded_baseline, capsys
 ):
     runs = FakeRuns(slowdowns={0: 1.03, 1: 1.05, 2: 1.0})  # a suspect (2% or more), under 3% pooled
-    monkeypatch.setattr(regress, "_bench_run", runs)
+    monkeypatch.setattr(regress, "bench_run", runs)
     assert regress.regress(tmp_path / "out") == 0
     # still 2% slower over two pairs and not a regression: a third pair, then decided on all three
     assert len(runs.calls) == 6 and all(args == ["-k", TRAIN] for _, _, args, _ in runs.calls[2:])
@@ -195,7 +196,7 @@ def test_a_slowdown_left_undecided_by_two_pairs_is_caught_by_further_pairs(
     # a slowdown that the checkout's second run reads low: over two pairs it is 2% or more slower, yet
     # not a regression; further pairs decide
     runs = FakeRuns(slowdowns={0: 1.06, 1: 1.04, 2: 1.1, 3: 1.1})
-    monkeypatch.setattr(regress, "_bench_run", runs)
+    monkeypatch.setattr(regress, "bench_run", runs)
     assert regress.regress(tmp_path / "out") == 1
     assert len(runs.calls) == 8
     out = capsys.readouterr().out
@@ -208,7 +209,7 @@ def test_the_baseline_runs_with_the_framework_versions_it_was_recorded_with(
 ):
     installed = {"keras": "3.99.0", "tensorflow": "2.21.0", "numpy": "2.4.6"}
     monkeypatch.setattr(regress, "versions_differ", _real_versions_differ)
-    monkeypatch.setattr(regress, "_installed", installed.get)
+    monkeypatch.setattr(regress, "installed_version", installed.get)
     built = []
 
     def fake_environment(worktree, pins, backend, where):
@@ -217,7 +218,7 @@ def test_the_baseline_runs_with_the_framework_versions_it_was_recorded_with(
 
     monkeypatch.setattr(regress, "baseline_environment", fake_environment)
     runs = FakeRuns()
-    monkeypatch.setattr(regress, "_bench_run", runs)
+    monkeypatch.setattr(regress, "bench_run", runs)
     assert regress.regress(tmp_path / "out") == 0
     assert built == [{"keras": "3.15.1", "tensorflow": "2.21.0", "numpy": "2.4.6"}]
     assert sorted(python for *_, python in runs.calls) == sorted(["/baseline-env/bin/python", sys.executable])
@@ -234,7 +235,8 @@ def test_version_pins_follow_the_backend():
 
 def test_no_baseline_at_all_is_one_line_and_exit_2(tmp_path):
     code = (
-        "import sys; from pathlib import Path; from bench import regress, __main__ as cli;"
+        "import sys; from pathlib import Path; from bench.check import regress; "
+        "from bench import __main__ as cli;"
         f"regress.BASELINES = Path({str(tmp_path)!r});"
         f"sys.exit(cli.main(['regress', '--out', {str(tmp_path)!r}]))"
     )
@@ -250,7 +252,7 @@ def test_this_machine_has_a_name():
 
 @pytest.mark.parametrize("name", sorted(p.name for p in regress.BASELINES.glob("ci-*.json")))
 def test_committed_baselines_are_named_after_their_cpu(name):
-    from bench.results import load
+    from bench.core.results import load
 
     suite = load(regress.BASELINES / name)["machine_info"]["suite"]
     assert name == regress.baseline_path(suite["backend"], suite["cpu_model"]).name
@@ -272,7 +274,7 @@ def test_slower_framework_kernels_fail_the_check_through_the_absolute_time_gate(
     calibration.write_text(json.dumps({"cpu_models": {"AMD EPYC": {"threshold": 0.05}}}))
     monkeypatch.setattr(framework_gate, "CALIBRATION", calibration)
     runs = FakeRuns(kernel_factors=kernel_factors)
-    monkeypatch.setattr(regress, "_bench_run", runs)
+    monkeypatch.setattr(regress, "bench_run", runs)
     assert regress.regress(tmp_path / "out") == status
     out = capsys.readouterr().out
     assert "no regression in" in out  # the normalized comparison: nothing, no suspect

@@ -1,6 +1,6 @@
 """End-to-end evidence for the regression check on real benchmark runs (slow: tox -e evidence).
 
-Runs, one campaign per variant as :mod:`bench.evidence` made reports/evidence/amd/ (10 trials of
+Runs, one campaign per variant as :mod:`bench.evidence.campaigns` made reports/evidence/amd/ (10 trials of
 three side-by-side pairs, the baseline and the variant started together, and a fourth pair where
 the check asks for it), into reports/latest-evidence/<variant>/, plus a planted accuracy drop per
 architecture, and holds the check to what it must show: no A/A trial flagged; slowdowns planted
@@ -8,7 +8,7 @@ inside Keras of ~40%, ~7% and 5% (in its kernels) and ~5% of batch 1 (in its pre
 Python), and one in the project's train step, each flagged in at least 9 of 10 trials; 10% more
 convolution work in TensorFlow, under the models and the native reference alike, flagged in the
 batched predict by the normalized check and, where this CPU model's calibrated threshold is under
-×1.06, in every kind's stead by the absolute-time gate (bench.framework_gate), which flags no A/A
+×1.06, in every kind's stead by the absolute-time gate (bench.check.gate), which flags no A/A
 trial.  About two and a half hours on a 2-core machine.
 """
 
@@ -18,16 +18,17 @@ from pathlib import Path
 
 import pytest
 
-from bench import evidence
+from bench.core.kinds import TIMED_KINDS
+from bench.evidence import campaigns as evidence
 
 pytestmark = pytest.mark.slow
 OUT = Path(__file__).resolve().parent.parent / "reports" / "latest-evidence"
 #: variant -> the benchmark kinds it must be flagged in (A/A: none, and never flagged)
 ASSERTED = {
     "a-a": (),
-    "keras-12-rows": evidence.KINDS,
-    "keras-2-rows": evidence.KINDS,
-    "keras-5pct-block": evidence.KINDS,
+    "keras-12-rows": TIMED_KINDS,
+    "keras-2-rows": TIMED_KINDS,
+    "keras-5pct-block": TIMED_KINDS,
     "keras-predict-100us": ("latency_batch1",),
     "project-8pct": ("train_throughput",),
     "tf-conv-10pct": ("inference_throughput",),
@@ -41,7 +42,7 @@ def figures():
         evidence.run_campaign(OUT / name, evidence.REPETITIONS, [name], workers=2)
         variants[name] = evidence.summarize(OUT / name)["variants"][name]
     evidence.run_accuracy_campaign(OUT)
-    return {"variants": variants, "accuracy": evidence._accuracy_figures(OUT)}
+    return {"variants": variants, "accuracy": evidence.accuracy_figures(OUT)}
 
 
 def test_a_a_trials_are_never_flagged(figures):
@@ -52,7 +53,7 @@ def test_a_a_trials_are_never_flagged(figures):
 @pytest.mark.parametrize("variant", [name for name, kinds in ASSERTED.items() if kinds])
 def test_planted_slowdowns_are_caught(figures, variant):
     kinds = figures["variants"][variant]["kinds"]
-    assert all(kinds[kind]["pairs"] == evidence.REPETITIONS for kind in evidence.KINDS)
+    assert all(kinds[kind]["pairs"] == evidence.REPETITIONS for kind in TIMED_KINDS)
     assert all(kinds[kind]["flagged"] >= 9 for kind in ASSERTED[variant])
 
 

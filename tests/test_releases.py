@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from bench import compare, framework_gate, releases
-from tests.test_compare import synthetic_results, write
-from tests.test_framework_gate import CALIBRATED
+from bench.check import compare
+from bench.check import gate as framework_gate
+from bench.evidence import releases
+from tests.support.results import CALIBRATED, synthetic_results, write
 
 TARGET_TRAIN, TARGET_PREDICT = framework_gate.INDEX_BENCHMARKS
 
@@ -100,7 +101,7 @@ def test_a_suspect_whose_confirming_pair_is_not_stored_is_an_error(tmp_path, cal
 
 
 def _summarize(root: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bench.releases", "summarize", "--root", str(root)],
+    return subprocess.run([sys.executable, "-m", "bench.evidence.releases", "summarize", "--root", str(root)],
                           capture_output=True, text=True)  # fmt: skip
 
 

@@ -13,19 +13,23 @@ import pandas as pd
 import pytest
 
 from reports.build import build_report
-from tests.conftest import PROBED_CNN
-from tests.test_compare import SAVED, synthetic_results, write
+from tests.support.results import (
+    PROBED_CNN,
+    SAVED,
+    paired_results,
+    partner_only_results,
+    synthetic_results,
+    with_capabilities,
+    write,
+)
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
-# every test here builds reports of files without probes: the fallback probing is answered from PROBED_CNN
-pytestmark = pytest.mark.usefixtures("probed_at_build_time")
-
-
 @pytest.fixture
-def report(tmp_path_factory, probed_at_build_time) -> tuple[Path, str]:
+def report(tmp_path_factory) -> tuple[Path, str]:
     out = tmp_path_factory.mktemp("report")
-    path = build_report([SAVED], out)
+    probed = write(out, "probed.json", with_capabilities(json.loads(SAVED.read_text())))
+    path = build_report([probed], out)
     return out, path.read_text()
 
 
@@ -66,32 +70,34 @@ def test_missing_cells_say_why(report):
     assert "n/a: fewer than 5 rounds" in text
 
 
-def test_capability_matrix_is_probed(report, probed_at_build_time):
+def test_capability_matrix_shows_what_the_run_probed(report):
     _, text = report
     matrix = text.split("## Capabilities")[1]
-    assert probed_at_build_time == ["cnn"]  # only what the results hold, probed once
-    assert "hold no capability probes (cnn): shown as probed when this report was built" in matrix
     assert "no: AttributeError" in matrix  # subclassed models have no .inputs to cut a graph from
     assert "no: build() left 0 weights" in matrix
-    assert "lines of code" in matrix
+    assert "lines of code" in matrix and "hold no capability probes" not in matrix
 
 
-def test_capabilities_recorded_in_the_results_are_shown_as_recorded(tmp_path, probed_at_build_time):
-    results = json.loads(SAVED.read_text())
+def test_capabilities_recorded_in_the_results_are_shown_as_recorded(tmp_path):
     recorded = json.loads(json.dumps(PROBED_CNN))
     recorded["functional"]["lines of code"] = 1234
-    results["benchmarks"].append(
-        {
-            "name": "test_capabilities[cnn]",
-            "param": "cnn",
-            "params": {"arch": "cnn"},
-            "stats": {"data": [1.0], "median": 1.0},
-            "extra_info": {"backend": "tensorflow", "capabilities": recorded},
-        }
-    )
+    results = with_capabilities(json.loads(SAVED.read_text()), recorded)
     text = build_report([write(tmp_path, "probed.json", results)], tmp_path / "out").read_text()
-    assert probed_at_build_time == []
-    assert "| lines of code" in text and "1234" in text and "shown as probed" not in text
+    assert "| lines of code" in text and "1234" in text
+
+
+def test_a_report_never_probes_and_says_what_its_files_lack(tmp_path):
+    """A file without probes is reported without them, and building the report loads no probe."""
+    out = tmp_path / "out"
+    code = (
+        "import sys; from reports.build import build_report; "
+        f"text = build_report([{str(SAVED)!r}], {str(out)!r}).read_text(); "
+        "print(sorted(m for m in sys.modules if m.startswith('bench.probes') or m == 'keras')); "
+        "print('hold no capability probes (cnn): not shown' in text)"
+    )
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    modules, said = shown.stdout.strip().splitlines()[-2:]
+    assert modules == "[]" and said == "True"
 
 
 def test_plots_are_png(report):
@@ -101,36 +107,8 @@ def test_plots_are_png(report):
         assert f"]({name})" in text
 
 
-def paired_results(seed: int, slowdown: dict | None = None, rounds: int = 20) -> dict:
-    """The saved run with every timed cell paired round by round with the Functional model.
-
-    Partner rounds fall into the host's slower spells like this machine's; each cell round
-    sits between two partner rounds and feels the same spell; ``slowdown`` maps cell names
-    (e.g. "cnn-subclassing") to the true time ratio to Functional.
-    """
-    rng = np.random.default_rng(seed)
-    results = json.loads(SAVED.read_text())
-    for bench in results["benchmarks"]:
-        if "reference_round_s" not in bench["extra_info"]:
-            continue
-        arch, factor = bench["params"]["arch"], (slowdown or {}).get(bench["param"], 1.0)
-        spells = np.where(rng.random(rounds + 1) < 0.3, 1.4, 1.0)
-        partner = 0.4 * spells * np.exp(rng.normal(0, 0.01, rounds + 1))
-        cpu = (partner[:-1] + partner[1:]) / 2 * factor * np.exp(rng.normal(0, 0.015, rounds))
-        bench["stats"]["data"] = cpu.tolist()
-        bench["stats"]["median"] = float(np.median(cpu))
-        bench["extra_info"].update(
-            cpu_round_s=cpu.tolist(),
-            reference_cpu_round_s=partner.tolist(),
-            reference_round_s=partner.tolist(),
-            reference=f"{arch}-functional",
-        )
-    results["machine_info"]["suite"]["settings"]["partner"] = "functional"
-    return results
-
-
 def _summary(tmp_path, slowdown: dict) -> str:
-    path = write(tmp_path, "paired.json", paired_results(3, slowdown))
+    path = write(tmp_path, "paired.json", with_capabilities(paired_results(3, slowdown)))
     return build_report([path], tmp_path / "out").read_text().split("## Details")[0]
 
 
@@ -233,6 +211,9 @@ def test_api_by_backend_matrix(tmp_path):
         bench["extra_info"]["backend"] = "jax"
         if bench["name"] == "test_train_throughput[cnn-functional]":
             bench["extra_info"]["batch"] *= 10  # ten times the images in the same time
+    on_jax["benchmarks"] = [  # a cell the jax run did not time
+        b for b in on_jax["benchmarks"] if not b["name"].endswith("_throughput[cnn-subclassing]")
+    ]
     paths = [write(tmp_path, "tf.json", saved), write(tmp_path, "jax.json", on_jax)]
     text = build_report(paths, tmp_path / "out").read_text()
     assert "## `cnn` on jax" in text and "## `cnn` on tensorflow" in text
@@ -247,15 +228,17 @@ def test_api_by_backend_matrix(tmp_path):
     }
     jax_train, tf_train = (float(cell.split("/")[0].replace(",", "")) for cell in rows["cnn-functional"])
     assert jax_train == pytest.approx(10 * tf_train, rel=0.01)
-    assert rows["resnet-functional"][0].strip() == "n/a: not run on this backend"
+    assert rows["cnn-subclassing"][0].strip() == "n/a: not run on this backend"
+    assert rows["cnn-subclassing"][1].strip() != "n/a: not run on this backend"
+    assert "resnet-functional" not in rows  # an architecture no file measured is not listed
     assert "its own run" in matrix
 
 
 def test_uncommitted_changes_are_named(tmp_path):
     dirty = json.loads(SAVED.read_text())
-    dirty["machine_info"]["suite"].update(commit="abc123-dirty", changed_paths=["bench/steps.py"])
+    dirty["machine_info"]["suite"].update(commit="abc123-dirty", changed_paths=["bench/run/steps.py"])
     text = build_report([write(tmp_path, "dirty.json", dirty)], tmp_path / "out").read_text()
-    assert "abc123-dirty (uncommitted changes in bench/steps.py)" in text
+    assert "abc123-dirty (uncommitted changes in bench/run/steps.py)" in text
 
 
 @pytest.mark.parametrize("deterministic", [True, False])
@@ -271,20 +254,9 @@ def test_accuracy_gaps_count_only_between_deterministic_runs(tmp_path, determini
     assert ("test accuracy 0.263 vs 0.312 on tensorflow" in verdict) is deterministic, verdict
 
 
-def partner_only_results(seed: int, slowdown: dict | None = None) -> dict:
-    """:func:`paired_results` as the current runs record it: Functional has no timed cell of its own."""
-    results = paired_results(seed, slowdown)
-    results["benchmarks"] = [
-        bench
-        for bench in results["benchmarks"]
-        if not ("reference_round_s" in bench["extra_info"] and bench["params"]["api"] == "functional")
-    ]
-    return results
-
-
 def test_functional_figures_come_from_its_partner_rounds():
     """Each interior partner round over the mean of its neighbours: an A/A, pooled over the paired cells."""
-    from bench import results as results_io
+    from bench.core import results as results_io
 
     results = partner_only_results(5)
     cells = [
@@ -329,8 +301,8 @@ def test_summary_without_a_functional_cell(tmp_path):
 
 
 def test_a_report_of_old_and_new_files_says_which_a_a_is_which(tmp_path):
-    from bench import results as results_io
-    from reports import ratios
+    from bench.core import ratios
+    from bench.core import results as results_io
 
     frames = [results_io.frame(partner_only_results(1)), results_io.frame(paired_results(1))]
     assert ratios.aa_basis(frames[0]).startswith("Functional against itself")
@@ -353,8 +325,8 @@ def _slower_process(results: dict, factor: float) -> dict:
 
 def test_repeated_runs_are_pooled_round_by_round_within_their_own_run(tmp_path):
     """Two runs of one cell: every round keeps its own run's partner rounds; the CI narrows."""
-    from bench import results as results_io
-    from reports import ratios
+    from bench.core import ratios
+    from bench.core import results as results_io
 
     runs = [
         partner_only_results(11, {"cnn-subclassing": 1.10}),
@@ -402,8 +374,8 @@ def test_runs_from_different_machines_are_not_pooled(tmp_path):
 
 
 def test_the_summary_states_the_run_s_precision_and_what_to_do_about_it(tmp_path):
-    from bench import results as results_io
-    from reports import ratios
+    from bench.core import ratios
+    from bench.core import results as results_io
     from reports.summary import precision_lines
 
     tight = results_io.frame(partner_only_results(4))

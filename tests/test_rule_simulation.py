@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 
-from bench import evidence, rule_simulation
-from tests.test_compare import synthetic_results
+from bench.core.kinds import pair_suffix
+from bench.evidence import campaigns as evidence
+from bench.evidence import rule_simulation
+from tests.support.results import synthetic_results
 
 
 def test_the_simulated_check_catches_steady_slowdowns_and_clears_a_a_at_a_small_spread():
@@ -28,7 +30,7 @@ def test_the_spread_comes_from_the_stored_a_a_pairs(tmp_path, capsys):
         for number in (1, 2):
             for offset, name in enumerate((evidence.BASELINE, "a-a")):
                 seed = 100 + 4 * repetition + 2 * number + offset
-                path = runs / f"{name}{evidence._again(number)}-{repetition}.json"
+                path = runs / f"{name}{pair_suffix(number)}-{repetition}.json"
                 path.write_text(json.dumps(synthetic_results(seed)))
     pairs = rule_simulation.a_a_pairs(tmp_path)
     spread, count = rule_simulation.pair_spread(pairs, "train_throughput"), len(pairs)

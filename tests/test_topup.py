@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 
 from bench import __main__ as cli
-from bench import topup
-from bench.profiles import PROFILES
-from bench.results import load
-from reports import ratios
-from tests.test_report import partner_only_results
+from bench.core import ratios
+from bench.core.profiles import PROFILES
+from bench.core.results import load
+from bench.run import supervise, topup
+from tests.support.results import partner_only_results
 
 TARGET = 0.02
 
@@ -119,7 +119,7 @@ def _report(*paths: Path, out: Path) -> int:
 
 
 @pytest.fixture
-def topped_up_run(tmp_path, probed_at_build_time) -> Path:
+def topped_up_run(tmp_path) -> Path:
     """A run topped up to the target; the report's capability probing answered from a fixture."""
     out = _main_run(tmp_path, noise=0.05)
     assert topup.top_up(out, TARGET, time.time() + 3600, FakeTopUps()) is None
@@ -157,7 +157,7 @@ def test_bench_run_tops_up_a_whole_quick_run_and_clears_an_earlier_run_s_top_ups
         path.write_text(json.dumps(noisy_run(7, 0.05)))
         return 0, None
 
-    monkeypatch.setattr(cli, "_supervise", fake_pytest)
+    monkeypatch.setattr(supervise, "supervise", fake_pytest)
     assert cli.main(["run", "--profile", "quick", "--out", str(out)]) == 0
     assert not stale.exists()
     recorded = json.loads(out.read_text())["machine_info"]["suite"].get("top_ups")

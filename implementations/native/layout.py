@@ -128,7 +128,7 @@ def averaged_batch_statistics(statistics_from_zero, batches) -> list[np.ndarray]
 
     ``statistics_from_zero(images)`` runs one training-mode forward pass with every moving statistic
     first set to zero and returns them after it: the momentum update leaves (1 - momentum) x the
-    batch's statistic, whatever the framework.  This is what :func:`bench.steps.recalibrate_batchnorm`
+    batch's statistic, whatever the framework.  This is what :func:`bench.run.steps.recalibrate_batchnorm`
     does for the Keras models, so native and Keras accuracies follow one recipe.
     """
     totals, count = None, 0

@@ -1,0 +1,322 @@
+"""The CI regression check: the baseline commit and the checkout, both measured here, in the same job.
+
+A committed baseline (``reports/baselines/ci-<backend>-<cpu>.json``) names a commit and the
+framework versions it was recorded with.  Its figures are never compared with a run on
+another machine: two hosts that report the same CPU model name can still differ in
+microarchitecture and load, and a batch-1 round's ratio to the native reference moved
+7.5% between two such hosts, more than twice the 3% threshold.  Instead the baseline commit is
+checked out in a git worktree and run here, with the recorded keras / framework / numpy
+versions (installed into a virtual environment of its own when this one has others, so
+that a slower framework release is seen), then the checkout is run, and the two are
+compared (:mod:`bench.check.compare`).
+
+The unit of replication is the process: rounds within one run share its offset (a few
+percent), which no within-run statistic sees.  So one comparison only picks suspects (a timed
+benchmark 2% or more slower, :func:`bench.check.compare.suspected_slowdowns`); they are measured
+again in a second pair, and judged by the regression rule on the rounds of both pairs pooled
+(each normalized within its own run): one run's offset then weighs half.  A suspect still 2%
+or more slower and not a regression gets a further pair, up to four (:data:`bench.check.compare.MAX_PAIRS`);
+the rule tightens as pairs add up and needs them to agree (:data:`bench.check.compare.RULE_BY_PAIRS`).
+The two runs of a pair start together and run side by side, one kernel thread each
+(:func:`_measure_pair`).
+Accuracy (fixed seeds, deterministic ops) repeats exactly and is not re-measured.
+The normalized comparison cancels what the models share with the native reference, the
+framework's kernels; the absolute CPU time of two benchmarks is gated as well, at a threshold
+calibrated per CPU model, and confirmed by one more pair of them (:mod:`bench.check.gate`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from importlib import metadata
+from pathlib import Path
+from typing import NamedTuple
+
+from bench.core import results as results_io
+from bench.core.kinds import pair_suffix
+from bench.core.machine import cpu_slug
+from bench.core.paths import BASELINES, PROJECT_ROOT
+
+PROFILE = "ci"
+#: the distributions whose versions a baseline run reproduces, per backend
+PINNED = {"tensorflow": ("keras", "tensorflow", "numpy"), "jax": ("keras", "jax", "jaxlib", "numpy"),
+          "torch": ("keras", "torch", "numpy")}  # fmt: skip
+EXTRAS = {"tensorflow": "", "jax": "[jax]", "torch": "[torch]"}
+#: the results files of a check's output folder: the full runs, and the gate's second pair (the suspects'
+#: confirming pairs: :func:`pair_files`)
+FIRST_PAIR = ("baseline-here.json", "results.json")
+GATE_PAIR = ("baseline-gate.json", "results-gate.json")
+
+
+class RegressError(ValueError):
+    """The check cannot be made (no baseline at all, a commit git cannot check out, an environment pip
+    cannot build)."""
+
+
+def baseline_path(backend: str, cpu: str | None = None) -> Path:
+    return BASELINES / f"{PROFILE}-{backend}-{cpu_slug(cpu)}.json"
+
+
+def baseline_record(backend: str) -> Path:
+    """This CPU model's committed baseline, else any committed for the backend; RegressError if none."""
+    mine = baseline_path(backend)
+    if mine.is_file():
+        return mine
+    others = sorted(BASELINES.glob(f"{PROFILE}-{backend}-*.json"))
+    if not others:
+        raise RegressError(f"no {PROFILE} baseline for backend {backend} in {BASELINES}")
+    return others[0]
+
+
+def bench_run(
+    root: Path, out: Path, extra_args: list[str], python: str = sys.executable, env: dict | None = None
+) -> int:
+    command = [python, "-m", "bench", "run", "--profile", PROFILE, "--out", str(out), *extra_args]
+    return subprocess.run(command, cwd=root, env=env).returncode
+
+
+DUET_PLUGIN = PROJECT_ROOT / "bench" / "check" / "duet"  # bench_duet.py, loadable by any commit's bench run
+
+
+def duet_run(extra_args: list[str], folder: Path, side: str) -> tuple[list[str], dict]:
+    """``bench run`` arguments and environment that make a run meet its pair at every benchmark
+    (bench/check/duet/bench_duet.py)."""
+    from bench.check.duet import bench_duet
+
+    path = os.pathsep.join(filter(None, [str(DUET_PLUGIN), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONPATH": path, bench_duet.DIR_ENV: str(folder), bench_duet.SIDE_ENV: side}
+    return [*extra_args, *([] if "--" in extra_args else ["--"]), "-p", "bench_duet"], env
+
+
+def _git(*args: str) -> str:
+    completed = subprocess.run(["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True)
+    if completed.returncode != 0:
+        raise RegressError(f"git {' '.join(args)} failed: {completed.stderr.strip()}")
+    return completed.stdout.strip()
+
+
+def installed_version(distribution: str) -> str | None:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def version_pins(recorded: dict, backend: str) -> dict[str, str]:
+    """The recorded versions of what a baseline run must reproduce (those recorded at all)."""
+    versions = recorded.get("versions") or {}
+    if backend == "jax" and versions.get("jax"):
+        versions = {**versions, "jaxlib": versions.get("jaxlib") or versions["jax"]}
+    return {name: versions[name] for name in PINNED.get(backend, ()) if versions.get(name)}
+
+
+def versions_differ(pins: dict[str, str]) -> dict[str, tuple[str, str | None]]:
+    """name -> (recorded, installed) for each pinned distribution this environment has at another version."""
+    differ = {}
+    for name, wanted in pins.items():
+        have = installed_version(name)
+        if have is None or have.split("+")[0] != wanted.split("+")[0]:
+            differ[name] = (wanted, have)
+    return differ
+
+
+def _pip(python: Path, *args: str) -> None:
+    """pip install ``args`` into ``python``'s environment, without byte-compiling every module (tox.ini)."""
+    completed = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-compile", *args])
+    if completed.returncode != 0:
+        raise RegressError(f"pip could not install {' '.join(args)} (exit {completed.returncode})")
+
+
+def baseline_environment(worktree: Path, pins: dict[str, str], backend: str, where: Path) -> str:
+    """A virtual environment with the baseline commit's dependencies at the recorded versions; its python."""
+    python, constraints = where / "bin" / "python", where / "constraints.txt"
+    wanted = "".join(f"{name}=={version}\n" for name, version in pins.items())
+    if python.is_file() and constraints.is_file() and constraints.read_text() == wanted:
+        return str(python)  # built by an earlier check into the same out_dir
+    subprocess.run([sys.executable, "-m", "venv", "--clear", str(where)], check=True)
+    constraints.write_text(wanted)
+    _pip(python, "-c", str(constraints), f"{worktree}{EXTRAS.get(backend, '')}")
+    return str(python)
+
+
+class BaselineCheckout(NamedTuple):
+    """The baseline's commit checked out here, and the python that runs it at the recorded versions."""
+
+    worktree: Path
+    python: str
+    commit: str
+
+
+@contextmanager
+def _baseline_checkout(record: Path, backend: str, out_dir: Path):
+    """Yields the :class:`BaselineCheckout` of ``record``'s commit (a git worktree, removed afterwards)
+    for every run of the baseline in one check."""
+    recorded = results_io.load(record)["machine_info"]["suite"]
+    commit = (recorded.get("commit") or "").removesuffix("-dirty")
+    if not commit:
+        raise RegressError(f"{record} records no commit to measure here")
+    worktree = Path(tempfile.mkdtemp(prefix="bench-baseline-"))
+    try:
+        _git("worktree", "add", "--detach", str(worktree), commit)
+        pins = version_pins(recorded, backend)
+        differ = versions_differ(pins)
+        python = sys.executable
+        if differ:
+            changed = ", ".join(f"{n} {want} (here {have})" for n, (want, have) in differ.items())
+            print(f"bench regress: the baseline was recorded with {changed}; installing those", flush=True)
+            python = baseline_environment(worktree, pins, backend, out_dir / "baseline-env")
+        yield BaselineCheckout(worktree, python, commit)
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=PROJECT_ROOT,
+                       capture_output=True)  # fmt: skip
+        shutil.rmtree(worktree, ignore_errors=True)
+
+
+def _measure_pair(checkout: BaselineCheckout, baseline: Path, current: Path, extra_args: list[str]) -> int:
+    """Run the baseline commit and the checkout side by side, started together; the checkout's exit status.
+
+    Both runs share the host's slow spells and its other load for their whole length (duet
+    benchmarking, Bulej et al., ICPE 2020), and each holds its kernels to one thread, so the two
+    fit the machine's two cores.  They start every benchmark together (bench/check/duet/bench_duet.py),
+    so each meets the same phase of the other.  The evidence (bench.evidence.campaigns) is gathered side by
+    side with the same code on both sides.
+    """
+    commit = checkout.commit[:12]
+    print(f"bench regress: measuring the baseline {commit} → {baseline.name} and the checkout → "
+          f"{current.name}, side by side", flush=True)  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="bench-duet-") as folder, ThreadPoolExecutor(2) as pool:
+        base_args, base_env = duet_run(extra_args, Path(folder), "baseline")
+        args, env = duet_run(extra_args, Path(folder), "checkout")
+        base_job = pool.submit(bench_run, checkout.worktree, baseline, base_args, checkout.python, base_env)
+        current_job = pool.submit(bench_run, PROJECT_ROOT, current, args, sys.executable, env)
+        base_status, status = base_job.result(), current_job.result()
+    if not baseline.is_file() or base_status not in (0, 1):
+        raise RegressError(f"the baseline run of {commit} wrote no usable results (exit {base_status})")
+    return status
+
+
+def _selection(benchmarks: list[str]) -> str:
+    """A pytest -k expression that selects exactly these benchmarks (names like test_x[cnn-functional])."""
+    return " or ".join(benchmarks)
+
+
+def _compare_first_pair(first_pair: tuple[dict, dict], markdown_out: Path) -> tuple[list[str], list[str]]:
+    """Print and write the first pair's verdicts; (timed benchmarks to measure again, other regressions)."""
+    from bench.check.compare import (
+        benchmark_kinds,
+        compare,
+        print_verdicts,
+        suspected_slowdowns,
+        untimed_regressions,
+    )
+
+    base, cur = first_pair
+    verdicts = compare(base, cur)
+    print_verdicts(verdicts, cur, markdown_out=str(markdown_out))
+    return suspected_slowdowns(base, cur), untimed_regressions(verdicts, benchmark_kinds(base))
+
+
+def _framework_gate(checkout: BaselineCheckout, out_dir: Path, first_pair: tuple[dict, dict]) -> list[str]:
+    """The absolute-CPU-time gate (:mod:`bench.check.gate`) as a regression to list, where it fails the
+    check: judged on the first pair, and where that makes a suspect, on one more pair of its two
+    benchmarks, side by side."""
+    from bench.check import gate as framework_gate
+
+    load = results_io.load
+    pairs = [first_pair]
+    gate = framework_gate.judge(pairs)
+    if gate.verdict == framework_gate.SUSPECT:
+        print(f"bench regress: {gate.describe()}", flush=True)
+        base_again, again = (out_dir / name for name in GATE_PAIR)
+        _measure_pair(checkout, base_again, again, ["-k", _selection(list(framework_gate.INDEX_BENCHMARKS))])
+        if not again.is_file():
+            raise RegressError("the checkout's confirming run for the absolute-time gate wrote no results")
+        pairs.append((load(base_again), load(again)))
+        gate = framework_gate.judge(pairs)
+    print(f"bench regress: {gate.describe()}", flush=True)
+    with open(out_dir / "COMPARE.md", "a", encoding="utf-8") as table:
+        table.write(f"\n{gate.describe()}\n")
+    return [framework_gate.GATE_NAME] if gate.verdict == framework_gate.REGRESSION else []
+
+
+def regress(out_dir: str | Path, extra_args: list[str] | None = None) -> int:
+    """Measure the baseline commit and the checkout here, compare, confirm timed regressions; exit status as
+    :func:`bench.check.compare.compare_files`."""
+    extra_args = extra_args or []
+    out_dir = Path(out_dir).resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    record = baseline_record(backend)
+    baseline, current = pair_files(out_dir, 1)
+    with _baseline_checkout(record, backend, out_dir) as checkout:
+        status = _measure_pair(checkout, baseline, current, extra_args)
+        if not current.is_file():
+            return status
+        print(f"bench regress: {current.name} against {baseline.name} (commit of {record.name}, run here)",
+              flush=True)  # fmt: skip
+        first_pair = (results_io.load(baseline), results_io.load(current))
+        suspects, others = _compare_first_pair(first_pair, out_dir / "COMPARE.md")
+        others += _framework_gate(checkout, out_dir, first_pair)
+        verdict = (
+            _confirm(checkout, out_dir, first_pair, suspects, others) if suspects else (1 if others else 0)
+        )
+    return verdict if status == 0 else max(verdict, 1)
+
+
+def pair_files(out_dir: Path, pair: int) -> tuple[Path, Path]:
+    """The baseline's and the checkout's results files of pair ``pair``: 1, the full runs; 2, 3, ...,
+    the confirming runs of the suspects."""
+    if pair == 1:
+        return out_dir / FIRST_PAIR[0], out_dir / FIRST_PAIR[1]
+    suffix = pair_suffix(pair)
+    return out_dir / f"baseline{suffix}.json", out_dir / f"results{suffix}.json"
+
+
+def _confirm(
+    checkout: BaselineCheckout,
+    out_dir: Path,
+    first_pair: tuple[dict, dict],
+    timed: list[str],
+    other: list[str],
+) -> int:
+    """Measure the suspected timed benchmarks again, pair after pair, and judge each on all its pairs pooled.
+
+    A suspect that is neither a regression nor back under the screen threshold after a pair is
+    measured once more, up to :data:`bench.check.compare.MAX_PAIRS` pairs (a sequential test): a
+    slowdown near the threshold gets the rounds it needs, a clear answer costs no more.
+    """
+    from bench.check.compare import REGRESSION, SCREEN_THRESHOLD, confirm_suspects, markdown
+
+    print(f"bench regress: {len(timed)} timed benchmark(s) {SCREEN_THRESHOLD:.0%} or more slower in this "
+          "pair; measuring them again, side by side, to judge them pooled", flush=True)  # fmt: skip
+    load = results_io.load
+
+    def measure(number: int, names: list[str]) -> tuple[dict, dict]:
+        if number > 2:
+            print(f"bench regress: still {SCREEN_THRESHOLD:.0%} or more slower over {number - 1} pairs and "
+                  f"not a regression: {', '.join(names)}; measuring again", flush=True)  # fmt: skip
+        baseline_again, again = pair_files(out_dir, number)
+        _measure_pair(checkout, baseline_again, again, ["-k", _selection(names)])
+        if not again.is_file():
+            raise RegressError(f"confirming run {number} of the checkout wrote no results")
+        return load(baseline_again), load(again)
+
+    verdicts = confirm_suspects(first_pair, timed, measure)
+    table = markdown(verdicts)
+    confirmed = [v.benchmark for v in verdicts if v.verdict == REGRESSION]
+    cleared = [name for name in timed if name not in confirmed]
+    standing = confirmed + other
+    summary = (
+        (f"not a regression over the pairs of runs pooled: {', '.join(cleared)}\n" if cleared else "")
+        + (f"{len(standing)} regression(s) after confirmation: {', '.join(standing)}" if standing
+           else "no regression after confirmation")
+    )  # fmt: skip
+    print(table + "\n\n" + summary, flush=True)
+    (out_dir / "COMPARE-pooled.md").write_text(table + "\n\n" + summary + "\n", encoding="utf-8")
+    return 1 if standing else 0

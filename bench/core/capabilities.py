@@ -1,0 +1,39 @@
+"""The names of the capabilities the probes record, and the few words reports use for each.
+
+Shared by :mod:`bench.probes.capabilities` (which records verdicts under these names) and the reports
+(which read them from results files and never probe).
+"""
+
+from __future__ import annotations
+
+#: the verdict row that says how an API's model writes skip connections
+RESIDUAL_TOPOLOGY = "residual topology"
+#: its verdict where the architecture has none
+NO_RESIDUAL = "none in this architecture"
+
+FRESH_FILE_ONLY = ".keras load in a fresh process, file only"
+FRESH_WITH_MODULES = ".keras load in a fresh process that imports the model's modules"
+BUILD_LOAD_WEIGHTS = "build(shape) then load_weights on a new model"
+
+
+#: the few words the summary uses for each verdict row
+SHORT_NAMES = {
+    RESIDUAL_TOPOLOGY: "residual as graph edges",
+    "summary() output shapes": "summary shapes",
+    "feature extraction via keras.Model(inputs, layer.output)": "feature extraction",
+    "clone_model": "clone_model",
+    "clone_model with clone_function (model surgery)": "clone_function surgery",
+    ".keras save/load (safe_mode)": ".keras round trip",
+    BUILD_LOAD_WEIGHTS: "build()+load_weights",
+    "export: TF SavedModel": "SavedModel export",
+    "export: ONNX": "ONNX export",
+    'quantize("int8")': "int8 quantize",
+    "model_to_dot (what plot_model draws)": "plot_model graph",
+    "mixed_float16 set globally": "global mixed precision",
+    "mixed_float16 set on the model": "per-model mixed precision",
+    FRESH_FILE_ONLY: "load from the file alone",
+    FRESH_WITH_MODULES: "load with its modules",
+    "int8 .keras in a fresh process that imports the model's modules": "int8 .keras load",
+    "data parallel on 2 CPU devices, built inside the scope": "data parallel (built in scope)",
+    "data parallel on 2 CPU devices, built outside the scope": "data parallel (built outside)",
+}

@@ -1,0 +1,495 @@
+"""The capability matrix: what each API's model can do, found by probing the models themselves.
+
+Nothing here is typed in per API: every cell comes from building the registry's
+model and trying the thing (introspection, cloning, saving, loading in a fresh
+process, exporting, quantizing, distributing), or from reading its source.  The
+benchmark run probes on its own backend and stores the verdicts in the results file
+(``test_capabilities``), so a report shows each backend's own answers.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import warnings
+from pathlib import Path
+
+import keras
+import numpy as np
+
+import implementations
+from bench.core.capabilities import BUILD_LOAD_WEIGHTS, FRESH_FILE_ONLY, FRESH_WITH_MODULES, SHORT_NAMES  # noqa: F401
+from bench.core.paths import PROJECT_ROOT
+from bench.probes.distributed import first_line
+from implementations.registry import RESIDUAL_CUSTOM_LAYER, RESIDUAL_NONE
+
+PROBE_BATCH = 2
+
+
+def _images() -> np.ndarray:
+    return np.random.default_rng(0).random((PROBE_BATCH, 28, 28, 1), dtype=np.float32)
+
+
+def _outputs(model) -> np.ndarray:
+    with warnings.catch_warnings():  # functional models warn about unnamed positional inputs
+        warnings.simplefilter("ignore", UserWarning)
+        return keras.ops.convert_to_numpy(model(_images(), training=False))
+
+
+def residual_topology(arch: str, api: str, model: keras.Model) -> str:
+    """How skip connections are expressed: as graph edges, inside call(), via a custom layer, or none."""
+    entry = implementations.entry(arch, api)
+    if entry.residual == RESIDUAL_NONE:
+        return "none in this architecture"
+    top_level = {type(layer).__module__.split(".")[0] for layer in model.layers}
+    has_add = any(isinstance(layer, keras.layers.Add) for layer in model.layers)
+    if has_add:
+        return "native: Add layer in the graph"
+    if entry.residual == RESIDUAL_CUSTOM_LAYER or top_level - {"keras"}:
+        custom = sorted(
+            {
+                type(layer).__name__
+                for layer in model.layers
+                if type(layer).__module__.split(".")[0] != "keras"
+            }
+        )
+        if isinstance(model, (keras.Sequential,)) or type(model).__name__ in ("Functional", "Sequential"):
+            return f"via custom layer ({', '.join(custom)})"
+        return f"native: in Python call() ({', '.join(custom)})"
+    return "native"
+
+
+def summary_shapes(model: keras.Model) -> str:
+    """Whether summary() shows a concrete output shape for every layer that holds weights."""
+    lines: list[str] = []
+    model.summary(
+        print_fn=lambda text, line_break=False: lines.append(text), expand_nested=True, line_length=120
+    )
+    table = [line for line in "\n".join(lines).splitlines() if line.startswith("│")]
+    rows = [line for line in table if "(" in line.split("│")[1]]
+    unknown = sum(1 for line in table if line.split("│")[2].strip() == "?")
+    leaves = [
+        layer
+        for layer in model._flatten_layers(include_self=False, recursive=True)
+        if not layer._layers and layer.weights
+    ]
+    if unknown == 0 and len(rows) >= len(leaves):
+        return "yes"
+    parts = []
+    if unknown:
+        parts.append(f"{unknown} shown as ?")
+    if len(rows) < len(leaves):
+        parts.append(f"{len(rows)} rows for {len(leaves)} weighted layers (inner layers hidden)")
+    return "partly: " + ", ".join(parts)
+
+
+def graph_introspection(model: keras.Model) -> str:
+    """Can a feature extractor be cut out with keras.Model(model.inputs, some_layer.output)?"""
+    try:
+        inner = model.layers[len(model.layers) // 2]
+        extractor = keras.Model(model.inputs, inner.output)
+        features = _outputs(extractor)
+        return f"yes ({inner.name}: {tuple(features.shape[1:])})"
+    except Exception as error:
+        return f"no: {first_line(error)}"
+
+
+def _clone_differs(model: keras.Model, **options) -> str | None:
+    """Clone ``model`` (clone_model ``options``), give it the same weights: None if it computes the same,
+    otherwise the "no: ..." verdict."""
+    try:
+        copy = keras.models.clone_model(model, **options)
+        if not copy.weights:
+            copy(_images())
+        copy.set_weights(model.get_weights())
+        same = np.allclose(_outputs(copy), _outputs(model), atol=1e-6)
+        return None if same else "no: the clone computes different outputs"
+    except Exception as error:
+        return f"no: {first_line(error)}"
+
+
+def clone(model: keras.Model) -> str:
+    """Does keras.models.clone_model give a model that computes the same with the same weights?"""
+    return _clone_differs(model) or "yes"
+
+
+def save_round_trip(model: keras.Model) -> str:
+    """Does a .keras save and a safe_mode load reproduce the outputs?"""
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "model.keras"
+            model.save(path)
+            restored = keras.saving.load_model(path, safe_mode=True)
+            same = np.allclose(_outputs(restored), _outputs(model), atol=1e-6)
+        return "yes" if same else "no: reloaded model computes different outputs"
+    except Exception as error:
+        return f"no: {first_line(error)}"
+
+
+def code_lines(sources) -> int:
+    """Lines of code in ``sources``: no blank lines, comments or docstrings."""
+    total = 0
+    for source in sources:
+        text = textwrap.dedent(inspect.getsource(source))
+        docstring_lines: set[int] = set()
+        for node in ast.walk(ast.parse(text)):
+            body = getattr(node, "body", None)
+            if isinstance(body, list) and body and isinstance(body[0], ast.Expr):
+                value = body[0].value
+                if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                    docstring_lines.update(range(body[0].lineno, body[0].end_lineno + 1))
+        for number, line in enumerate(text.splitlines(), start=1):
+            stripped = line.strip()
+            if stripped and not stripped.startswith("#") and number not in docstring_lines:
+                total += 1
+    return total
+
+
+def _weighted_leaves(model) -> list:
+    return [
+        layer
+        for layer in model._flatten_layers(include_self=False, recursive=True)
+        if not layer._layers and layer.weights
+    ]
+
+
+def clone_with_function(model: keras.Model) -> str:
+    """Model surgery: does clone_model(model, clone_function=...) reach every weighted layer?"""
+    seen = []
+
+    def rebuild(layer):
+        seen.append(layer)
+        return layer.__class__.from_config(layer.get_config())
+
+    failed = _clone_differs(model, clone_function=rebuild)
+    if failed:
+        return failed
+    leaves = len(_weighted_leaves(model))
+    reached = sum(1 for layer in seen if not layer._layers and layer.weights)
+    if reached < leaves:
+        return f"partly: clone_function sees {reached} of {leaves} weighted layers (others in custom layers)"
+    return f"yes ({reached} weighted layers)"
+
+
+def build_then_load_weights(arch: str, api: str, model: keras.Model) -> str:
+    """The Keras 2 habit: a freshly made model, ``build(shape)``, then ``load_weights`` — does it load?"""
+    entry = implementations.entry(arch, api)
+    from implementations.blocks import SeedStream
+
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "model.weights.h5"
+            model.save_weights(path)
+            fresh = entry.builder((28, 28, 1), 10, SeedStream(1))  # other initial weights
+            fresh.build((None, 28, 28, 1))
+            created = len(fresh.weights)
+            fresh.load_weights(path)
+        if np.allclose(_outputs(fresh), _outputs(model), atol=1e-6):
+            return "yes"
+        return f"no: build() left {created} weights, load_weights loaded nothing it could use, outputs differ"
+    except Exception as error:
+        return f"no: {first_line(error)}"
+
+
+def _export_once(model: keras.Model, fmt: str) -> str:
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / ("model.onnx" if fmt == "onnx" else "saved")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.export(str(target), format=fmt, verbose=False)
+        return "yes" if target.exists() else "no: nothing written"
+
+
+def export(arch: str, api: str, model: keras.Model, fmt: str) -> str:
+    """model.export(format=fmt) on a model just made by its builder (never called) and on a called one."""
+    from implementations.blocks import SeedStream
+
+    fresh = implementations.entry(arch, api).builder((28, 28, 1), 10, SeedStream(0))
+    verdicts = {}
+    for state, candidate in (("built", fresh), ("called", model)):
+        try:
+            verdicts[state] = _export_once(candidate, fmt)
+        except (ImportError, ModuleNotFoundError) as error:
+            return f"n/a: {getattr(error, 'name', None) or first_line(error)} not installed"
+        except Exception as error:
+            verdicts[state] = f"no: {first_line(error)}"
+    if verdicts["built"] == verdicts["called"] == "yes":
+        return "yes"
+    if verdicts["called"] == "yes":
+        return f"only after a call (before: {verdicts['built']})"
+    return verdicts["called"]
+
+
+def graph_nodes(model: keras.Model) -> str:
+    """What plot_model would draw: the nodes of keras.utils.model_to_dot(expand_nested=True), no graphviz."""
+    try:
+        dot = keras.utils.model_to_dot(model, expand_nested=True)
+    except Exception as error:
+        return f"no: {first_line(error)}"
+
+    def count(graph) -> int:
+        own = [node for node in graph.get_nodes() if node.get_name() not in ("node", "edge", "graph")]
+        return len(own) + sum(count(sub) for sub in graph.get_subgraph_list())
+
+    nodes, leaves = count(dot), len(_weighted_leaves(model))
+    if nodes < leaves:
+        return f"partly: {nodes} node(s) for {leaves} weighted layers"
+    return f"yes ({nodes} nodes)"
+
+
+def dtype_policies(arch: str, api: str, model: keras.Model) -> tuple[str, str]:
+    """(global, per model): how many weighted layers compute in float16 under mixed_float16."""
+    leaves = _weighted_leaves(model)
+    previous = keras.config.dtype_policy()
+    try:
+        keras.config.set_dtype_policy("mixed_float16")
+        mixed = implementations.build(arch, api, seed=0)
+    finally:
+        keras.config.set_dtype_policy(previous)
+    under_global = sum(layer.compute_dtype == "float16" for layer in _weighted_leaves(mixed))
+    try:
+        copy = implementations.build(arch, api, seed=0)
+        copy.dtype_policy = "mixed_float16"
+        per_model = sum(layer.compute_dtype == "float16" for layer in _weighted_leaves(copy))
+        per_model_text = (
+            "yes"
+            if per_model == len(leaves)
+            else f"no: {per_model} of {len(leaves)} layers follow the model's"
+        )
+    except Exception as error:
+        per_model_text = f"no: {first_line(error)}"
+    global_text = (
+        "yes" if under_global == len(leaves) else f"partly: {under_global} of {len(leaves)} layers float16"
+    )
+    return global_text, per_model_text
+
+
+def eager_latency(model: keras.Model) -> str:
+    """Batch-1 ``model(x)`` (eager, uncompiled) beside the compiled ``predict_on_batch``: median ms."""
+    image = _images()[:1]
+    model.compile(jit_compile=False)
+
+    def call_eager():
+        return keras.ops.convert_to_numpy(model(image, training=False))
+
+    def call_compiled():
+        return np.asarray(model.predict_on_batch(image))
+
+    for _ in range(3):
+        call_eager(), call_compiled()
+    seconds = {call_eager: [], call_compiled: []}
+    for _ in range(15):  # alternated, so whatever else runs on the machine meets both alike
+        for call, times in seconds.items():
+            start = time.perf_counter()
+            call()
+            times.append(time.perf_counter() - start)
+    eager, compiled = (float(np.median(times)) * 1e3 for times in seconds.values())
+    return f"{eager:.1f} ms eager vs {compiled:.1f} ms compiled (×{eager / compiled:.1f})"
+
+
+PROJECT_PACKAGES = ("implementations", "bench", "reports", "tests")
+_FRESH_LOADER = """
+import importlib, json, sys
+jobs = json.loads(sys.argv[1])
+for name in {packages!r}:
+    sys.modules[name] = None  # first the saved files only, not the code that wrote them
+import numpy as np, keras
+images = np.load("images.npy")
+verdicts = {{}}
+for job in sorted(jobs, key=lambda job: bool(job["imports"])):
+    if job["imports"]:
+        for name in {packages!r}:
+            sys.modules.pop(name, None)
+    try:
+        for module in job["imports"]:
+            importlib.import_module(module)
+        model = keras.saving.load_model(job["file"])
+        out = keras.ops.convert_to_numpy(model(images, training=False))
+        gap = float(np.abs(out - np.load(job["expected"])).max())
+        verdicts[job["key"]] = "yes" if gap <= 1e-5 else f"no: outputs differ by {{gap:.2g}}"
+    except Exception as error:
+        text = (str(error).strip().splitlines() or [""])[0][:90]
+        verdicts[job["key"]] = f"no: {{type(error).__name__}}: {{text}}"
+print(json.dumps(verdicts))
+"""
+
+
+def defining_modules(model: keras.Model) -> list[str]:
+    """The modules, outside Keras, that define the model's class and its layers' classes."""
+    classes = [type(model), *(type(layer) for layer in model._flatten_layers(include_self=False))]
+    return sorted({c.__module__ for c in classes if c.__module__.split(".")[0] != "keras"})
+
+
+def fresh_process_loads(models: dict[str, keras.Model], extra_path: str | None = None) -> dict[str, str]:
+    """Save each model as .keras and load it in a new interpreter, twice: first with the file alone
+    (this project cannot be imported), then after importing the modules that define its classes.
+
+    That is how a model travels to a serving process: a subclassed model or a custom layer loads
+    there only if its class is registered with Keras and its module is imported first.  Returns
+    ``{"<name>/file only": verdict, "<name>/with its modules": verdict}``.
+    """
+    jobs = []
+    with tempfile.TemporaryDirectory() as folder:
+        np.save(Path(folder) / "images.npy", _images())
+        for name, model in models.items():
+            model.save(Path(folder) / f"{name}.keras")
+            np.save(Path(folder) / f"{name}.npy", _outputs(model))
+            for key, imports in (("file only", []), ("with its modules", defining_modules(model))):
+                jobs.append(
+                    {
+                        "key": f"{name}/{key}",
+                        "file": f"{name}.keras",
+                        "expected": f"{name}.npy",
+                        "imports": imports,
+                    }
+                )
+        completed = subprocess.run(
+            [sys.executable, "-c", _FRESH_LOADER.format(packages=PROJECT_PACKAGES), json.dumps(jobs)],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": extra_path or ""},
+        )
+    if completed.returncode != 0:
+        why = (completed.stderr.strip().splitlines() or ["no output"])[-1][:90]
+        return {job["key"]: f"no: the loading process failed: {why}" for job in jobs}
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def quantized(model_factory) -> tuple[keras.Model | None, str]:
+    """(int8-quantized model, how far its logits are from float32's) or (None, why not)."""
+    model = model_factory()
+    reference = _outputs(model)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.quantize("int8")
+        out = _outputs(model)
+    except Exception as error:
+        return None, f"no: {first_line(error)}"
+    agree = float(np.mean(out.argmax(-1) == reference.argmax(-1)))
+    return model, f"max logit change {float(np.abs(out - reference).max()):.2g}, same class {agree:.0%}"
+
+
+class BackgroundProbe:
+    """A probe in a process of its own, started now and read when its verdicts are needed.
+
+    Its output goes to files, not pipes, so a talkative framework cannot block it on a
+    full pipe while this process is busy with other probes.
+    """
+
+    def __init__(self, command: list[str], *, cwd: Path, env: dict[str, str]) -> None:
+        self._stdout = tempfile.TemporaryFile(mode="w+")
+        self._stderr = tempfile.TemporaryFile(mode="w+")
+        self.process = subprocess.Popen(
+            command, cwd=cwd, env=env, stdout=self._stdout, stderr=self._stderr, text=True
+        )
+
+    def finish(self) -> tuple[int, str, str]:
+        """Wait for the process: (exit status, stdout, stderr)."""
+        try:
+            returncode = self.process.wait()
+            texts = []
+            for stream in (self._stdout, self._stderr):
+                stream.seek(0)
+                texts.append(stream.read())
+            return returncode, texts[0], texts[1]
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        """Kill the process if it still runs (the probes around it failed) and drop its output."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self._stdout.close()
+        self._stderr.close()
+
+
+def start_data_parallel(arch: str) -> BackgroundProbe:
+    """Start :mod:`bench.probes.distributed` for ``arch``; :func:`data_parallel` reads its verdicts.
+
+    It is the longest probe and needs no model from this process, so it runs on the
+    other core while the in-process probes run.
+    """
+    return BackgroundProbe(
+        [sys.executable, "-m", "bench.probes.distributed", arch],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+
+
+def data_parallel(probe: BackgroundProbe) -> dict[str, dict[str, str]]:
+    """{api: {"inside": verdict, "outside": verdict}} from a probe of :func:`start_data_parallel`."""
+    returncode, stdout, stderr = probe.finish()
+    if returncode != 0:
+        why = (stderr.strip().splitlines() or ["no output"])[-1][:90]
+        return {api: {"inside": f"no: {why}", "outside": f"no: {why}"} for api in implementations.APIS}
+    return json.loads(stdout.strip().splitlines()[-1])
+
+
+
+def _in_process_verdicts(arch: str) -> tuple[dict[str, dict], dict[str, keras.Model]]:
+    """({api: {capability: verdict}} of the probes run in this process, {name: model} to load elsewhere)."""
+    backend = keras.backend.backend()
+    verdicts: dict[str, dict] = {}
+    to_load: dict[str, keras.Model] = {}
+    for api in implementations.APIS:
+        entry = implementations.entry(arch, api)
+        model = implementations.build(arch, api, seed=0)
+        int8_model, int8_effect = quantized(lambda api=api: implementations.build(arch, api, seed=0))
+        to_load[api] = model
+        if int8_model is not None:
+            to_load[f"{api}-int8"] = int8_model
+        global_policy, model_policy = dtype_policies(arch, api, model)
+        verdicts[api] = {
+            "residual topology": residual_topology(arch, api, model),
+            "summary() output shapes": summary_shapes(model),
+            "feature extraction via keras.Model(inputs, layer.output)": graph_introspection(model),
+            "clone_model": clone(model),
+            "clone_model with clone_function (model surgery)": clone_with_function(model),
+            ".keras save/load (safe_mode)": save_round_trip(model),
+            BUILD_LOAD_WEIGHTS: build_then_load_weights(arch, api, model),
+            "export: TF SavedModel": export(arch, api, model, "tf_saved_model")
+            if backend in ("tensorflow", "jax")
+            else "n/a: Keras exports TF SavedModel from the TensorFlow and JAX backends",
+            "export: ONNX": export(arch, api, model, "onnx"),
+            'quantize("int8")': f"yes ({int8_effect})" if int8_model is not None else int8_effect,
+            "model_to_dot (what plot_model draws)": graph_nodes(model),
+            "mixed_float16 set globally": global_policy,
+            "mixed_float16 set on the model": model_policy,
+            "eager model(x) vs compiled predict, batch 1": eager_latency(model),
+            "lines of code": code_lines(entry.sources),
+            "code counted": ", ".join(getattr(s, "__name__", str(s)) for s in entry.sources),
+        }
+    return verdicts, to_load
+
+
+def probe_architecture(arch: str) -> dict[str, dict[str, str | int]]:
+    """Every capability of every API of ``arch`` on this process's backend: {api: {capability: verdict}}.
+
+    The data-parallel probe runs in its own process from the start, beside the others.
+    """
+    distributed_run = start_data_parallel(arch)
+    try:
+        verdicts, to_load = _in_process_verdicts(arch)
+        loads = fresh_process_loads(to_load)
+        distributed = data_parallel(distributed_run)
+    finally:
+        distributed_run.stop()
+    for api, row in verdicts.items():
+        row[FRESH_FILE_ONLY] = loads[f"{api}/file only"]
+        row[FRESH_WITH_MODULES] = loads[f"{api}/with its modules"]
+        row["int8 .keras in a fresh process that imports the model's modules"] = loads.get(
+            f"{api}-int8/with its modules", "n/a: no int8 model"
+        )
+        row["data parallel on 2 CPU devices, built inside the scope"] = distributed[api]["inside"]
+        row["data parallel on 2 CPU devices, built outside the scope"] = distributed[api]["outside"]
+    return verdicts

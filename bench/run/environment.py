@@ -1,0 +1,101 @@
+"""What a results file records about where it was measured."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+
+import keras
+
+from bench.core.paths import PROJECT_ROOT
+from bench.core.profiles import Profile
+from bench.run import backend_ops
+from bench.run.reference import REFERENCE_VERSION
+
+
+def _version(module: str) -> str | None:
+    try:
+        return __import__(module).__version__
+    except Exception:
+        return None
+
+
+def _git(*args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+    ).stdout.rstrip("\n")  # porcelain lines start with a space
+
+
+def checkout() -> dict:
+    """The commit ("-dirty" when tracked files have changes) and those files, from one look at the tree.
+
+    Taken when a run starts, since the tree may change during it.  Outside git the commit is
+    $BENCH_COMMIT (a copy of the tree on a leased GPU machine names its commit there).
+    """
+    try:
+        commit = _git("rev-parse", "HEAD")
+        status = _git("status", "--porcelain", "--untracked-files=no")
+    except (OSError, subprocess.CalledProcessError):
+        return {"commit": os.environ.get("BENCH_COMMIT"), "changed_paths": []}
+    changed = [line[3:] for line in status.splitlines()]
+    return {"commit": commit + ("-dirty" if changed else ""), "changed_paths": changed}
+
+
+def git_commit() -> str | None:
+    """The checked-out commit, with "-dirty" when tracked files have changes; see checkout()."""
+    return checkout()["commit"]
+
+
+def describe(profile: Profile, dataset: str, dataset_note: str | None, at_start: dict | None = None) -> dict:
+    """The environment block stored in the results' machine_info["suite"].
+
+    ``at_start`` is checkout() from the start of the run: the commit recorded is the one measured,
+    with a note when the checkout changed before the results were written.
+    """
+    at_end = checkout()
+    at_start = at_start or at_end
+    gpu = backend_ops.accelerator()
+    return {
+        "profile": profile.name,
+        "settings": profile.to_dict(),
+        "backend": backend_ops.backend_name(),
+        "device": gpu or "CPU",
+        "device_kind": "gpu" if gpu else "cpu",
+        "cpu_model": backend_ops.cpu_model(),
+        "cpu_threads": backend_ops.cpu_threads(),
+        "python": platform.python_version(),
+        "versions": {
+            "keras": keras.__version__,
+            "tensorflow": _version("tensorflow") if backend_ops.backend_name() == "tensorflow" else None,
+            "jax": _version("jax") if backend_ops.backend_name() == "jax" else None,
+            "torch": _version("torch") if backend_ops.backend_name() == "torch" else None,
+            "numpy": _version("numpy"),
+        },
+        "dataset": dataset,
+        "dataset_fallback": dataset_note,
+        "seed": profile.seed,
+        "commit": at_start["commit"],
+        "changed_paths": at_start["changed_paths"],
+        **(
+            {"commit_note": f"the checkout changed during the run, to {at_end['commit']}"}
+            if at_end["commit"] != at_start["commit"]
+            else {}
+        ),
+        "reference_version": REFERENCE_VERSION,
+        "hostname": platform.node(),
+        "env": {
+            key: os.environ[key]
+            for key in (
+                "KERAS_BACKEND",
+                "BENCH_JIT",
+                "BENCH_MIXED_PRECISION",
+                "TF_NUM_INTRAOP_THREADS",
+                "TF_NUM_INTEROP_THREADS",
+                "OMP_NUM_THREADS",
+                "XLA_FLAGS",
+                "TF_ENABLE_ONEDNN_OPTS",  # 0: TensorFlow's CPU kernels from Eigen instead of oneDNN
+            )
+            if key in os.environ
+        },
+    }

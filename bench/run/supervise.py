@@ -1,0 +1,125 @@
+"""A benchmark run under supervision: pytest in its own process group, stopped cleanly on SIGTERM or Ctrl-C.
+
+``bench run`` (and each top-up) starts pytest on the suite (:mod:`bench.suite`) through
+:func:`measure`.  On a signal the whole group gets SIGINT, which pytest turns into
+KeyboardInterrupt so that pytest-benchmark still writes the benchmarks that finished;
+:func:`interrupted` then marks the results file partial.  Nothing of the run (its probes
+included) outlives it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.core.paths import PROJECT_ROOT, SUITE
+from bench.core.results import rewrite
+from bench.run.timing import thread_environment
+
+INTERRUPT_GRACE_S = 60  # after a signal, how long the child may take to write what it finished
+
+
+def measure(
+    profile_name: str, profile, out: Path, selection: str | None, pytest_args: list[str], extra_env: dict
+) -> tuple[int, int | None]:
+    """Run the benchmarks (pytest, supervised) into ``out``; (exit status, interrupting signal or None)."""
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(SUITE),
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:xdist",  # timed rounds run one at a time: with xdist loaded, pytest-benchmark turns itself off
+        "-o",
+        "addopts=",
+        "-v",
+        "--rootdir",
+        str(PROJECT_ROOT),
+        f"--benchmark-json={out}",
+        "--benchmark-save-data",
+        "--benchmark-columns=median,iqr,rounds",
+        "--benchmark-sort=name",
+    ]
+    if selection:
+        command += ["-k", selection]
+    command += pytest_args
+    env = {
+        # not a worker of an outer pytest-xdist run (the tests): pytest-benchmark would turn itself off
+        **{name: value for name, value in os.environ.items() if not name.startswith("PYTEST_XDIST_")},
+        **thread_environment(profile.threads),
+        "BENCH_PROFILE": profile_name,
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        **extra_env,
+    }
+    return supervise(command, env)
+
+
+def supervise(command: list[str], env: dict) -> tuple[int, int | None]:
+    """Run pytest in its own process group; on SIGTERM or SIGINT, interrupt it and wait for its results.
+
+    pytest turns SIGINT into KeyboardInterrupt and pytest-benchmark still writes the
+    benchmarks that finished; a child (or a probe of it) that outlives the grace period is killed.
+    Returns (exit status, the signal received or None).
+    """
+    child = subprocess.Popen(
+        command, cwd=PROJECT_ROOT, env=env, start_new_session=True, preexec_fn=_default_sigint
+    )
+    received: list[tuple[int, float]] = []
+
+    def interrupt(signum, _frame):
+        if not received:
+            received.append((signum, time.monotonic()))
+            print(f"\nbench run: {signal.Signals(signum).name} received, stopping the benchmarks", flush=True)
+            _signal_group(child.pid, signal.SIGINT)
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        while True:
+            try:
+                returncode = child.wait(timeout=1)
+                break
+            except subprocess.TimeoutExpired:
+                if received and time.monotonic() - received[0][1] > INTERRUPT_GRACE_S:
+                    _signal_group(child.pid, signal.SIGKILL)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    _signal_group(child.pid, signal.SIGKILL)  # nothing of the run outlives it (probes included)
+    return returncode, (received[0][0] if received else None)
+
+
+def _default_sigint() -> None:
+    """In the child before exec: a shell that starts jobs in the background ignores SIGINT for them, and
+    Python then never turns SIGINT into KeyboardInterrupt; pytest must get the default back."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    try:
+        os.killpg(pgid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def interrupted(out: Path, signum: int) -> int:
+    """Mark the results of an interrupted run as partial; exit status 128 + the signal number."""
+    name = signal.Signals(signum).name
+    status = 128 + signum
+    try:
+        results = json.loads(out.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        print(f"error: interrupted by {name} before any results were written to {out}", file=sys.stderr)
+        return status
+    finished = len(results.get("benchmarks", []))
+    suite = results.setdefault("machine_info", {}).setdefault("suite", {})
+    suite["interrupted"] = f"{name} after {finished} finished benchmark(s)"
+    rewrite(out, results)
+    print(f"error: interrupted by {name}; the {finished} finished benchmark(s) are in {out}", file=sys.stderr)
+    return status

@@ -1,0 +1,112 @@
+"""Fixtures shared by the benchmarks: the profile, the dataset, the reference workload, metadata."""
+
+from __future__ import annotations
+
+import os
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from bench.core.profiles import get_profile  # noqa: E402
+from bench.run.timing import apply_framework_threads, limit_threads  # noqa: E402
+
+limit_threads(get_profile().threads)  # before any framework is imported
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import implementations  # noqa: E402
+from bench.run import backend_ops, datasets, environment  # noqa: E402
+from bench.run.reference import ReferenceWorkload  # noqa: E402
+from bench.core.kinds import NATIVE  # noqa: E402
+from implementations.native import NATIVE_ARCHS  # noqa: E402
+
+CELLS = [pytest.param(arch, api, id=f"{arch}-{api}") for arch, api in implementations.cell_ids()]
+#: the timed cells plus, after each architecture's, the same model written natively in the backend's framework
+TIMED_CELLS = [
+    pytest.param(arch, api, id=f"{arch}-{api}")
+    for arch in implementations.ARCHS
+    for api in (*implementations.APIS, *((NATIVE,) if arch in NATIVE_ARCHS else ()))
+]
+_LOADED: dict = {}
+
+
+def _profile():
+    return get_profile()
+
+
+def _dataset():
+    """(name, data, fallback note) of the profile's dataset, loaded once per process."""
+    if "dataset" not in _LOADED:
+        profile = _profile()
+        _LOADED["dataset"] = datasets.load_first_available(profile.datasets)
+    return _LOADED["dataset"]
+
+
+@pytest.fixture(scope="session")
+def profile():
+    current = _profile()
+    apply_framework_threads(current.threads, backend_ops.backend_name())
+    if current.deterministic:
+        backend_ops.make_deterministic(current.seed)
+    return current
+
+
+@pytest.fixture(scope="session")
+def dataset(profile):
+    """((x_train, y_train), (x_test, y_test)) cut to the profile's subsets, and its name."""
+    name, ((x_train, y_train), (x_test, y_test)), note = _dataset()
+    if profile.train_subset:
+        x_train, y_train = x_train[: profile.train_subset], y_train[: profile.train_subset]
+    if profile.test_subset:
+        x_test, y_test = x_test[: profile.test_subset], y_test[: profile.test_subset]
+    return {"name": name, "note": note, "train": (x_train, y_train), "test": (x_test, y_test)}
+
+
+@pytest.fixture(scope="session")
+def reference(profile):
+    return ReferenceWorkload(
+        train_batch=profile.train_batch, predict_batch=profile.inference_batch, seed=profile.seed
+    )
+
+
+@pytest.fixture
+def batch_of(dataset):
+    """batch_of(n): the first n training images and labels, repeated when the set is smaller."""
+
+    def take(count: int):
+        images, labels = dataset["train"]
+        index = np.arange(count) % len(images)
+        return images[index], labels[index]
+
+    return take
+
+
+DEADLINE_ENV = "BENCH_DEADLINE"  # Unix time after which no further benchmark starts (leased machines)
+
+
+def deadline() -> float | None:
+    value = os.environ.get(DEADLINE_ENV)
+    return float(value) if value else None
+
+
+@pytest.fixture(autouse=True)
+def within_deadline():
+    """Skip, visibly, the benchmarks that would start after the run's deadline; the rest are kept."""
+    limit = deadline()
+    if limit is not None and time.time() > limit:
+        pytest.skip(f"n/a: the run's time budget ({DEADLINE_ENV}) was spent before this benchmark")
+
+
+def pytest_sessionstart(session):
+    _LOADED["checkout"] = environment.checkout()  # what is measured: the tree as the run starts
+
+
+def pytest_benchmark_update_machine_info(config, machine_info):
+    """Record profile, backend, device, dataset, versions, commit and seeds in the results."""
+    name, _, note = _dataset()
+    machine_info["suite"] = environment.describe(_profile(), name, note, _LOADED.get("checkout"))
+
+
+def pytest_benchmark_update_json(config, benchmarks, output_json):
+    output_json["suite_format"] = 1

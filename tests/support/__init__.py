@@ -1,0 +1,1 @@
+"""What several test modules share: results files with known properties, fixtures' data."""
