@@ -396,3 +396,24 @@ def test_the_summary_states_the_run_s_precision_and_what_to_do_about_it(tmp_path
     assert "above ±2% on tensorflow: differences of a few percent there need another run" in line
     summary = build_report([write(tmp_path, "noisy.json", noisy)], tmp_path / "out").read_text()
     assert line in summary.split("## Details")[0]
+
+
+def test_a_report_bootstraps_each_ratio_once(tmp_path, monkeypatch):
+    """The analysis is computed once and shared: no renderer bootstraps the same rounds again."""
+    from bench.core import ratios
+
+    samples = []
+
+    def counted(function):
+        def wrapper(*arrays, **kwargs):
+            samples.append((function.__name__, tuple(np.asarray(a).tobytes() for a in arrays)))
+            return function(*arrays, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(ratios, "median_ci", counted(ratios.median_ci))
+    monkeypatch.setattr(ratios, "compare_samples", counted(ratios.compare_samples))
+    path = write(tmp_path, "paired.json", with_capabilities(paired_results(3, {"cnn-sequential": 1.1})))
+    build_report([path], tmp_path / "out")
+    assert len(samples) >= 9  # three APIs × three timed kinds at least
+    assert len(set(samples)) == len(samples)

@@ -1,5 +1,9 @@
 """Time ratios between cells of one run, with 95% CIs, on the pairing basis the run recorded.
 
+Each ratio is computed once per results frame (a bootstrap over rounds costs tens of milliseconds)
+and kept in that frame's analysis table (:func:`analysis`), which every renderer of a report, and
+the top-ups, read: the summary, the detail tables and the plots show the same figures.
+
 Every timed round was paired with a partner workload run just before and just after
 it (:mod:`bench.run.reference`).  In the quick and full profiles the partner is the same
 architecture's Functional model, so a round divided by its partner rounds *is* the
@@ -11,6 +15,7 @@ reference-normalized times instead; the CI is then wider, and it says so.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,12 +63,6 @@ class Ratio:
         return size if self.meaningful else f"{size} (under {NOISE_FLOOR:.0%})"
 
 
-def cells(frame: pd.DataFrame, kind: str) -> dict[tuple[str, str, str], object]:
-    """(backend, arch, api) → the frame's row of benchmark ``kind``."""
-    rows = frame[frame["kind"] == kind]
-    return {(row.backend, row.arch, row.api): row for row in rows.itertuples()}
-
-
 def normalized(row) -> np.ndarray:
     """Round times (CPU time where recorded) divided by the partner rounds around each."""
     return results_io.normalized_times(*results_io.timed_rounds(row.extra, row.data))
@@ -73,6 +72,61 @@ def paired_with_functional(row) -> bool:
     return row.extra.get("reference") == f"{row.arch}-{BASE_API}"
 
 
+#: id(frame) -> (a weak reference to the frame, its analysis: key -> Ratio or the reason there is none)
+_ANALYSES: dict[int, tuple[weakref.ref, dict]] = {}
+
+
+def _analysis_of(frame: pd.DataFrame) -> dict:
+    entry = _ANALYSES.get(id(frame))
+    if entry is None or entry[0]() is not frame:  # a new frame (an id can be reused once one is gone)
+        entry = (weakref.ref(frame), {})
+        _ANALYSES[id(frame)] = entry
+    return entry[1]
+
+
+def _once(compute):
+    """``compute(frame, *key)`` evaluated once per frame and key, kept in the frame's analysis."""
+
+    def cached(frame: pd.DataFrame, *key):
+        table = _analysis_of(frame)
+        if (compute.__name__, *key) not in table:
+            table[(compute.__name__, *key)] = compute(frame, *key)
+        return table[(compute.__name__, *key)]
+
+    cached.__doc__, cached.__name__, cached.__wrapped__ = compute.__doc__, compute.__name__, compute
+    return cached
+
+
+@_once
+def cells(frame: pd.DataFrame, kind: str) -> dict[tuple[str, str, str], object]:
+    """(backend, arch, api) → the frame's row of benchmark ``kind``."""
+    rows = frame[frame["kind"] == kind]
+    return {(row.backend, row.arch, row.api): row for row in rows.itertuples()}
+
+
+def analysis(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every ratio of ``frame``: each (backend, arch, API) cell ÷ Functional per timed kind, and ÷ the native
+    model where one was timed; one row each, with the ratio and CI or the reason there is none."""
+    from bench.core.kinds import NATIVE, TIMED_KINDS
+
+    rows = []
+    for kind in TIMED_KINDS:
+        for backend, arch, api in cells(frame, kind):
+            against = [(BASE_API, to_functional(frame, backend, arch, api, kind))]
+            if api != NATIVE and (backend, arch, NATIVE) in cells(frame, kind):
+                against.append((NATIVE, between(frame, backend, arch, api, NATIVE, kind)))
+            for versus, r in against:
+                figures = (
+                    {"ratio": r.ratio, "low": r.low, "high": r.high, "paired": r.paired, "reason": None}
+                    if isinstance(r, Ratio)
+                    else {"ratio": None, "low": None, "high": None, "paired": None, "reason": r}
+                )
+                rows.append({"backend": backend, "arch": arch, "api": api, "kind": kind, "versus": versus,
+                             **figures})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+@_once
 def to_functional(frame: pd.DataFrame, backend: str, arch: str, api: str, kind: str) -> Ratio | str:
     """time(api) / time(Functional) for ``kind``, or the reason there is none.
 
@@ -133,6 +187,7 @@ def aa_basis(frame: pd.DataFrame) -> str:
     return "Functional against an identical twin"
 
 
+@_once
 def between(frame: pd.DataFrame, backend: str, arch: str, api: str, other: str, kind: str) -> Ratio | str:
     """time(api) / time(other), both as normalized by their partners (two samples; e.g. Keras / native)."""
     by_cell = cells(frame, kind)
