@@ -22,7 +22,9 @@ from bench.core.ratios import BASE_API, Ratio
 from bench.core.results import archs_of
 from bench.core.stats import median_ci
 from reports import plots
+from reports.answer import answer_section
 from reports.summary import summary_section
+from reports.text import wrap
 
 
 def _na(reason: str) -> str:
@@ -166,13 +168,13 @@ def results_table(frame: pd.DataFrame, backend: str, arch: str) -> pd.DataFrame:
             TIMED,
             (
                 (
-                    "train img/s [95% CI]",
+                    "own train img/s [95% CI]",
                     f"{_fmt(f['train'][0])} [{_fmt(f['train'][1])}–{_fmt(f['train'][2])}]"
                     if f["train"]
                     else not_run,
                 ),
-                ("inference img/s", _fmt(f["infer"]) if f["infer"] else not_run),
-                ("batch-1 p50 / p90 (ms)", f"{f['p50']:.2f} / {f['p90']:.2f}" if f["p50"] else not_run),
+                ("own inference img/s", _fmt(f["infer"]) if f["infer"] else not_run),
+                ("own batch-1 p50 / p90 (ms)", f"{f['p50']:.2f} / {f['p90']:.2f}" if f["p50"] else not_run),
             ),
             strict=True,
         ):
@@ -403,13 +405,16 @@ def build_report(paths: list[str | Path], out_dir: str | Path) -> Path:
         if r["machine_info"]["suite"].get("interrupted")
     ]
     fallbacks = _fallbacks(all_results)
-    lines += [f"Fallbacks: {'; '.join(fallbacks)}.", ""] if fallbacks else []
+    lines += [*wrap(f"Fallbacks: {'; '.join(fallbacks)}."), ""] if fallbacks else []
     for backend, files in pooled_files.items():
         lines += [
-            f"Repeated runs pooled ({backend}): {' + '.join(files)}. Each round is divided by the partner "
-            "rounds of its own run; ratios and CIs are over the rounds of all of them.",
+            *wrap(
+                f"Repeated runs pooled ({backend}): {' + '.join(files)}. Each round is divided by the partner "
+                "rounds of its own run; ratios and CIs are over the rounds of all of them."
+            ),
             "",
         ]
+    lines += answer_section(frame, capabilities)
     lines += summary_section(frame, capabilities)
     lines += [
         "## Details",
@@ -419,7 +424,9 @@ def build_report(paths: list[str | Path], out_dir: str | Path) -> Path:
         "memory come from a fresh process per model: first step is build + compile + one training step; RSS "
         "is the resident memory that build, compile and the probe's first three training steps added on top "
         "of the imported "
-        "framework (its high-water mark); ratios in parentheses are to Functional.",
+        "framework (its high-water mark); ratios in parentheses are to Functional. The img/s and latency "
+        "columns are each cell's own rounds, measured minutes apart from the others': compare APIs by the "
+        "'÷ Functional' columns, which pair rounds measured seconds apart.",
         "",
     ]
     for backend in sorted(frame["backend"].dropna().unique()):
@@ -457,7 +464,7 @@ def build_report(paths: list[str | Path], out_dir: str | Path) -> Path:
         "",
         "![time ÷ Functional per benchmark kind, 95% CI](ratios.png)",
         "",
-        "![test accuracy per epoch](accuracy.png)",
+        "![test accuracy per API, a point per backend](accuracy.png)",
         "",
         *([f"Accuracy curves drawn on top of each other: {'; '.join(coincide)}.", ""] if coincide else []),
     ]

@@ -9,11 +9,12 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from bench.core import ratios  # noqa: E402
-from bench.core.kinds import APIS, TIMED
-from bench.core.ratios import BASE_API, NOISE_FLOOR, Ratio  # noqa: E402
+from bench.core.kinds import APIS, NATIVE, TIMED
+from bench.core.ratios import NOISE_FLOOR, Ratio  # noqa: E402
 from bench.core.results import archs_of
 
 API_STYLES = {  # told apart by marker and line style, not only colour
@@ -84,36 +85,54 @@ def coinciding_curves(frame: pd.DataFrame) -> list[str]:
     return notes
 
 
+BACKEND_MARKERS = {"tensorflow": "o", "jax": "s", "torch": "^"}
+
+
 def accuracy_plot(frame: pd.DataFrame, path: Path) -> None:
-    """Test accuracy per epoch, one facet per architecture × backend, APIs by marker and line style."""
+    """Test accuracy per API, one panel per architecture: a point per backend (and per run), so that the
+    spread between APIs reads against the spread between backends.  Where the runs trained several epochs,
+    one curve per API and backend over the epochs instead."""
     accuracy = ratios.cells(frame, "accuracy")
-    facets = sorted({(backend, arch) for backend, arch, _ in accuracy})
-    columns = max(1, len(archs_of(frame)))
-    rows = max(1, -(-len(facets) // columns))
-    fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3 * rows), squeeze=False)
-    for ax in axes.flat:
-        ax.set_visible(False)
-    for ax, (backend, arch) in zip(axes.flat, facets, strict=False):
-        ax.set_visible(True)
-        for api in (*APIS, "native"):
-            row = accuracy.get((backend, arch, api))
-            if row is None:
-                continue
-            log = row.extra.get("epoch_log", [])
-            style = API_STYLES[api]
-            ax.plot(
-                [e["epoch"] for e in log],
-                [e["test_accuracy"] for e in log],
-                label=api,
-                markersize=7 if api == BASE_API else 5,
-                fillstyle="none" if api != BASE_API else "full",
-                **style,
-            )
-        ax.set_title(f"{arch} on {backend}", fontsize=9)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlabel("epoch")
+    archs = sorted({arch for _, arch, _ in accuracy}) or archs_of(frame)
+    apis = [api for api in (*APIS, NATIVE) if any(key[2] == api for key in accuracy)]
+    epochs = max((len(row.extra.get("epoch_log", [])) for row in accuracy.values()), default=0)
+    fig, axes = plt.subplots(1, max(1, len(archs)), figsize=(4.6 * max(1, len(archs)), 3.4), squeeze=False)
+    for ax, arch in zip(axes.flat, archs, strict=False):
+        backends = sorted({b for b, a, _ in accuracy if a == arch})
+        for b_index, backend in enumerate(backends):
+            marker = BACKEND_MARKERS.get(backend, "D")
+            for a_index, api in enumerate(apis):
+                row = accuracy.get((backend, arch, api))
+                if row is None:
+                    continue
+                colour = API_STYLES.get(api, API_STYLES[NATIVE])["color"]
+                label = f"{api} ({backend})"
+                if epochs > 1:
+                    log = row.extra.get("epoch_log", [])
+                    ax.plot([e["epoch"] for e in log], [e["test_accuracy"] for e in log], marker=marker,
+                            color=colour, linestyle=API_STYLES.get(api, API_STYLES[NATIVE])["linestyle"],
+                            label=label)  # fmt: skip
+                    continue
+                offset = (b_index - (len(backends) - 1) / 2) * 0.12  # backends side by side within an API
+                ax.plot(a_index + offset, row.extra["test_accuracy"], marker=marker, color=colour,
+                        linestyle="none", markersize=7)  # fmt: skip
+        if epochs > 1:
+            ax.set_xlabel("epoch")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.legend(fontsize=6)
+        else:
+            ax.set_xticks(range(len(apis)), apis, fontsize=8)
+            ax.set_xlim(-0.5, len(apis) - 0.5)
+            handles = [Line2D([], [], marker=BACKEND_MARKERS.get(b, "D"), color="0.4", linestyle="none", label=b)
+                       for b in backends]  # fmt: skip
+            ax.legend(handles=handles, title="backend", fontsize=7, title_fontsize=7)
+        low, high = ax.get_ylim()
+        if high - low < 0.02:  # identical accuracies: show them on a readable scale, not as noise
+            middle = (high + low) / 2
+            ax.set_ylim(middle - 0.01, middle + 0.01)
+        ax.set_title(arch, fontsize=9)
         ax.set_ylabel("test accuracy")
-        ax.legend(fontsize=7)
+        ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

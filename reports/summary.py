@@ -16,6 +16,7 @@ from bench.core.capabilities import NO_RESIDUAL, RESIDUAL_TOPOLOGY, SHORT_NAMES
 from bench.core.kinds import APIS, TIMED
 from bench.core.ratios import BASE_API, NOISE_FLOOR, Ratio
 from bench.core.results import archs_of
+from reports.text import wrap
 
 # a first step this much longer than the quickest API's counts as a drawback: one fresh process per cell,
 # and the same cnn's first step took 3.0-4.8 s in fresh processes here, so less would be noise
@@ -48,7 +49,7 @@ def verdict_class(value) -> int | None:
     return None
 
 
-def _first_step(frame, backend, arch, api) -> tuple[float | None, float | None]:
+def first_step_of(frame, backend, arch, api) -> tuple[float | None, float | None]:
     row = ratios.cells(frame, "first_step_and_memory").get((backend, arch, api))
     if row is None:
         return None, None
@@ -56,7 +57,7 @@ def _first_step(frame, backend, arch, api) -> tuple[float | None, float | None]:
     return float(np.median(row.extra["first_step_s"])), (growth / 2**20 if growth is not None else None)
 
 
-def _accuracy(frame, backend, arch, api) -> float | None:
+def accuracy_of(frame, backend, arch, api) -> float | None:
     row = ratios.cells(frame, "accuracy").get((backend, arch, api))
     return row.extra["test_accuracy"] if row is not None else None
 
@@ -93,7 +94,7 @@ def drawbacks(frame, backends, arch, capabilities_by_backend) -> dict[str, list[
                     loser = api if r.ratio > 1 else BASE_API
                     who = "" if loser == api else f" than {api}"
                     found[loser].append(f"{label} {abs(r.ratio - 1):.0%} slower{who} on {backend} ({r})")
-        firsts = {api: _first_step(frame, backend, arch, api) for api in APIS}
+        firsts = {api: first_step_of(frame, backend, arch, api) for api in APIS}
         for index, (label, slack) in enumerate(
             (("first step", FIRST_STEP_SLACK), ("peak RSS", MEMORY_SLACK))
         ):
@@ -104,7 +105,7 @@ def drawbacks(frame, backends, arch, capabilities_by_backend) -> dict[str, list[
             for api, value in values.items():
                 if least > 0 and value > least * (1 + slack):
                     found[api].append(f"{label} ×{value / least:.2f} of the least on {backend}")
-        scores = {api: _accuracy(frame, backend, arch, api) for api in APIS}
+        scores = {api: accuracy_of(frame, backend, arch, api) for api in APIS}
         scores = {api: s for api, s in scores.items() if s is not None}
         accuracy_rows = ratios.cells(frame, "accuracy")
         if not all(accuracy_rows[(backend, arch, api)].extra.get("deterministic") for api in scores):
@@ -163,9 +164,9 @@ def _speed_cell(r) -> str:
 
 
 def summary_table(frame, backend, arch, capabilities: dict[str, dict[str, str]]) -> pd.DataFrame:
-    """One row per API: time ratios to Functional, first step, memory, accuracy, capability gaps, lines."""
+    """One row per API: time ratios to Functional with CIs, first step, memory, accuracy, lines of code."""
     rows = []
-    firsts = {api: _first_step(frame, backend, arch, api) for api in APIS}
+    firsts = {api: first_step_of(frame, backend, arch, api) for api in APIS}
     base_first, base_rss = firsts.get(BASE_API, (None, None))
     for api in APIS:
         row = {"cell": f"{arch}-{api}"}
@@ -189,16 +190,14 @@ def summary_table(frame, backend, arch, capabilities: dict[str, dict[str, str]])
             if probe is not None
             else "n/a: not measured"
         )
-        accuracy = _accuracy(frame, backend, arch, api)
+        accuracy = accuracy_of(frame, backend, arch, api)
         row["test accuracy"] = (
             f"{accuracy:.3f}"
             if accuracy is not None
             else "n/a: Functional's only (parity: same training)"
-            if _accuracy(frame, backend, arch, BASE_API) is not None
+            if accuracy_of(frame, backend, arch, BASE_API) is not None
             else "n/a: not measured"
         )
-        gaps = capability_gaps(capabilities, api)
-        row["capabilities it lacks"] = ", ".join(gaps) or "none"
         lines = capabilities.get(api, {}).get("lines of code")
         row["lines"] = str(lines) if lines is not None else "n/a"
         rows.append(row)
@@ -226,21 +225,24 @@ def precision_lines(frame, backends) -> list[str]:
         )
     else:
         text += f", within ±{target:.0%}."
-    return [text, ""]
+    return [*wrap(text), ""]
 
 
 def summary_section(
     frame, capabilities_by_backend: dict[str, dict[str, dict[str, dict[str, str]]]]
 ) -> list[str]:
-    """The one-screen summary: a table per backend, then a recommendation per architecture."""
+    """Below the answer: a table per backend with every ratio's CI, then each recommendation's reasons."""
     backends = sorted(frame["backend"].dropna().unique())
     lines = [
-        "## Summary",
+        "## Per backend, with confidence intervals",
         "",
-        "Time ratios are the cell's time per round ÷ the Functional model's, 95% CI in brackets; "
-        "'indistinguishable within ±x%': this run cannot tell them apart, x is how far the CI reaches; "
-        f"a difference under {NOISE_FLOOR:.0%} is marked as such. "
-        f"The Functional row is {ratios.aa_basis(frame)} (A/A): what the measurement itself leaves.",
+        *wrap(
+            "Time ratios are the cell's time per round ÷ the Functional model's, 95% CI in brackets; "
+            "'indistinguishable within ±x%': this run cannot tell them apart, x is how far the CI reaches; "
+            f"a difference under {NOISE_FLOOR:.0%} (the noise floor) is marked as such. "
+            f"The Functional row is {ratios.aa_basis(frame)} (an A/A comparison: the same model against itself), "
+            "what the measurement itself leaves."
+        ),
         "",
         *precision_lines(frame, backends),
     ]
@@ -255,6 +257,7 @@ def summary_section(
                 summary_table(frame, backend, arch, capabilities).to_markdown(index=False),
                 "",
             ]
+    lines += ["### Every drawback behind the recommendations", ""]
     for arch in archs_of(frame):
         present = [b for b in backends if ((frame["backend"] == b) & (frame["arch"] == arch)).any()]
         if not present:

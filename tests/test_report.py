@@ -289,7 +289,8 @@ def test_summary_without_a_functional_cell(tmp_path):
     text = build_report([path], tmp_path / "out").read_text()
     summary = text.split("## Details")[0]
     assert (
-        "The Functional row is Functional against itself: its rounds as the other cells' partner" in summary
+        "The Functional row is Functional against itself: its rounds as the other cells' partner"
+        in " ".join(summary.split())  # prose is wrapped
     )
     functional = _summary_row(summary, "cnn-functional")
     for cell in functional[1:4]:
@@ -392,10 +393,11 @@ def test_the_summary_states_the_run_s_precision_and_what_to_do_about_it(tmp_path
             bench["extra_info"]["cpu_round_s"] = [
                 t * rng.lognormal(0, 0.12) for t in bench["extra_info"]["cpu_round_s"]
             ]
-    (line, _) = precision_lines(results_io.frame(noisy), ["tensorflow"])
+    *wrapped, _ = precision_lines(results_io.frame(noisy), ["tensorflow"])
+    line = " ".join(wrapped)
     assert "above ±2% on tensorflow: differences of a few percent there need another run" in line
     summary = build_report([write(tmp_path, "noisy.json", noisy)], tmp_path / "out").read_text()
-    assert line in summary.split("## Details")[0]
+    assert "\n".join(wrapped) in summary.split("## Details")[0]
 
 
 def test_a_report_bootstraps_each_ratio_once(tmp_path, monkeypatch):
@@ -417,3 +419,32 @@ def test_a_report_bootstraps_each_ratio_once(tmp_path, monkeypatch):
     build_report([path], tmp_path / "out")
     assert len(samples) >= 9  # three APIs × three timed kinds at least
     assert len(set(samples)) == len(samples)
+
+
+CPU = Path(__file__).resolve().parent.parent / "reports" / "cpu"
+#: the committed report's files, in the order it was built from (README: reports/cpu)
+COMMITTED = [CPU / f"results-{name}.json" for name in ("jax", "tensorflow", "tensorflow-2", "tensorflow-3", "torch")]
+
+
+def test_the_committed_report_is_what_its_files_give_and_the_answer_fits_one_screen(tmp_path):
+    """reports/cpu/REPORT.md is rebuilt from its results files; its answer ends within 60 lines, every line
+    of them at most 160 characters, with a verdict and a capability table per architecture."""
+    text = build_report(COMMITTED, tmp_path).read_text()
+    committed = (COMMITTED[0].parent / "REPORT.md").read_text()
+    assert text == committed  # the figures come from the files, nothing typed in
+    lines = text.splitlines()
+    end = lines.index("## Per backend, with confidence intervals")
+    assert end <= 60 and max(len(line) for line in lines[:end]) <= 160
+    answer = "\n".join(lines[:end])
+    for arch in ("cnn", "resnet"):
+        assert re.search(rf"### `{arch}`: use (Sequential|Functional|Subclassing)\n\S", answer)
+    assert answer.count("| API ") == 2 and answer.count("| capability ") == 2
+    assert "✗" in answer and "✓" in answer
+
+
+def test_a_settled_difference_is_named_in_the_answer_and_noise_is_not(tmp_path):
+    answer = _summary(tmp_path, {"cnn-subclassing": 1.10}).split("## Per backend")[0]
+    rows = {line.split("|")[1].strip(): line for line in answer.splitlines() if line.startswith("| ")}
+    assert "10% slower (tf)" in rows["Subclassing"] or "9% slower (tf)" in rows["Subclassing"]
+    assert "slower" not in rows["Sequential"] and "faster" not in rows["Sequential"]
+    assert rows["Functional"].count("basis") == 5

@@ -1,0 +1,178 @@
+"""The answer on one screen: per architecture, a verdict table, a ✓/✗ capability table and one recommendation.
+
+Every cell is read from the shared analysis (:mod:`bench.core.ratios`) and the recorded capability
+verdicts; nothing here measures or recomputes.  A speed cell says "≈" unless the paired ratio's CI
+excludes 1 *and* the difference reaches the noise floor; then it names the size and the backends.
+The CIs themselves, per backend, follow below the first screen (:mod:`reports.summary`).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from bench.core import ratios
+from bench.core.capabilities import SHORT_NAMES
+from bench.core.kinds import APIS, TIMED
+from bench.core.ratios import BASE_API, NOISE_FLOOR, Ratio
+from bench.core.results import archs_of
+from reports.summary import (
+    FIRST_STEP_SLACK,
+    MEMORY_SLACK,
+    accuracy_of,
+    drawbacks,
+    first_step_of,
+    keras_guide,
+    verdict_class,
+)
+from reports.text import wrap
+
+SHORT_BACKEND = {"tensorflow": "tf"}
+SYMBOL = {2: "✓", 1: "◐", 0: "✗"}
+SAME_ACCURACY = 0.0005  # fixed seeds and deterministic ops: the APIs reach the same accuracy to the digit
+
+
+def _where(backends: list[str]) -> str:
+    return ", ".join(SHORT_BACKEND.get(b, b) for b in backends)
+
+
+def _speed(frame, backends, arch, api, kind) -> str:
+    if api == BASE_API:
+        return "basis"
+    moved: dict[str, list[str]] = {}
+    measured = False
+    for backend in backends:
+        r = ratios.to_functional(frame, backend, arch, api, kind)
+        measured |= isinstance(r, Ratio)
+        if isinstance(r, Ratio) and r.meaningful:
+            words = f"{abs(r.ratio - 1):.0%} {'slower' if r.ratio > 1 else 'faster'}"
+            moved.setdefault(words, []).append(backend)
+    if not measured:
+        return "–"
+    return "; ".join(f"{words} ({_where(where)})" for words, where in moved.items()) or "≈"
+
+
+def _relative(frame, backends, arch, api, index: int, slack: float) -> str:
+    """First step (index 0) or peak memory (1) against Functional's, beyond ``slack``; '≈' within it."""
+    if api == BASE_API:
+        return "basis"
+    moved, measured = [], False
+    for backend in backends:
+        mine = first_step_of(frame, backend, arch, api)[index]
+        base = first_step_of(frame, backend, arch, BASE_API)[index]
+        if mine is None or not base:
+            continue
+        measured = True
+        if abs(mine / base - 1) > slack:
+            moved.append(f"×{mine / base:.2f} ({_where([backend])})")
+    return "; ".join(moved) or ("≈" if measured else "–")
+
+
+def _accuracy(frame, backends, arch, api) -> str:
+    if api == BASE_API:
+        scores = [(b, accuracy_of(frame, b, arch, api)) for b in backends]
+        return ", ".join(f"{s:.3f} ({_where([b])})" for b, s in scores if s is not None) or "–"
+    moved, measured = [], False
+    for backend in backends:
+        mine, base = accuracy_of(frame, backend, arch, api), accuracy_of(frame, backend, arch, BASE_API)
+        if mine is None or base is None:
+            continue
+        measured = True
+        if abs(mine - base) > SAME_ACCURACY:
+            moved.append(f"{mine - base:+.3f} ({_where([backend])})")
+    return "; ".join(moved) or ("same" if measured else "–")
+
+
+def verdict_table(frame, backends, arch) -> pd.DataFrame:
+    """API × (train step, predict, batch 1, first step, peak memory, accuracy), each against Functional."""
+    rows = []
+    for api in APIS:
+        row = {"API": api.capitalize()}
+        for kind, label in TIMED:
+            row[label] = _speed(frame, backends, arch, api, kind)
+        row["first step"] = _relative(frame, backends, arch, api, 0, FIRST_STEP_SLACK)
+        row["peak memory"] = _relative(frame, backends, arch, api, 1, MEMORY_SLACK)
+        row["accuracy"] = _accuracy(frame, backends, arch, api)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def capability_table(by_backend: dict[str, dict[str, dict[str, str]]]) -> pd.DataFrame | None:
+    """✓ / ◐ / ✗ per capability where the APIs differ on some backend; a backend that differs from the
+    others is named once in the cell (``✗ (✓ torch)``)."""
+    probes = list(dict.fromkeys(p for caps in by_backend.values() for api in caps.values() for p in api))
+    rows = []
+    for probe in probes:
+        classes = {
+            backend: {api: verdict_class(caps.get(api, {}).get(probe)) for api in APIS}
+            for backend, caps in by_backend.items()
+        }
+        if not any(len({c for c in per.values() if c is not None}) > 1 for per in classes.values()):
+            continue  # every API alike on every backend: nothing to choose by
+        row = {"capability": SHORT_NAMES.get(probe, probe)}
+        for api in APIS:
+            seen = {backend: per[api] for backend, per in classes.items() if per[api] is not None}
+            if not seen:
+                row[api.capitalize()] = "–"
+                continue
+            common = max(set(seen.values()), key=list(seen.values()).count)
+            odd = {b: c for b, c in seen.items() if c != common}
+            only = f" ({_where(list(seen))} only)" if len(seen) < len(classes) and not odd else ""
+            row[api.capitalize()] = SYMBOL[common] + only + "".join(
+                f" ({SYMBOL[c]} {_where([b])})" for b, c in odd.items()
+            )
+        rows.append(row)
+    return pd.DataFrame(rows) if rows else None
+
+
+def recommendation_line(
+    arch, found: dict[str, list[str]], lines_of_code: dict, capabilities: dict
+) -> tuple[str, str]:
+    """(the API to use, one line of why): the fewest measured drawbacks, ties to fewer lines of code."""
+    order = {api: index for index, api in enumerate((BASE_API, *APIS))}
+    best = min(found, key=lambda api: (len(found[api]), lines_of_code.get(api, 0), order[api]))
+    counts = ", ".join(f"{api} {len(found[api])}" for api in APIS)
+    why = f"Fewest measured drawbacks ({counts}; each listed below)"
+    if lines_of_code and len(set(len(v) for v in found.values())) == 1:
+        why = f"No API has fewer drawbacks; fewest lines of code ({lines_of_code.get(best)})"
+    guided = keras_guide(capabilities)
+    if guided is None:
+        return best, f"{why}."
+    guide, reason = guided
+    agree = "Keras' guides agree" if guide == best else f"Keras' guides point to {guide}"
+    return best, f"{why}; {agree} ({reason})."
+
+
+def answer_section(frame, capabilities_by_backend) -> list[str]:
+    """The first screen of a report: the legend, then per architecture its verdict, tables and reason."""
+    backends = sorted(frame["backend"].dropna().unique())
+    legend = (
+        "Each API's model against the Functional model of the same architecture. Speed: each timed round "
+        "over the Functional rounds just before and after it, same batch (a *paired ratio*); "
+        f"'≈': its 95% confidence interval includes 1 or the difference is under {NOISE_FLOOR:.0%}; "
+        "'9% faster (torch)': a settled difference, with the backends where it holds. "
+        f"First step (build, compile, one step) and peak memory: ≈ within {FIRST_STEP_SLACK:.0%} and "
+        f"{MEMORY_SLACK:.0%}. Accuracy: test accuracy, 'same' where the APIs, trained from the same weights, "
+        "agree to the digit. Capabilities: ✓ works, ◐ partly or through a workaround, ✗ no, where the APIs "
+        "differ. Confidence intervals per backend follow below."
+    )
+    lines = ["## The answer", "", *wrap(legend), ""]
+    for arch in archs_of(frame):
+        present = [b for b in backends if ((frame["backend"] == b) & (frame["arch"] == arch)).any()]
+        by_backend = {b: capabilities_by_backend.get(b, {}).get(arch, {}) for b in present}
+        by_backend = {b: caps for b, caps in by_backend.items() if caps}
+        found = drawbacks(frame, present, arch, by_backend)
+        lines_of_code = {
+            api: probes["lines of code"]
+            for caps in by_backend.values()
+            for api, probes in caps.items()
+            if isinstance(probes.get("lines of code"), int)
+        }
+        best, why = recommendation_line(arch, found, lines_of_code, next(iter(by_backend.values()), {}))
+        lines += [f"### `{arch}`: use {best.capitalize()}", *wrap(why), ""]
+        lines += [verdict_table(frame, present, arch).to_markdown(index=False), ""]
+        table = capability_table(by_backend)
+        if table is not None:
+            lines += [table.to_markdown(index=False), ""]
+        elif not by_backend:
+            lines += ["No capability probes recorded for this architecture.", ""]
+    return lines
