@@ -22,18 +22,23 @@ def test_b_records_its_start():
 """
 
 
-def _start(tmp_path: Path, side: str, plugin: bool, timeout_s: str = "60") -> subprocess.Popen:
-    (tmp_path / "test_pair.py").write_text(TESTS)
+def _start(
+    tmp_path: Path, side: str, plugin: bool, timeout_s: str = "60", folder: str = "."
+) -> subprocess.Popen:
+    """One side's pytest run of TESTS, its file in ``folder`` under the run's root directory."""
+    tests = tmp_path / folder / "test_pair.py"
+    tests.parent.mkdir(parents=True, exist_ok=True)
+    tests.write_text(TESTS)
     (tmp_path / "duet").mkdir(exist_ok=True)
     args, env = regress.duet_run([], tmp_path / "duet", side)
     env = {**env, "START_LOG": str(tmp_path / "start-"), "BENCH_DUET_TIMEOUT_S": timeout_s}
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path / "test_pair.py")]
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(tmp_path), str(tests)]
     assert args[-2:] == ["-p", "bench_duet"]
     return subprocess.Popen(command + (args[-2:] if plugin else []), cwd=tmp_path, env=env)
 
 
-def _starts(tmp_path: Path, plugin: bool) -> float:
-    runs = [_start(tmp_path, side, plugin) for side in ("baseline", "checkout")]
+def _starts(tmp_path: Path, plugin: bool, folders: tuple[str, str] = (".", ".")) -> float:
+    runs = [_start(tmp_path, side, plugin, folder=f) for side, f in zip(("baseline", "checkout"), folders)]
     assert [run.wait(timeout=120) for run in runs] == [0, 0]
     baseline, checkout = (
         float((tmp_path / f"start-{side}").read_text()) for side in ("baseline", "checkout")
@@ -43,6 +48,12 @@ def _starts(tmp_path: Path, plugin: bool) -> float:
 
 def test_each_shared_test_starts_in_both_runs_together(tmp_path):
     assert _starts(tmp_path, plugin=True) < 0.5
+
+
+def test_runs_whose_suites_lie_in_different_folders_still_meet(tmp_path):
+    """A baseline commit from before bench/ was split keeps its suite in bench/benchmarks/; the checkout's
+    is in bench/suite/: the same test in both still starts together."""
+    assert _starts(tmp_path, plugin=True, folders=("bench/benchmarks", "bench/suite")) < 0.5
 
 
 def test_without_the_plugin_the_runs_drift_apart(tmp_path):

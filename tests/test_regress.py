@@ -86,7 +86,7 @@ class FakeRuns:
             slowdown = {TRAIN: self.slowdowns[index]} if index in self.slowdowns else None
             kernel_factor = (self.kernel_factors or {}).get(index, 1.0)
         else:
-            assert (root / "bench" / "regress.py").is_file()  # a checkout of the baseline commit
+            assert (root / "bench" / "__main__.py").is_file() and root != regress.PROJECT_ROOT  # the baseline commit
             slowdown = None
         if root == regress.PROJECT_ROOT and self.kernel_factors is not None:
             seed = self.SEEDS[self.PARTNERS[out.name]]
