@@ -77,8 +77,10 @@ def _accuracy(frame, backends, arch, api) -> str:
         if mine is None or base is None:
             continue
         measured = True
+        rows = [ratios.cells(frame, "accuracy")[(backend, arch, a)] for a in (api, BASE_API)]
+        varies = "" if all(row.extra.get("deterministic") for row in rows) else "~"  # run-to-run variation
         if abs(mine - base) > SAME_ACCURACY:
-            moved.append(f"{mine - base:+.3f} ({_where([backend])})")
+            moved.append(f"{varies}{mine - base:+.3f} ({_where([backend])})")
     return "; ".join(moved) or ("same" if measured else "–")
 
 
@@ -152,7 +154,8 @@ def answer_section(frame, capabilities_by_backend) -> list[str]:
         "'9% faster (torch)': a settled difference, with the backends where it holds. "
         f"First step (build, compile, one step) and peak memory: ≈ within {FIRST_STEP_SLACK:.0%} and "
         f"{MEMORY_SLACK:.0%}. Accuracy: test accuracy, 'same' where the APIs, trained from the same weights, "
-        "agree to the digit. Capabilities: ✓ works, ◐ partly or through a workaround, ✗ no, where the APIs "
+        "agree to the digit ('~': a run without deterministic ops, where a difference is run-to-run "
+        "variation). Capabilities: ✓ works, ◐ partly or through a workaround, ✗ no, where the APIs "
         "differ. Confidence intervals per backend follow below."
     )
     lines = ["## The answer", "", *wrap(legend), ""]

@@ -16,9 +16,9 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import implementations  # noqa: E402
+from bench.core.kinds import NATIVE  # noqa: E402
 from bench.run import backend_ops, datasets, environment  # noqa: E402
 from bench.run.reference import ReferenceWorkload  # noqa: E402
-from bench.core.kinds import NATIVE  # noqa: E402
 from implementations.native import NATIVE_ARCHS  # noqa: E402
 
 CELLS = [pytest.param(arch, api, id=f"{arch}-{api}") for arch, api in implementations.cell_ids()]
