@@ -38,7 +38,7 @@ def _start(
 
 
 def _starts(tmp_path: Path, plugin: bool, folders: tuple[str, str] = (".", ".")) -> float:
-    runs = [_start(tmp_path, side, plugin, folder=f) for side, f in zip(("baseline", "checkout"), folders)]
+    runs = [_start(tmp_path, side, plugin, folder=f) for side, f in zip(("baseline", "checkout"), folders, strict=True)]
     assert [run.wait(timeout=120) for run in runs] == [0, 0]
     baseline, checkout = (
         float((tmp_path / f"start-{side}").read_text()) for side in ("baseline", "checkout")

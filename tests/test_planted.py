@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from bench.suite.planted import _extra_regions, _slower_keras_conv, _slower_keras_predict, _slower_tf_conv
+from bench.suite.planted import extra_regions, slower_keras_conv, slower_keras_predict, slower_tf_conv
 
 
 def _pixels(regions):
@@ -12,17 +12,17 @@ def _pixels(regions):
 
 @pytest.mark.parametrize("share", [1 / 28, 2 / 28, 29 / 784, 0.05, 12 / 28])
 def test_rows_and_block_hold_the_share_of_pixels(share):
-    rows_form = _extra_regions(share, 28, 28, block=False)
-    block_form = _extra_regions(share, 28, 28, block=True)
+    rows_form = extra_regions(share, 28, 28, block=False)
+    block_form = extra_regions(share, 28, 28, block=True)
     assert abs(_pixels(rows_form) - share * 784) <= 0.5
     assert abs(_pixels(block_form) - share * 784) <= 1  # rounded to whole columns per row
     assert len(block_form) == 1
 
 
 def test_rows_form_is_whole_rows_then_the_start_of_one_more():
-    assert _extra_regions(0.05, 28, 28, block=False) == [(1, 28), (1, 11)]
-    assert _extra_regions(2 / 28, 28, 28, block=False) == [(2, 28)]
-    assert _extra_regions(0.05, 28, 28, block=True) == [(2, 20)]
+    assert extra_regions(0.05, 28, 28, block=False) == [(1, 28), (1, 11)]
+    assert extra_regions(2 / 28, 28, 28, block=False) == [(2, 28)]
+    assert extra_regions(0.05, 28, 28, block=True) == [(2, 20)]
 
 
 @pytest.mark.parametrize("block", [False, True])
@@ -40,7 +40,7 @@ def test_slower_conv_keeps_the_output_and_does_more_calls(monkeypatch, block):
         return original(self, inputs)
 
     monkeypatch.setattr(keras.layers.Conv2D, "call", counted)
-    _slower_keras_conv(0.05, block=block)
+    slower_keras_conv(0.05, block=block)
     planted = keras.ops.convert_to_numpy(layer(images))
     np.testing.assert_array_equal(planted, expected)
     expected_calls = [(28, 28), (2, 20)] if block else [(28, 28), (1, 28), (1, 11)]
@@ -64,7 +64,7 @@ def test_slower_predict_spends_the_overhead_in_cpu_time_and_keeps_the_output(mon
 
     before = min(cpu_per_call() for _ in range(3))
     monkeypatch.setattr(keras.Model, "predict_on_batch", keras.Model.predict_on_batch)
-    _slower_keras_predict(0.005)
+    slower_keras_predict(0.005)
     np.testing.assert_array_equal(np.asarray(model.predict_on_batch(x)), expected)
     assert min(cpu_per_call() for _ in range(3)) - before >= 0.004  # 5 ms planted, less timing noise
 
@@ -83,7 +83,7 @@ def test_slower_tf_conv_slows_keras_and_native_convolutions_alike(monkeypatch):
             return _original(x, filters, *args, **kwargs)
 
         monkeypatch.setattr(tf.nn, name, counted)
-    _slower_tf_conv(2 / 28)
+    slower_tf_conv(2 / 28)
     for name in ("convolution", "conv2d"):
         outputs = getattr(tf.nn, name)(images, kernel, strides=1, padding="SAME")
         np.testing.assert_allclose(outputs.numpy(), expected, rtol=1e-5, atol=1e-5)

@@ -85,6 +85,8 @@ NOT_MEASURED = "not measured"
 
 @dataclass
 class Verdict:
+    """One benchmark's verdict: the Markdown row's texts, and the timed ratio as a number."""
+
     benchmark: str
     statistic: str
     baseline: str
@@ -93,6 +95,9 @@ class Verdict:
     p_value: str
     verdict: str
     note: str = ""
+    #: current / baseline of the compared medians of a timed verdict, at the precision the row shows it
+    #: (figures derived from it then match the table to the last digit); None for other kinds
+    median_ratio: float | None = None
 
 
 def check_comparable(baseline: dict, current: dict) -> None:
@@ -197,6 +202,7 @@ def pooled_timed_verdicts(baselines: list[dict], currents: list[dict], names: li
                 "per run, current/baseline median: "
                 + ", ".join(f"{ratio:.3f}" for ratio in pair_ratios)
                 + f"; pairs agree (t-test, one-sided): p {agree:.2g}",
+                round(c.ratio, 3),
             )
         )
     return verdicts
@@ -204,7 +210,9 @@ def pooled_timed_verdicts(baselines: list[dict], currents: list[dict], names: li
 
 def median_ratio(verdict: Verdict) -> float:
     """current / baseline of the medians compared in a timed verdict."""
-    return float(verdict.ratio.split()[0])
+    if verdict.median_ratio is None:
+        raise ValueError(f"{verdict.benchmark}: not a timed verdict ({verdict.statistic or verdict.verdict})")
+    return verdict.median_ratio
 
 
 def undecided(verdicts: list[Verdict]) -> list[str]:
@@ -290,6 +298,7 @@ def _timed_verdict(base_row, cur_row, base_path, cur_path) -> Verdict:
         f"{c.p_value:.2g}",
         verdict,
         note,
+        round(c.ratio, 3),
     )
 
 

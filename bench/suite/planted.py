@@ -82,7 +82,7 @@ def _worse_compiled_model(original, target: str):
     return compiled_model
 
 
-def _extra_regions(share: float, rows: int, cols: int, block: bool) -> list[tuple[int, int]]:
+def extra_regions(share: float, rows: int, cols: int, block: bool) -> list[tuple[int, int]]:
     """(rows, columns) of the top-left regions that hold ``share`` of a ``rows`` x ``cols`` input.
 
     As rows: the whole first rows, then the start of one more row (one or two regions).  As one
@@ -95,7 +95,7 @@ def _extra_regions(share: float, rows: int, cols: int, block: bool) -> list[tupl
     return [region for region in ((whole_rows, cols), (1, rest)) if 0 not in region]
 
 
-def _slower_keras_conv(fraction: float, block: bool = False) -> None:
+def slower_keras_conv(fraction: float, block: bool = False) -> None:
     import keras
 
     original = keras.layers.Conv2D.call
@@ -107,7 +107,7 @@ def _slower_keras_conv(fraction: float, block: bool = False) -> None:
         remaining = fraction
         while remaining > 1e-9:  # whole repeats, then a share of the pixels
             share = min(remaining, 1.0)
-            for height, width in _extra_regions(share, rows, cols, block):
+            for height, width in extra_regions(share, rows, cols, block):
                 extra = extra + keras.ops.mean(original(self, inputs[:, :height, :width]))
             remaining -= share
         return outputs + 0.0 * extra
@@ -115,7 +115,7 @@ def _slower_keras_conv(fraction: float, block: bool = False) -> None:
     keras.layers.Conv2D.call = call
 
 
-def _slower_tf_conv(fraction: float) -> None:
+def slower_tf_conv(fraction: float) -> None:
     import tensorflow as tf
 
     def slowed(original):
@@ -123,7 +123,7 @@ def _slower_tf_conv(fraction: float) -> None:
             outputs = original(input, filters, *args, **kwargs)
             rows, cols = input.shape[1], input.shape[2]
             extra = tf.zeros((), dtype=outputs.dtype)
-            for height, width in _extra_regions(fraction, rows, cols, block=False):
+            for height, width in extra_regions(fraction, rows, cols, block=False):
                 extra += tf.reduce_mean(original(input[:, :height, :width], filters, *args, **kwargs))
             return outputs + 0.0 * extra
 
@@ -133,7 +133,7 @@ def _slower_tf_conv(fraction: float) -> None:
     tf.nn.conv2d = slowed(tf.nn.conv2d)
 
 
-def _slower_keras_predict(overhead_s: float) -> None:
+def slower_keras_predict(overhead_s: float) -> None:
     import keras
 
     original = keras.Model.predict_on_batch
@@ -152,15 +152,15 @@ def pytest_configure(config):
 
     keras_slowdown = os.environ.get("PLANTED_KERAS_SLOWDOWN")
     if keras_slowdown:
-        _slower_keras_conv(float(keras_slowdown), block=os.environ.get("PLANTED_KERAS_BLOCK") == "1")
+        slower_keras_conv(float(keras_slowdown), block=os.environ.get("PLANTED_KERAS_BLOCK") == "1")
 
     tf_slowdown = os.environ.get("PLANTED_TF_CONV_SLOWDOWN")
     if tf_slowdown:
-        _slower_tf_conv(float(tf_slowdown))
+        slower_tf_conv(float(tf_slowdown))
 
     predict_overhead = os.environ.get("PLANTED_KERAS_PREDICT_OVERHEAD_US")
     if predict_overhead:
-        _slower_keras_predict(float(predict_overhead) * 1e-6)
+        slower_keras_predict(float(predict_overhead) * 1e-6)
 
     slowdown = os.environ.get("PLANTED_SLOWDOWN")
     if slowdown:
