@@ -134,8 +134,10 @@ def recommendation_line(
     best = min(found, key=lambda api: (len(found[api]), lines_of_code.get(api, 0), order[api]))
     counts = ", ".join(f"{api} {len(found[api])}" for api in APIS)
     why = f"Fewest measured drawbacks ({counts}; each listed below)"
-    if lines_of_code and len(set(len(v) for v in found.values())) == 1:
-        why = f"No API has fewer drawbacks; fewest lines of code ({lines_of_code.get(best)})"
+    tied = [api for api in APIS if api != best and len(found[api]) == len(found[best])]
+    if tied and lines_of_code:
+        lines = ", ".join(f"{api} {lines_of_code[api]}" for api in (best, *tied) if api in lines_of_code)
+        why += f", tied on drawbacks: fewer lines of code ({lines})"
     guided = keras_guide(capabilities)
     if guided is None:
         return best, f"{why}."

@@ -60,9 +60,9 @@ def test_report_and_compare_work_from_outside_the_source_tree(installed, tmp_pat
 
 def test_run_works_from_outside_the_source_tree(installed, tmp_path):
     done = _bench(installed, tmp_path, "run", "--profile", "smoke", "--out", "r.json", "-k",
-                  "cnn-sequential and train")  # fmt: skip
+                  "cnn-sequential and inference")  # fmt: skip
     assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
-    assert "test_train_throughput[cnn-sequential]" in (tmp_path / "r.json").read_text()
+    assert "test_inference_throughput[cnn-sequential]" in (tmp_path / "r.json").read_text()
 
 
 def test_the_package_list_is_complete():
