@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from bench.check.compare import compare_files
 from reports import build
 
@@ -78,3 +80,34 @@ def test_sigterm_keeps_finished_benchmarks_and_leaves_no_process(tmp_path):
     # a file without capability probes: the report's probing (a minute or more) answered from a fixture
     assert "partial" in build.build_report([out], tmp_path / "r").read_text().lower()
     assert compare_files(out, out) == 0
+
+
+BENCHMARKS_ONE_INTERRUPTED = """
+def test_done(benchmark):
+    benchmark.pedantic(lambda: None, rounds=3)
+
+
+def test_interrupted_in_its_first_round(benchmark):
+    def body():
+        raise KeyboardInterrupt  # what pytest makes of the SIGINT bench run sends
+
+    benchmark.pedantic(body, rounds=3)
+"""
+
+
+@pytest.mark.parametrize("plugin", [True, False])
+def test_a_benchmark_interrupted_before_its_first_round_costs_none_of_the_finished(tmp_path, plugin):
+    """pytest-benchmark's writer fails on a benchmark with no round and writes nothing (the second case, what
+    bench.suite.partial prevents); with the plugin, the finished benchmark is written and the other named."""
+    (tmp_path / "test_two.py").write_text(BENCHMARKS_ONE_INTERRUPTED)
+    out = tmp_path / "out.json"
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--benchmark-json={out}",
+               *(["-p", "bench.suite.partial"] if plugin else []), "test_two.py"]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    if not plugin:
+        assert not out.exists()
+        return
+    written = json.loads(out.read_text())
+    assert [b["name"] for b in written["benchmarks"]] == ["test_done"]
+    assert written["unfinished_benchmarks"] == ["test_interrupted_in_its_first_round"]

@@ -37,6 +37,8 @@ def measure(
         "no:cacheprovider",
         "-p",
         "no:xdist",  # timed rounds run one at a time: with xdist loaded, pytest-benchmark turns itself off
+        "-p",
+        "bench.suite.partial",  # a benchmark interrupted before its first round never costs the finished ones
         "-o",
         "addopts=",
         "-v",
@@ -120,6 +122,8 @@ def interrupted(out: Path, signum: int) -> int:
     finished = len(results.get("benchmarks", []))
     suite = results.setdefault("machine_info", {}).setdefault("suite", {})
     suite["interrupted"] = f"{name} after {finished} finished benchmark(s)"
+    if results.get("unfinished_benchmarks"):  # interrupted before a first round (bench.suite.partial)
+        suite["interrupted"] += f"; left out with no round: {', '.join(results['unfinished_benchmarks'])}"
     rewrite(out, results)
     print(f"error: interrupted by {name}; the {finished} finished benchmark(s) are in {out}", file=sys.stderr)
     return status
