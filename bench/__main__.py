@@ -19,28 +19,43 @@ class UsageError(ValueError):
     """A command-line problem the user can fix."""
 
 
+def _check_writable(out: Path) -> None:
+    """UsageError unless the folder of ``out`` exists or can be made and takes a file, before anything runs."""
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        probe = out.with_name(f".{out.name}.{os.getpid()}.probe")
+        probe.write_bytes(b"x" * 65536)  # room for more than a name: a full disk fails here
+        probe.unlink()
+    except OSError as error:
+        raise UsageError(f"cannot write results to {out.parent}: {error.strerror or error}") from None
+
+
 def _run(args: argparse.Namespace) -> int:
     from bench.core.profiles import get_profile
+    from bench.run.supervise import interrupted, measure, pending_signal
 
     started = time.time()
     profile = get_profile(args.profile)  # a wrong name or a bad BENCH_* switch stops here, with its message
     out = Path(args.out).resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
+    _check_writable(out)
     print(
         f"bench run: profile {args.profile}, backend {os.environ.get('KERAS_BACKEND', 'tensorflow')}, "
         f"writing {out}",
         flush=True,
     )
-    from bench.run.supervise import interrupted, measure
     from bench.run.topup import top_up, top_ups_of
 
     for stale in [out, *top_ups_of(out)]:  # results left from an earlier run must not pass for this one's
         stale.unlink(missing_ok=True)
     returncode, signum = measure(args.profile, profile, out, args.k, args.pytest_args, {})
+    signum = signum or pending_signal()
     if signum is not None:
         return interrupted(out, signum)
     if not out.is_file():
-        raise UsageError(f"the benchmark run wrote no results (pytest exit status {returncode})")
+        raise UsageError(
+            f"the benchmark run wrote no results (pytest exit status {returncode}); "
+            f"is there room left in {out.parent}?"
+        )
     if returncode != 0:
         print(
             f"error: some benchmarks failed (pytest exit status {returncode}); "
@@ -54,9 +69,13 @@ def _run(args: argparse.Namespace) -> int:
             return measure(args.profile, profile, path, selection, args.pytest_args, env)
 
         stopped = top_up(out, profile.precision_target, started + profile.time_budget_s, measure_top_up)
+        if stopped is None and pending_signal() is not None:
+            stopped = 128 + pending_signal()
         if stopped is not None:
             print(f"error: a top-up was interrupted; the main run's results are in {out}", file=sys.stderr)
             return stopped
+    if pending_signal() is not None:  # after the last benchmark: everything measured is in the file
+        return interrupted(out, pending_signal())
     return 0
 
 
@@ -138,6 +157,10 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     args = parser().parse_args(argv)
+    if args.command == "run":  # as early as possible: a signal during the imports still ends the run cleanly
+        from bench.run.supervise import record_signals
+
+        record_signals()
     try:
         return args.handler(args)
     except ValueError as error:  # DatasetError, ResultsError, UsageError, RegressError, registry errors

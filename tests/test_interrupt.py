@@ -111,3 +111,81 @@ def test_a_benchmark_interrupted_before_its_first_round_costs_none_of_the_finish
     written = json.loads(out.read_text())
     assert [b["name"] for b in written["benchmarks"]] == ["test_done"]
     assert written["unfinished_benchmarks"] == ["test_interrupted_in_its_first_round"]
+
+
+#: signals sent at random moments per CI run (BENCH_KILL_TRIALS=20: a campaign); each moment is printed
+KILL_TRIALS = int(os.environ.get("BENCH_KILL_TRIALS", "2"))
+KILL_WINDOW_S = 20.0  # the selection runs about 18 s here (imports first): moments past its end count too
+
+
+def _marked_processes(marker: str) -> list[int]:
+    """Processes whose environment carries ``marker``: everything a run started, whatever its group."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and marker.encode() in (entry / "environ").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def _signal_at_a_random_moment(tmp_path: Path, signum: int, delay: float) -> str:
+    """Start bench run, send ``signum`` after ``delay`` seconds, and check what a user relies on; returns
+    what the trial saw, for the campaign's tally."""
+    out = tmp_path / "results.json"
+    marker = f"BENCH_KILL_TRIAL_{os.getpid()}_{time.monotonic_ns()}"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1", marker: "1"}
+    env.pop("BENCH_PROFILE", None)
+    command = [sys.executable, "-m", "bench", "run", "--profile", "smoke", "--out", str(out), "-k", SELECTION]
+    run = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    time.sleep(delay)
+    run.send_signal(signum)
+    output, _ = run.communicate(timeout=180)
+    seen = f"{signal.Signals(signum).name} at {delay:.2f} s: exit {run.returncode}"
+    # a signal before Python installed its handler ends the interpreter by the signal (a shell shows 128 + n)
+    assert run.returncode in (0, 128 + signum, -signum), seen + "\n" + output[-3000:]
+    passed = {line.split("::")[-1].split()[0] for line in output.splitlines() if " PASSED" in line}
+    written = json.loads(out.read_text()) if out.is_file() else None
+    names = {b["name"] for b in written["benchmarks"]} if written else set()
+    assert passed <= names, f"{seen}: finished but not in the file: {passed - names}\n{output[-3000:]}"
+    if run.returncode != 0 and written is not None:
+        assert written["machine_info"]["suite"]["interrupted"].startswith(signal.Signals(signum).name), seen
+    assert not list(tmp_path.glob("*.writing")), seen
+    time.sleep(1.5)
+    assert _marked_processes(marker) == [], f"{seen}: processes left behind"
+    return f"{seen}, {len(names)} kept, {len(passed)} had passed"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_at_any_moment_keeps_every_finished_benchmark_and_leaves_nothing_running(tmp_path, signum):
+    """Setup, a first round, between benchmarks, while writing: the moment is random, every trial checked."""
+    import random
+
+    seed = int(os.environ.get("BENCH_KILL_SEED", time.time_ns() % 10**6))
+    moments = random.Random(seed + signum).sample(range(int(KILL_WINDOW_S * 100)), KILL_TRIALS)
+    tally = [
+        _signal_at_a_random_moment(tmp_path / f"trial-{index}", signum, moment / 100)
+        for index, moment in enumerate(sorted(moments))
+        if not (tmp_path / f"trial-{index}").mkdir()
+    ]
+    print(f"seed {seed}:", *tally, sep="\n  ")
+
+
+def test_a_results_file_cut_off_while_written_is_kept_aside_never_passed_off(tmp_path, capsys):
+    from bench.core.results import ResultsError, load
+    from bench.run.supervise import publish, writing_path
+
+    out = tmp_path / "results.json"
+    whole = json.dumps({"benchmarks": [], "machine_info": {"suite": {"profile": "smoke"}}})
+    writing_path(out).write_text(whole[: len(whole) // 2])  # what a kill during the write leaves
+    publish(writing_path(out), out)
+    assert not out.exists() and (tmp_path / "results.json.truncated").is_file()
+    assert "cut off while being written" in capsys.readouterr().err
+    with pytest.raises(ResultsError, match="not valid JSON, perhaps truncated"):
+        load(tmp_path / "results.json.truncated")
+    writing_path(out).write_text(whole)
+    publish(writing_path(out), out)
+    assert load(out)["benchmarks"] == [] and not writing_path(out).exists()

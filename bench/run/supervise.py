@@ -22,12 +22,37 @@ from bench.core.results import rewrite
 from bench.run.timing import thread_environment
 
 INTERRUPT_GRACE_S = 60  # after a signal, how long the child may take to write what it finished
+#: the first SIGTERM or SIGINT this process received (``bench run`` records them for its whole life)
+_RECEIVED: list[int] = []
+
+
+def record_signals() -> None:
+    """From now on, SIGTERM and SIGINT are recorded instead of ending the process where it stands: between
+    two runs of pytest, no further run starts (:func:`supervise`) and the caller ends cleanly."""
+
+    def record(signum, _frame):
+        if not _RECEIVED:
+            _RECEIVED.append(signum)
+            print(f"\nbench run: {signal.Signals(signum).name} received, stopping", flush=True)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, record)
+
+
+def pending_signal() -> int | None:
+    """The signal recorded so far, or None."""
+    return _RECEIVED[0] if _RECEIVED else None
 
 
 def measure(
     profile_name: str, profile, out: Path, selection: str | None, pytest_args: list[str], extra_env: dict
 ) -> tuple[int, int | None]:
-    """Run the benchmarks (pytest, supervised) into ``out``; (exit status, interrupting signal or None)."""
+    """Run the benchmarks (pytest, supervised) into ``out``; (exit status, interrupting signal or None).
+
+    pytest-benchmark writes to a file beside ``out`` that replaces ``out`` only once it is whole
+    (:func:`publish`): a run killed while writing never leaves a truncated ``out``."""
+    writing = writing_path(out)
+    writing.unlink(missing_ok=True)
     command = [
         sys.executable,
         "-m",
@@ -44,7 +69,7 @@ def measure(
         "-v",
         "--rootdir",
         str(PROJECT_ROOT),
-        f"--benchmark-json={out}",
+        f"--benchmark-json={writing}",
         "--benchmark-save-data",
         "--benchmark-columns=median,iqr,rounds",
         "--benchmark-sort=name",
@@ -60,7 +85,29 @@ def measure(
         "TF_CPP_MIN_LOG_LEVEL": "3",
         **extra_env,
     }
-    return supervise(command, env)
+    returncode, signum = supervise(command, env)
+    publish(writing, out)
+    return returncode, signum
+
+
+def writing_path(out: Path) -> Path:
+    """Where pytest-benchmark writes ``out`` before it is whole."""
+    return out.with_name(out.name + ".writing")
+
+
+def publish(writing: Path, out: Path) -> None:
+    """Move a whole results file into place; one cut off mid-write is kept aside as ``*.truncated`` and
+    named, never passed off as ``out``."""
+    if not writing.is_file():
+        return
+    try:
+        json.loads(writing.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        kept = out.with_name(out.name + ".truncated")
+        writing.replace(kept)
+        print(f"bench run: the results file was cut off while being written; kept as {kept}", file=sys.stderr)
+        return
+    writing.replace(out)
 
 
 def supervise(command: list[str], env: dict) -> tuple[int, int | None]:
@@ -70,18 +117,35 @@ def supervise(command: list[str], env: dict) -> tuple[int, int | None]:
     benchmarks that finished; a child (or a probe of it) that outlives the grace period is killed.
     Returns (exit status, the signal received or None).
     """
-    child = subprocess.Popen(
-        command, cwd=PROJECT_ROOT, env=env, start_new_session=True, preexec_fn=_default_sigint
-    )
+    if _RECEIVED:  # stopped before this run could start: start nothing
+        return 1, _RECEIVED[0]
     received: list[tuple[int, float]] = []
+    child: subprocess.Popen | None = None
 
     def interrupt(signum, _frame):
         if not received:
             received.append((signum, time.monotonic()))
+            if not _RECEIVED:
+                _RECEIVED.append(signum)
             print(f"\nbench run: {signal.Signals(signum).name} received, stopping the benchmarks", flush=True)
-            _signal_group(child.pid, signal.SIGINT)
+            if child is not None:
+                _signal_group(child.pid, signal.SIGINT)
 
     previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGINT)}
+    if _RECEIVED and not received:  # came between the check above and this handler
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        return 1, _RECEIVED[0]
+    try:
+        child = subprocess.Popen(
+            command, cwd=PROJECT_ROOT, env=env, start_new_session=True, preexec_fn=_default_sigint
+        )
+    except BaseException:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        raise
+    if received:  # the signal came while the child was being started
+        _signal_group(child.pid, signal.SIGINT)
     try:
         while True:
             try:
