@@ -159,7 +159,7 @@ def _signal_at_a_random_moment(tmp_path: Path, signum: int, delay: float) -> str
     return f"{seen}, {len(names)} kept, {len(passed)} had passed"
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_a_signal_at_any_moment_keeps_every_finished_benchmark_and_leaves_nothing_running(tmp_path, signum):
     """Setup, a first round, between benchmarks, while writing: the moment is random, every trial checked."""
     import random
