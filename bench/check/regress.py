@@ -27,11 +27,14 @@ calibrated per CPU model, and confirmed by one more pair of them (:mod:`bench.ch
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from importlib import metadata
@@ -74,11 +77,68 @@ def baseline_record(backend: str) -> Path:
     return others[0]
 
 
+#: the bench runs this check has started and not yet seen end (the signal handler stops them)
+_RUNNING: set[subprocess.Popen] = set()
+STOP_GRACE_S = 90  # a stopped bench run's own grace (60 s) to write what it finished, and some
+
+
+class Interrupted(Exception):
+    """SIGTERM or SIGINT reached the check; raised in the main thread, wherever it waits."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
 def bench_run(
     root: Path, out: Path, extra_args: list[str], python: str = sys.executable, env: dict | None = None
 ) -> int:
+    """``bench run`` of the ci profile in ``root``, in a session of its own (the check stops it on a signal)."""
     command = [python, "-m", "bench", "run", "--profile", PROFILE, "--out", str(out), *extra_args]
-    return subprocess.run(command, cwd=root, env=env).returncode
+    run = subprocess.Popen(command, cwd=root, env=env, start_new_session=True)
+    _RUNNING.add(run)
+    try:
+        return run.wait()
+    finally:
+        _RUNNING.discard(run)
+
+
+def _stop_runs(signum: int) -> None:
+    """Pass the signal on to every running bench run (each writes what it finished and marks it partial);
+    a run still alive after STOP_GRACE_S is killed with its whole process group."""
+    runs = list(_RUNNING)
+    for run in runs:
+        with contextlib.suppress(ProcessLookupError):
+            run.send_signal(signum)
+    deadline = time.monotonic() + STOP_GRACE_S
+    for run in runs:
+        try:
+            run.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(run.pid, signal.SIGKILL)
+
+
+@contextmanager
+def _stopped_cleanly_on_signals():
+    """SIGTERM and SIGINT stop the check's runs, then raise :class:`Interrupted` in the main thread, so that
+    every ``finally`` (the worktree's removal first) runs before the check exits."""
+    received: list[int] = []
+
+    def handler(signum, _frame):
+        if received:
+            return  # one stop is enough; a second signal must not cut the cleanup short
+        received.append(signum)
+        print(f"\nbench regress: {signal.Signals(signum).name} received, stopping both runs", flush=True)
+        _stop_runs(signum)
+        raise Interrupted(signum)
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 DUET_PLUGIN = PROJECT_ROOT / "bench" / "check" / "duet"  # bench_duet.py, loadable by any commit's bench run
@@ -145,6 +205,52 @@ def baseline_environment(worktree: Path, pins: dict[str, str], backend: str, whe
     return str(python)
 
 
+WORKTREE_PREFIX = "bench-baseline-"
+
+
+def _owner(worktree: Path) -> Path:
+    """The file beside a worktree (not in it: the baseline's run would see an uncommitted file) that holds
+    the pid of the check that made it."""
+    return worktree.with_name(worktree.name + ".owner")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_worktrees() -> list[Path]:
+    """Remove the baseline worktrees that an earlier check, killed before it could, left behind (its
+    process is gone), and prune git's records of any whose folder is gone; the ones removed."""
+    _git("worktree", "prune")
+    removed = []
+    for line in _git("worktree", "list", "--porcelain").splitlines():
+        path = Path(line.removeprefix("worktree ")) if line.startswith("worktree ") else None
+        if path is None or not path.name.startswith(WORKTREE_PREFIX):
+            continue
+        try:
+            pid = int(_owner(path).read_text())
+        except (OSError, ValueError):
+            pid = None  # no owner recorded: made before owners were, or cut off while made
+        if pid is not None and _alive(pid):
+            continue  # another check running now
+        subprocess.run(["git", "worktree", "remove", "--force", str(path)], cwd=PROJECT_ROOT,
+                       capture_output=True)  # fmt: skip
+        shutil.rmtree(path, ignore_errors=True)
+        _owner(path).unlink(missing_ok=True)
+        removed.append(path)
+    if removed:
+        _git("worktree", "prune")
+        print(f"bench regress: removed {len(removed)} baseline worktree(s) left by an earlier, killed check",
+              flush=True)  # fmt: skip
+    return removed
+
+
 class BaselineCheckout(NamedTuple):
     """The baseline's commit checked out here, and the python that runs it at the recorded versions."""
 
@@ -161,9 +267,11 @@ def _baseline_checkout(record: Path, backend: str, out_dir: Path):
     commit = (recorded.get("commit") or "").removesuffix("-dirty")
     if not commit:
         raise RegressError(f"{record} records no commit to measure here")
-    worktree = Path(tempfile.mkdtemp(prefix="bench-baseline-"))
+    remove_stale_worktrees()
+    worktree = Path(tempfile.mkdtemp(prefix=WORKTREE_PREFIX))
     try:
         _git("worktree", "add", "--detach", str(worktree), commit)
+        _owner(worktree).write_text(str(os.getpid()))  # whose it is, for a later check to tell
         pins = version_pins(recorded, backend)
         differ = versions_differ(pins)
         python = sys.executable
@@ -176,6 +284,8 @@ def _baseline_checkout(record: Path, backend: str, out_dir: Path):
         subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=PROJECT_ROOT,
                        capture_output=True)  # fmt: skip
         shutil.rmtree(worktree, ignore_errors=True)
+        _owner(worktree).unlink(missing_ok=True)
+        subprocess.run(["git", "worktree", "prune"], cwd=PROJECT_ROOT, capture_output=True)
 
 
 def _measure_pair(checkout: BaselineCheckout, baseline: Path, current: Path, extra_args: list[str]) -> int:
@@ -253,6 +363,17 @@ def regress(out_dir: str | Path, extra_args: list[str] | None = None) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     backend = os.environ.get("KERAS_BACKEND", "tensorflow")
     record = baseline_record(backend)
+    try:
+        with _stopped_cleanly_on_signals():
+            return _regress(record, backend, out_dir, extra_args)
+    except Interrupted as stop:
+        kept = sorted(path.name for path in out_dir.glob("*.json"))
+        print(f"bench regress: interrupted by {stop}; both runs stopped, the baseline worktree removed; "
+              f"results kept in {out_dir}: {', '.join(kept) or 'none'}", file=sys.stderr)  # fmt: skip
+        return 128 + stop.signum
+
+
+def _regress(record: Path, backend: str, out_dir: Path, extra_args: list[str]) -> int:
     baseline, current = pair_files(out_dir, 1)
     with _baseline_checkout(record, backend, out_dir) as checkout:
         status = _measure_pair(checkout, baseline, current, extra_args)
