@@ -28,6 +28,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from bench.check.resolution import resolution_line, resolutions
+from bench.check.rule import (  # noqa: F401  (the rule's names, as the check's other modules read them)
+    MAX_PAIRS,
+    PAIR_SIGNIFICANCE,
+    RULE_BY_PAIRS,
+    SCREEN_THRESHOLD,
+    SIGNIFICANCE,
+)
 from bench.core import results as results_io
 from bench.core.kinds import TIMED_KINDS, WARN_ONLY_KINDS
 from bench.core.results import ResultsError
@@ -35,29 +43,6 @@ from bench.core.stats import compare_samples, replicates_agree
 
 ACCURACY_KIND = "accuracy"
 
-#: A timed benchmark regresses when its normalized time is up by at least a threshold, the CI's lower
-#: bound lies above 1 + a margin and Mann-Whitney p < SIGNIFICANCE.  Threshold and margin by how many
-#: pairs of runs (baseline, current) the verdict stands on: one comparison (bench compare, and the first
-#: pair of bench regress) needs 5%; the rounds of several pairs pooled (bench regress) need less as the
-#: pairs add up, because the rounds of one process share its offset (about 1% on AMD EPYC and 2% on
-#: Intel Xeon hosts of the CI kind, per pair, reports/evidence/) and pooling independent processes
-#: shrinks it.  At the Intel host's A/A spreads, bench.evidence.rule_simulation puts the chance that 18 A/A
-#: benchmarks raise a false alarm in a CI run at about 2%, and a steady 5% slowdown caught 86-96% of the
-#: time per kind; at AMD EPYC's, no false alarm, and a 4% slowdown caught 83-100% of the time.
-RULE_BY_PAIRS = {1: (0.05, 0.02), 2: (0.05, 0.02), 3: (0.04, 0.015), 4: (0.03, 0.01)}
-SIGNIFICANCE = 0.01
-#: ... and, on pooled pairs, the pairs must agree: a one-sided t-test over the per-pair ratios (the
-#: pairs are the replicates; the rounds of one process are not) below this.  Some benchmarks (batch-1
-#: ``resnet``) carry per-process offsets of 5-12% now and then: two such offsets in a row can pool past
-#: the threshold, but their pairs disagree, while a real slowdown reads alike in every pair
-PAIR_SIGNIFICANCE = 0.05
-#: bench regress measures a timed benchmark again when one comparison shows it this much slower (see
-#: suspected_slowdowns) ...
-SCREEN_THRESHOLD = 0.02
-#: ... and, after each further pair, judges every suspect on all its pairs pooled: one that is neither a
-#: regression nor back under the screen threshold is measured once more, up to this many pairs in all (a
-#: sequential test: more rounds only where the answer is still close)
-MAX_PAIRS = max(RULE_BY_PAIRS)
 ABSOLUTE_WARNING = 0.25  # absolute figures moving this much only warn
 ACCURACY_TOLERANCE = 0.01  # absolute test-accuracy drop that counts as a regression
 
@@ -98,6 +83,10 @@ class Verdict:
     #: current / baseline of the compared medians of a timed verdict, at the precision the row shows it
     #: (figures derived from it then match the table to the last digit); None for other kinds
     median_ratio: float | None = None
+    #: its 95% CI, likewise (timed verdicts only)
+    ci: tuple[float, float] | None = None
+    #: how many pairs of runs the verdict stands on (pooled verdicts: more than one)
+    pairs: int = 1
 
 
 def check_comparable(baseline: dict, current: dict) -> None:
@@ -203,6 +192,8 @@ def pooled_timed_verdicts(baselines: list[dict], currents: list[dict], names: li
                 + ", ".join(f"{ratio:.3f}" for ratio in pair_ratios)
                 + f"; pairs agree (t-test, one-sided): p {agree:.2g}",
                 round(c.ratio, 3),
+                (round(c.low, 3), round(c.high, 3)),
+                len(pair_ratios),
             )
         )
     return verdicts
@@ -299,6 +290,7 @@ def _timed_verdict(base_row, cur_row, base_path, cur_path) -> Verdict:
         verdict,
         note,
         round(c.ratio, 3),
+        (round(c.low, 3), round(c.high, 3)),
     )
 
 
@@ -395,8 +387,9 @@ def compare(baseline: dict, current: dict) -> list[Verdict]:
 
 
 def markdown(verdicts: list[Verdict]) -> str:
-    table = pd.DataFrame([vars(v) for v in verdicts])
-    return table.to_markdown(index=False)
+    hidden = ("median_ratio", "ci", "pairs")  # numbers behind the row's texts
+    shown = [{k: v for k, v in vars(verdict).items() if k not in hidden} for verdict in verdicts]
+    return pd.DataFrame(shown).to_markdown(index=False)
 
 
 def compare_files(
@@ -416,6 +409,9 @@ def print_verdicts(verdicts: list[Verdict], current: dict, *, markdown_out: str 
         if regressions
         else f"no regression in {len(verdicts)} benchmarks"
     )
+    timed_only = [v for v in verdicts if v.ci is not None and v.pairs == 1]
+    if timed_only:  # a first pair's verdicts (not pooled ones): what this run could have seen
+        summary += "; " + resolution_line(resolutions(timed_only, benchmark_kinds(current)))
     partial = current["machine_info"]["suite"].get("interrupted")
     if partial:
         unmeasured = sum(v.verdict == NOT_MEASURED for v in verdicts)

@@ -269,9 +269,9 @@ def _baseline_checkout(record: Path, backend: str, out_dir: Path):
         raise RegressError(f"{record} records no commit to measure here")
     remove_stale_worktrees()
     worktree = Path(tempfile.mkdtemp(prefix=WORKTREE_PREFIX))
-    try:
+    _owner(worktree).write_text(str(os.getpid()))  # whose it is, before git knows it: a check beside this one
+    try:  # must never take it for a killed check's
         _git("worktree", "add", "--detach", str(worktree), commit)
-        _owner(worktree).write_text(str(os.getpid()))  # whose it is, for a later check to tell
         pins = version_pins(recorded, backend)
         differ = versions_differ(pins)
         python = sys.executable
