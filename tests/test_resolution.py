@@ -42,7 +42,7 @@ def test_a_stated_resolution_is_caught_about_9_times_in_10(tmp_path):
             if TRAIN not in suspected_slowdowns(*first):
                 continue
 
-            def next_pair(number, names, seed=seed):
+            def next_pair(number, names, seed=seed, planted=planted):
                 return _first_pair(tmp_path, 100 * seed + number, **planted)
 
             (verdict,) = confirm_suspects(first, [TRAIN], next_pair)
