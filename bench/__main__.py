@@ -27,12 +27,13 @@ def _check_writable(out: Path) -> None:
         probe.write_bytes(b"x" * 65536)  # room for more than a name: a full disk fails here
         probe.unlink()
     except OSError as error:
-        raise UsageError(f"cannot write results to {out.parent}: {error.strerror or error}") from None
+        problem = "not a folder" if out.parent.exists() and not out.parent.is_dir() else error.strerror or error
+        raise UsageError(f"cannot write results to {out.parent}: {problem}") from None
 
 
 def _run(args: argparse.Namespace) -> int:
     from bench.core.profiles import get_profile
-    from bench.run.supervise import interrupted, measure, pending_signal
+    from bench.run.supervise import fallback_path, interrupted, measure, pending_signal
 
     started = time.time()
     profile = get_profile(args.profile)  # a wrong name or a bad BENCH_* switch stops here, with its message
@@ -52,6 +53,9 @@ def _run(args: argparse.Namespace) -> int:
     if signum is not None:
         return interrupted(out, signum)
     if not out.is_file():
+        kept = fallback_path(out)
+        if kept.is_file():
+            raise UsageError(f"no room for the results in {out.parent}; what was measured is kept in {kept}")
         raise UsageError(
             f"the benchmark run wrote no results (pytest exit status {returncode}); "
             f"is there room left in {out.parent}?"

@@ -8,6 +8,8 @@ the file before it is written, and named in it (``unfinished_benchmarks``).
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 _UNFINISHED = pytest.StashKey[list]()
@@ -24,3 +26,26 @@ def pytest_benchmark_update_json(config, benchmarks, output_json):
     unfinished = config.stash.get(_UNFINISHED, [])
     if unfinished:
         output_json["unfinished_benchmarks"] = unfinished
+
+
+FALLBACK_ENV = "BENCH_FALLBACK_JSON"  # where bench run wants the results when its own file cannot be written
+
+
+def pytest_sessionstart(session):
+    """A results file that cannot be written (a full disk, a folder gone) is written to the fallback path
+    ``bench run`` names instead: what was measured is kept, and ``bench run`` says where."""
+    benchmarks = getattr(session.config, "_benchmarksession", None)  # made in pytest-benchmark's configure
+    fallback = os.environ.get(FALLBACK_ENV)
+    if benchmarks is None or not getattr(benchmarks, "json", None) or not fallback:
+        return
+    write = benchmarks.save_json
+
+    def save_json(output_json):
+        try:
+            write(output_json)
+        except OSError as error:
+            benchmarks.json = fallback
+            write(output_json)
+            print(f"bench run: could not write the results ({error.strerror}); kept in {fallback}", flush=True)
+
+    benchmarks.save_json = save_json
