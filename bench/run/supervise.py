@@ -22,6 +22,8 @@ from bench.core.paths import PROJECT_ROOT, SUITE
 from bench.core.results import rewrite
 from bench.run.timing import thread_environment
 
+#: names, for bench.suite.partial in the pytest process, where results go that their own folder cannot take
+FALLBACK_ENV = "BENCH_FALLBACK_JSON"
 INTERRUPT_GRACE_S = 60  # after a signal, how long the child may take to write what it finished
 #: the first SIGTERM or SIGINT this process received (``bench run`` records them for its whole life)
 _RECEIVED: list[int] = []
@@ -88,7 +90,7 @@ def measure(
     }
     fallback = fallback_path(out)
     fallback.unlink(missing_ok=True)
-    returncode, signum = supervise(command, {**env, "BENCH_FALLBACK_JSON": str(fallback)})
+    returncode, signum = supervise(command, {**env, FALLBACK_ENV: str(fallback)})
     publish(writing, out)
     return returncode, signum
 

@@ -12,6 +12,8 @@ import os
 
 import pytest
 
+from bench.run.supervise import FALLBACK_ENV
+
 _UNFINISHED = pytest.StashKey[list]()
 
 
@@ -28,7 +30,6 @@ def pytest_benchmark_update_json(config, benchmarks, output_json):
         output_json["unfinished_benchmarks"] = unfinished
 
 
-FALLBACK_ENV = "BENCH_FALLBACK_JSON"  # where bench run wants the results when its own file cannot be written
 
 
 def pytest_sessionstart(session):
