@@ -66,7 +66,7 @@ def test_the_line_says_when_the_host_is_too_noisy_for_the_target(tmp_path):
     ]
     line = resolution.resolution_line(noisy)
     assert line.startswith("this host is too noisy for the 5% target on train step:")
-    assert "predict ≥ 3%" in line
+    assert "predict ≥ 3.3%" in line
 
 
 def test_compare_and_its_markdown_state_the_resolution(tmp_path, capsys):

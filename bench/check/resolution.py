@@ -49,7 +49,7 @@ class Resolution:
         return max(self.sigma_within, self.sigma_between)
 
     def words(self) -> str:
-        return f"{LABELS.get(self.kind, self.kind)} ≥ {self.smallest:.0%}"
+        return f"{LABELS.get(self.kind, self.kind)} ≥ {self.smallest:.1%}"
 
 
 def smallest_caught(sigma: float) -> float:
