@@ -116,7 +116,9 @@ def test_a_benchmark_interrupted_before_its_first_round_costs_none_of_the_finish
 
 #: signals sent at random moments per CI run (BENCH_KILL_TRIALS=20: a campaign); each moment is printed
 KILL_TRIALS = int(os.environ.get("BENCH_KILL_TRIALS", "2"))
-KILL_WINDOW_S = 28.0  # the selection runs 20-25 s here, half of it imports and setup: moments past its end count too
+KILL_WINDOW_S = (
+    28.0  # the selection runs 20-25 s here, half of it imports and setup: moments past its end count too
+)
 #: train steps and batched predicts: rounds long enough for a signal to land inside one
 RANDOM_SELECTION = "cnn and (train or inference) and not native"
 
@@ -140,7 +142,18 @@ def _signal_at_a_random_moment(tmp_path: Path, signum: int, delay: float) -> str
     marker = f"BENCH_KILL_TRIAL_{os.getpid()}_{time.monotonic_ns()}"
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1", marker: "1"}
     env.pop("BENCH_PROFILE", None)
-    command = [sys.executable, "-m", "bench", "run", "--profile", "smoke", "--out", str(out), "-k", RANDOM_SELECTION]
+    command = [
+        sys.executable,
+        "-m",
+        "bench",
+        "run",
+        "--profile",
+        "smoke",
+        "--out",
+        str(out),
+        "-k",
+        RANDOM_SELECTION,
+    ]
     run = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
@@ -271,3 +284,27 @@ def test_a_worktree_left_by_a_killed_check_is_removed_by_the_next_and_a_live_one
         for path in made.values():
             subprocess.run(["git", "worktree", "remove", "--force", str(path)], cwd=ROOT, capture_output=True)
         subprocess.run(["git", "worktree", "prune"], cwd=ROOT, capture_output=True)
+
+
+def test_a_signal_to_an_evidence_campaign_stops_its_runs_and_starts_no_more(tmp_path):
+    """SIGTERM while a campaign's first pair runs side by side: exit 143, nothing of it left running, and the
+    pairs still queued never start."""
+    marker = f"BENCH_CAMPAIGN_TRIAL_{os.getpid()}_{time.monotonic_ns()}"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", marker: "1"}
+    env.pop("BENCH_PROFILE", None)
+    command = [sys.executable, "-m", "bench.evidence", "run", "--out", str(tmp_path), "--repetitions", "1",
+               "--variants", "a-a", "--workers", "2"]  # fmt: skip
+    campaign = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    time.sleep(8)
+    campaign.send_signal(signal.SIGTERM)
+    _, stderr = campaign.communicate(timeout=200)
+    assert campaign.returncode == 128 + signal.SIGTERM, stderr[-3000:]
+    assert "bench.evidence: interrupted by SIGTERM" in stderr
+    time.sleep(1.5)
+    assert _marked_processes(marker) == []
+    runs = sorted((tmp_path / "runs").glob("*.json"))
+    assert len(runs) <= 2  # the first pair at most: the five pairs queued behind it never started
+    for path in runs:
+        json.loads(path.read_text())

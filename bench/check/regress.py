@@ -27,20 +27,18 @@ calibrated per CPU model, and confirmed by one more pair of them (:mod:`bench.ch
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 from typing import NamedTuple
 
+from bench.check import stopping
 from bench.core import results as results_io
 from bench.core.kinds import pair_suffix
 from bench.core.machine import cpu_slug
@@ -77,68 +75,12 @@ def baseline_record(backend: str) -> Path:
     return others[0]
 
 
-#: the bench runs this check has started and not yet seen end (the signal handler stops them)
-_RUNNING: set[subprocess.Popen] = set()
-STOP_GRACE_S = 90  # a stopped bench run's own grace (60 s) to write what it finished, and some
-
-
-class Interrupted(Exception):
-    """SIGTERM or SIGINT reached the check; raised in the main thread, wherever it waits."""
-
-    def __init__(self, signum: int):
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
-
-
 def bench_run(
     root: Path, out: Path, extra_args: list[str], python: str = sys.executable, env: dict | None = None
 ) -> int:
     """``bench run`` of the ci profile in ``root``, in a session of its own (the check stops it on a signal)."""
     command = [python, "-m", "bench", "run", "--profile", PROFILE, "--out", str(out), *extra_args]
-    run = subprocess.Popen(command, cwd=root, env=env, start_new_session=True)
-    _RUNNING.add(run)
-    try:
-        return run.wait()
-    finally:
-        _RUNNING.discard(run)
-
-
-def _stop_runs(signum: int) -> None:
-    """Pass the signal on to every running bench run (each writes what it finished and marks it partial);
-    a run still alive after STOP_GRACE_S is killed with its whole process group."""
-    runs = list(_RUNNING)
-    for run in runs:
-        with contextlib.suppress(ProcessLookupError):
-            run.send_signal(signum)
-    deadline = time.monotonic() + STOP_GRACE_S
-    for run in runs:
-        try:
-            run.wait(timeout=max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(run.pid, signal.SIGKILL)
-
-
-@contextmanager
-def _stopped_cleanly_on_signals():
-    """SIGTERM and SIGINT stop the check's runs, then raise :class:`Interrupted` in the main thread, so that
-    every ``finally`` (the worktree's removal first) runs before the check exits."""
-    received: list[int] = []
-
-    def handler(signum, _frame):
-        if received:
-            return  # one stop is enough; a second signal must not cut the cleanup short
-        received.append(signum)
-        print(f"\nbench regress: {signal.Signals(signum).name} received, stopping both runs", flush=True)
-        _stop_runs(signum)
-        raise Interrupted(signum)
-
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
+    return stopping.run(command, cwd=root, env=env).returncode
 
 
 DUET_PLUGIN = PROJECT_ROOT / "bench" / "check" / "duet"  # bench_duet.py, loadable by any commit's bench run
@@ -364,9 +306,9 @@ def regress(out_dir: str | Path, extra_args: list[str] | None = None) -> int:
     backend = os.environ.get("KERAS_BACKEND", "tensorflow")
     record = baseline_record(backend)
     try:
-        with _stopped_cleanly_on_signals():
+        with stopping.stopped_cleanly_on_signals("bench regress"):
             return _regress(record, backend, out_dir, extra_args)
-    except Interrupted as stop:
+    except stopping.Interrupted as stop:
         kept = sorted(path.name for path in out_dir.glob("*.json"))
         print(f"bench regress: interrupted by {stop}; both runs stopped, the baseline worktree removed; "
               f"results kept in {out_dir}: {', '.join(kept) or 'none'}", file=sys.stderr)  # fmt: skip

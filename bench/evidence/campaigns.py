@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import random
-import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -29,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.check import gate as framework_gate
+from bench.check import stopping
 from bench.check.compare import (
     MAX_PAIRS,
     PAIR_SIGNIFICANCE,
@@ -130,7 +130,7 @@ def _run_one(out: Path, planted: dict[str, str], selection: str = SELECTION) -> 
     env.pop("BENCH_PROFILE", None)
     command = [sys.executable, "-m", "bench", "run", "--profile", "ci", "--out", str(out), "-k", selection,
                "--", "-p", "bench.suite.planted", "-q"]  # fmt: skip
-    completed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    completed = stopping.run(command, capture=True, cwd=ROOT, env=env)  # stopped with the campaign
     if completed.returncode != 0:
         sys.stderr.write(completed.stdout[-2000:] + completed.stderr[-2000:])
     return out, completed.returncode
@@ -466,8 +466,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out = Path(args.out)
     if args.action == "run":
-        run_campaign(out, args.repetitions, args.variants, args.workers)
-        run_accuracy_campaign(out)
+        try:
+            with stopping.stopped_cleanly_on_signals("bench.evidence"):
+                run_campaign(out, args.repetitions, args.variants, args.workers)
+                run_accuracy_campaign(out)
+        except stopping.Interrupted as stop:
+            print(f"bench.evidence: interrupted by {stop}; its runs stopped, the finished ones kept in {out}",
+                  file=sys.stderr)  # fmt: skip
+            return 128 + stop.signum
     elif not (out / "runs").is_dir():
         print(f"bench.evidence: {out} holds no campaign (no runs/ folder)", file=sys.stderr)
         return 2
