@@ -104,7 +104,8 @@ def test_a_benchmark_interrupted_before_its_first_round_costs_none_of_the_finish
     out = tmp_path / "out.json"
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--benchmark-json={out}",
                *(["-p", "bench.suite.partial"] if plugin else []), "test_two.py"]  # fmt: skip
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # not a worker of this test run's xdist: pytest-benchmark would turn itself off in the inner run
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST_")}, "PYTHONPATH": str(ROOT)}
     subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     if not plugin:
         assert not out.exists()
