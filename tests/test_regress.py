@@ -293,3 +293,25 @@ def test_slower_framework_kernels_fail_the_check_through_the_absolute_time_gate(
     verdict = "regression" if status else "no change"
     assert out.count(f"×1.050: {verdict}") + out.count(f"second pair: {verdict}") == 1
     assert f"×{first:.3f}" in (tmp_path / "out" / "COMPARE.md").read_text()
+
+
+def test_a_baseline_environment_cut_off_while_built_is_built_again_not_reused(tmp_path, monkeypatch):
+    """A check killed during pip leaves a virtual environment without its packages: the next check must not
+    take it for the recorded versions' environment."""
+    calls = []
+
+    def killed_pip(python, *args):
+        calls.append(args)
+        raise KeyboardInterrupt  # what a Ctrl-C during pip looks like here
+
+    where = tmp_path / "baseline-env"
+    pins = {"keras": "3.15.1"}
+    monkeypatch.setattr(regress, "_pip", killed_pip)
+    with pytest.raises(KeyboardInterrupt):
+        regress.baseline_environment(tmp_path, pins, "tensorflow", where)
+    assert not (where / "constraints.txt").exists()
+    monkeypatch.setattr(regress, "_pip", lambda python, *args: calls.append(args))
+    regress.baseline_environment(tmp_path, pins, "tensorflow", where)
+    assert len(calls) == 2 and (where / "constraints.txt").read_text() == "keras==3.15.1\n"
+    regress.baseline_environment(tmp_path, pins, "tensorflow", where)  # whole now: reused, pip not called
+    assert len(calls) == 2

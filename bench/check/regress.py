@@ -141,9 +141,12 @@ def baseline_environment(worktree: Path, pins: dict[str, str], backend: str, whe
     wanted = "".join(f"{name}=={version}\n" for name, version in pins.items())
     if python.is_file() and constraints.is_file() and constraints.read_text() == wanted:
         return str(python)  # built by an earlier check into the same out_dir
-    subprocess.run([sys.executable, "-m", "venv", "--clear", str(where)], check=True)
-    constraints.write_text(wanted)
-    _pip(python, "-c", str(constraints), f"{worktree}{EXTRAS.get(backend, '')}")
+    constraints.unlink(missing_ok=True)  # written only once the environment is whole: a check killed while
+    subprocess.run([sys.executable, "-m", "venv", "--clear", str(where)], check=True)  # building is not reused
+    building = where / "constraints.building"
+    building.write_text(wanted)
+    _pip(python, "-c", str(building), f"{worktree}{EXTRAS.get(backend, '')}")
+    building.replace(constraints)
     return str(python)
 
 
