@@ -36,3 +36,17 @@ def test_the_import_contracts_are_kept():
     checked = subprocess.run(["lint-imports"], cwd=ROOT, capture_output=True, text=True)
     assert checked.returncode == 0, checked.stdout[-3000:]
     assert "0 broken" in checked.stdout
+
+
+def test_no_module_takes_part_in_an_import_circle():
+    """Not between layers (the contracts) and not inside one: no module imports, however indirectly, a
+    module that imports it back."""
+    grimp = pytest.importorskip("grimp", reason="grimp comes with import-linter (tox -e tests has it)")
+    graph = grimp.build_graph("bench", "reports", "implementations")
+    circles = [
+        (module, imported)
+        for module in sorted(graph.modules)
+        for imported in graph.find_modules_directly_imported_by(module)
+        if graph.chain_exists(importer=imported, imported=module)
+    ]
+    assert circles == []
