@@ -73,8 +73,6 @@ def _run(args: argparse.Namespace) -> int:
             return measure(args.profile, profile, path, selection, args.pytest_args, env)
 
         stopped = top_up(out, profile.precision_target, started + profile.time_budget_s, measure_top_up)
-        if stopped is None and pending_signal() is not None:
-            stopped = 128 + pending_signal()
         if stopped is not None:
             print(f"error: a top-up was interrupted; the main run's results are in {out}", file=sys.stderr)
             return stopped

@@ -19,9 +19,11 @@ from reports.summary import (
     FIRST_STEP_SLACK,
     MEMORY_SLACK,
     accuracy_of,
+    best_api,
     drawbacks,
     first_step_of,
     keras_guide,
+    lines_of_code,
     verdict_class,
 )
 from reports.text import wrap
@@ -127,16 +129,15 @@ def capability_table(by_backend: dict[str, dict[str, dict[str, str]]]) -> pd.Dat
 
 
 def recommendation_line(
-    arch, found: dict[str, list[str]], lines_of_code: dict, capabilities: dict
+    arch, found: dict[str, list[str]], loc: dict[str, int], capabilities: dict
 ) -> tuple[str, str]:
     """(the API to use, one line of why): the fewest measured drawbacks, ties to fewer lines of code."""
-    order = {api: index for index, api in enumerate((BASE_API, *APIS))}
-    best = min(found, key=lambda api: (len(found[api]), lines_of_code.get(api, 0), order[api]))
+    best = best_api(found, loc)
     counts = ", ".join(f"{api} {len(found[api])}" for api in APIS)
     why = f"Fewest measured drawbacks ({counts}; each listed below)"
     tied = [api for api in APIS if api != best and len(found[api]) == len(found[best])]
-    if tied and lines_of_code:
-        lines = ", ".join(f"{api} {lines_of_code[api]}" for api in (best, *tied) if api in lines_of_code)
+    if tied and loc:
+        lines = ", ".join(f"{api} {loc[api]}" for api in (best, *tied) if api in loc)
         why += f", tied on drawbacks: fewer lines of code ({lines})"
     guided = keras_guide(capabilities)
     if guided is None:
@@ -166,13 +167,8 @@ def answer_section(frame, capabilities_by_backend) -> list[str]:
         by_backend = {b: capabilities_by_backend.get(b, {}).get(arch, {}) for b in present}
         by_backend = {b: caps for b, caps in by_backend.items() if caps}
         found = drawbacks(frame, present, arch, by_backend)
-        lines_of_code = {
-            api: probes["lines of code"]
-            for caps in by_backend.values()
-            for api, probes in caps.items()
-            if isinstance(probes.get("lines of code"), int)
-        }
-        best, why = recommendation_line(arch, found, lines_of_code, next(iter(by_backend.values()), {}))
+        loc = lines_of_code(by_backend)
+        best, why = recommendation_line(arch, found, loc, next(iter(by_backend.values()), {}))
         lines += [f"### `{arch}`: use {best.capitalize()}", *wrap(why), ""]
         lines += [verdict_table(frame, present, arch).to_markdown(index=False), ""]
         table = capability_table(by_backend)

@@ -128,12 +128,27 @@ def drawbacks(frame, backends, arch, capabilities_by_backend) -> dict[str, list[
     return found
 
 
+def lines_of_code(by_backend: dict[str, dict[str, dict]]) -> dict[str, int]:
+    """API -> lines of code, as the capability probes of any backend recorded them."""
+    return {
+        api: probes["lines of code"]
+        for caps in by_backend.values()
+        for api, probes in caps.items()
+        if isinstance(probes.get("lines of code"), int)
+    }
+
+
+def best_api(found: dict[str, list[str]], lines: dict[str, int]) -> str:
+    """The API with the fewest drawbacks; ties to fewer lines of code, then to Functional."""
+    order = {api: index for index, api in enumerate((BASE_API, *APIS))}
+    return min(found, key=lambda api: (len(found[api]), lines.get(api, 0), order[api]))
+
+
 def recommendation(
     arch, found: dict[str, list[str]], lines_of_code: dict[str, int], capabilities: dict[str, dict[str, str]]
 ) -> str:
-    """The API with the fewest drawbacks (ties: fewer lines, then Functional first), with its reasons."""
-    order = {api: index for index, api in enumerate((BASE_API, *APIS))}
-    best = min(found, key=lambda api: (len(found[api]), lines_of_code.get(api, 0), order[api]))
+    """The API with the fewest drawbacks (:func:`best_api`), with its reasons."""
+    best = best_api(found, lines_of_code)
     reasons = []
     if not found[best]:
         reasons.append("no measured drawback")
@@ -264,11 +279,6 @@ def summary_section(
             continue
         by_backend = {b: capabilities_by_backend.get(b, {}).get(arch, {}) for b in present}
         found = drawbacks(frame, present, arch, by_backend)
-        lines_of_code = {}
-        for capabilities in by_backend.values():
-            for api, probes in capabilities.items():
-                if isinstance(probes.get("lines of code"), int):
-                    lines_of_code[api] = probes["lines of code"]
         recorded = next((caps for caps in by_backend.values() if caps), {})
-        lines += [f"- {recommendation(arch, found, lines_of_code, recorded)}", ""]
+        lines += [f"- {recommendation(arch, found, lines_of_code(by_backend), recorded)}", ""]
     return lines

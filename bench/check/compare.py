@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from bench.check.resolution import resolution_line, resolutions
-from bench.check.rule import (  # noqa: F401  (the rule's names, as the check's other modules read them)
+from bench.check.rule import (
     MAX_PAIRS,
     PAIR_SIGNIFICANCE,
     RULE_BY_PAIRS,

@@ -42,8 +42,7 @@ from bench.core.results import ResultsError
 
 #: written by ``python -m bench.evidence.calibration`` from the stored evidence campaigns
 CALIBRATION = BASELINES / "framework-gate.json"
-INDEX_KINDS = GATE_KINDS
-INDEX_BENCHMARKS = tuple(f"test_{kind}[{GATE_TARGET}]" for kind in INDEX_KINDS)
+INDEX_BENCHMARKS = tuple(f"test_{kind}[{GATE_TARGET}]" for kind in GATE_KINDS)
 
 REGRESSION, SUSPECT, NO_CHANGE, NOT_GATED = "regression", "suspect", "no change", "not gated"
 GATE_NAME = "absolute CPU time (framework gate)"  # how bench regress lists a regression of the gate

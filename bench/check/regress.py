@@ -15,8 +15,8 @@ percent), which no within-run statistic sees.  So one comparison only picks susp
 benchmark 2% or more slower, :func:`bench.check.compare.suspected_slowdowns`); they are measured
 again in a second pair, and judged by the regression rule on the rounds of both pairs pooled
 (each normalized within its own run): one run's offset then weighs half.  A suspect still 2%
-or more slower and not a regression gets a further pair, up to four (:data:`bench.check.compare.MAX_PAIRS`);
-the rule tightens as pairs add up and needs them to agree (:data:`bench.check.compare.RULE_BY_PAIRS`).
+or more slower and not a regression gets a further pair, up to four (:data:`bench.check.rule.MAX_PAIRS`);
+the rule tightens as pairs add up and needs them to agree (:data:`bench.check.rule.RULE_BY_PAIRS`).
 The two runs of a pair start together and run side by side, one kernel thread each
 (:func:`_measure_pair`).
 Accuracy (fixed seeds, deterministic ops) repeats exactly and is not re-measured.
@@ -141,8 +141,9 @@ def baseline_environment(worktree: Path, pins: dict[str, str], backend: str, whe
     wanted = "".join(f"{name}=={version}\n" for name, version in pins.items())
     if python.is_file() and constraints.is_file() and constraints.read_text() == wanted:
         return str(python)  # built by an earlier check into the same out_dir
-    constraints.unlink(missing_ok=True)  # written only once the environment is whole: a check killed while
-    subprocess.run([sys.executable, "-m", "venv", "--clear", str(where)], check=True)  # building is not reused
+    # --clear empties the folder, constraints.txt with it; it comes back only once pip has made the
+    # environment whole, so one cut off while built is never taken for it
+    subprocess.run([sys.executable, "-m", "venv", "--clear", str(where)], check=True)
     building = where / "constraints.building"
     building.write_text(wanted)
     _pip(python, "-c", str(building), f"{worktree}{EXTRAS.get(backend, '')}")
@@ -354,10 +355,11 @@ def _confirm(
     """Measure the suspected timed benchmarks again, pair after pair, and judge each on all its pairs pooled.
 
     A suspect that is neither a regression nor back under the screen threshold after a pair is
-    measured once more, up to :data:`bench.check.compare.MAX_PAIRS` pairs (a sequential test): a
+    measured once more, up to :data:`bench.check.rule.MAX_PAIRS` pairs (a sequential test): a
     slowdown near the threshold gets the rounds it needs, a clear answer costs no more.
     """
-    from bench.check.compare import REGRESSION, SCREEN_THRESHOLD, confirm_suspects, markdown
+    from bench.check.compare import REGRESSION, confirm_suspects, markdown
+    from bench.check.rule import SCREEN_THRESHOLD
 
     print(f"bench regress: {len(timed)} timed benchmark(s) {SCREEN_THRESHOLD:.0%} or more slower in this "
           "pair; measuring them again, side by side, to judge them pooled", flush=True)  # fmt: skip

@@ -1,8 +1,8 @@
 """Time ratios between cells of one run, with 95% CIs, on the pairing basis the run recorded.
 
 Each ratio is computed once per results frame (a bootstrap over rounds costs tens of milliseconds)
-and kept in that frame's analysis table (:func:`analysis`), which every renderer of a report, and
-the top-ups, read: the summary, the detail tables and the plots show the same figures.
+and kept with that frame, where every renderer of a report, and the top-ups, read it: the summary,
+the detail tables and the plots show the same figures.
 
 Every timed round was paired with a partner workload run just before and just after
 it (:mod:`bench.run.reference`).  In the quick and full profiles the partner is the same
@@ -72,16 +72,15 @@ def paired_with_functional(row) -> bool:
     return row.extra.get("reference") == f"{row.arch}-{BASE_API}"
 
 
-#: id(frame) -> (a weak reference to the frame, its analysis: key -> Ratio or the reason there is none)
-_ANALYSES: dict[int, tuple[weakref.ref, dict]] = {}
+#: id(frame) -> its analysis (key -> Ratio, rows, or the reason there is none), dropped with the frame
+_ANALYSES: dict[int, dict] = {}
 
 
 def _analysis_of(frame: pd.DataFrame) -> dict:
-    entry = _ANALYSES.get(id(frame))
-    if entry is None or entry[0]() is not frame:  # a new frame (an id can be reused once one is gone)
-        entry = (weakref.ref(frame), {})
-        _ANALYSES[id(frame)] = entry
-    return entry[1]
+    if id(frame) not in _ANALYSES:
+        _ANALYSES[id(frame)] = {}
+        weakref.finalize(frame, _ANALYSES.pop, id(frame), None)  # before the id can name another frame
+    return _ANALYSES[id(frame)]
 
 
 def _once(compute):
@@ -102,28 +101,6 @@ def cells(frame: pd.DataFrame, kind: str) -> dict[tuple[str, str, str], object]:
     """(backend, arch, api) → the frame's row of benchmark ``kind``."""
     rows = frame[frame["kind"] == kind]
     return {(row.backend, row.arch, row.api): row for row in rows.itertuples()}
-
-
-def analysis(frame: pd.DataFrame) -> pd.DataFrame:
-    """Every ratio of ``frame``: each (backend, arch, API) cell ÷ Functional per timed kind, and ÷ the native
-    model where one was timed; one row each, with the ratio and CI or the reason there is none."""
-    from bench.core.kinds import NATIVE, TIMED_KINDS
-
-    rows = []
-    for kind in TIMED_KINDS:
-        for backend, arch, api in cells(frame, kind):
-            against = [(BASE_API, to_functional(frame, backend, arch, api, kind))]
-            if api != NATIVE and (backend, arch, NATIVE) in cells(frame, kind):
-                against.append((NATIVE, between(frame, backend, arch, api, NATIVE, kind)))
-            for versus, r in against:
-                figures = (
-                    {"ratio": r.ratio, "low": r.low, "high": r.high, "paired": r.paired, "reason": None}
-                    if isinstance(r, Ratio)
-                    else {"ratio": None, "low": None, "high": None, "paired": None, "reason": r}
-                )
-                rows.append({"backend": backend, "arch": arch, "api": api, "kind": kind, "versus": versus,
-                             **figures})  # fmt: skip
-    return pd.DataFrame(rows)
 
 
 @_once

@@ -30,18 +30,14 @@ import numpy as np
 from bench.check import gate as framework_gate
 from bench.check import stopping
 from bench.check.compare import (
-    MAX_PAIRS,
-    PAIR_SIGNIFICANCE,
     REGRESSION,
-    RULE_BY_PAIRS,
-    SCREEN_THRESHOLD,
-    SIGNIFICANCE,
     Verdict,
     compare,
     confirm_suspects,
     median_ratio,
     suspected_slowdowns,
 )
+from bench.check.rule import MAX_PAIRS, PAIR_SIGNIFICANCE, RULE_BY_PAIRS, SCREEN_THRESHOLD, SIGNIFICANCE
 from bench.core.kinds import GATE_TARGET, TIMED_KINDS, pair_suffix
 from bench.core.pairs import observed_ratio, raw_ratio
 from bench.core.paths import PROJECT_ROOT as ROOT

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.check.compare import MAX_PAIRS, PAIR_SIGNIFICANCE, RULE_BY_PAIRS, SCREEN_THRESHOLD
+from bench.check.rule import MAX_PAIRS, PAIR_SIGNIFICANCE, RULE_BY_PAIRS, SCREEN_THRESHOLD
 from bench.core.kinds import GATE_TARGET, TIMED_KINDS
 from bench.core.pairs import observed_ratio, raw_ratio
 from bench.core.results import ResultsError

@@ -25,7 +25,7 @@ import keras
 import numpy as np
 
 import implementations
-from bench.core.capabilities import BUILD_LOAD_WEIGHTS, FRESH_FILE_ONLY, FRESH_WITH_MODULES, SHORT_NAMES  # noqa: F401
+from bench.core.capabilities import BUILD_LOAD_WEIGHTS, FRESH_FILE_ONLY, FRESH_WITH_MODULES
 from bench.core.paths import PROJECT_ROOT
 from bench.probes.distributed import first_line
 from implementations.registry import RESIDUAL_CUSTOM_LAYER, RESIDUAL_NONE
