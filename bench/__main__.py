@@ -1,4 +1,4 @@
-"""Command line: ``python -m bench {run,report,compare,data}``.
+"""Command line: ``python -m bench {run,report,compare,regress,history,bisect,data}``.
 
 Every expected failure (bad data, a foreign or truncated results file, a wrong
 argument) ends in one ``error: ...`` line on stderr and exit status 2.
@@ -105,7 +105,13 @@ def _regress(args: argparse.Namespace) -> int:
     from bench.check.regress import regress
 
     passed_on = (["-k", args.k] if args.k else []) + (["--", *args.pytest_args] if args.pytest_args else [])
-    return regress(args.out, passed_on)
+    return regress(args.out, passed_on, db=args.db)
+
+
+def _bisect(args: argparse.Namespace) -> int:
+    from bench.check.bisect import bisect
+
+    return bisect(args.good, args.bad, args.out, args.k, db=args.db)
 
 
 def _data(args: argparse.Namespace) -> int:
@@ -146,8 +152,22 @@ def parser() -> argparse.ArgumentParser:
     )
     regress.add_argument("--out", required=True, help="directory for results.json and COMPARE.md")
     regress.add_argument("-k", help="select benchmarks as pytest -k does")
+    regress.add_argument("--db", help="history store its runs go into (default $BENCH_HISTORY_DB, else "
+                         "bench-history.sqlite)")
     regress.add_argument("pytest_args", nargs="*", help="after --: more arguments for bench run")
     regress.set_defaults(handler=_regress)
+
+    from bench.history.commands import add_parser as add_history
+
+    add_history(commands)
+
+    culprit = commands.add_parser("bisect", help="the first commit between GOOD and BAD that made a benchmark slower")
+    culprit.add_argument("good", help="a commit without the slowdown")
+    culprit.add_argument("bad", help="a later commit with it")
+    culprit.add_argument("-k", help="select benchmarks as pytest -k does, e.g. 'cnn and train_throughput'")
+    culprit.add_argument("--out", default="reports/latest-bisect", help="folder for each probe's results")
+    culprit.add_argument("--db", help="history store the measurements go into (as bench history)")
+    culprit.set_defaults(handler=_bisect)
 
     data = commands.add_parser("data", help="load a dataset and describe it (checks the files)")
     data.add_argument("name")

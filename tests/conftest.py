@@ -4,3 +4,12 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("BENCH_PROFILE", "smoke")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _history_store_per_test(tmp_path, monkeypatch):
+    """Every test's history store is its own file (bench regress and bisect record their runs): the tests
+    never write into the project's store."""
+    monkeypatch.setenv("BENCH_HISTORY_DB", str(tmp_path / "history.sqlite"))

@@ -18,7 +18,8 @@ again in a second pair, and judged by the regression rule on the rounds of both 
 or more slower and not a regression gets a further pair, up to four (:data:`bench.check.rule.MAX_PAIRS`);
 the rule tightens as pairs add up and needs them to agree (:data:`bench.check.rule.RULE_BY_PAIRS`).
 The two runs of a pair start together and run side by side, one kernel thread each
-(:func:`_measure_pair`).
+(:func:`measure_pair`).
+Every results file a check writes goes into the history store (:mod:`bench.history`), trigger ``regress``.
 Accuracy (fixed seeds, deterministic ops) repeats exactly and is not re-measured.
 The normalized comparison cancels what the models share with the native reference, the
 framework's kernels; the absolute CPU time of two benchmarks is gated as well, at a threshold
@@ -32,6 +33,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from importlib import metadata
@@ -96,7 +98,7 @@ def duet_run(extra_args: list[str], folder: Path, side: str) -> tuple[list[str],
     return [*extra_args, *([] if "--" in extra_args else ["--"]), "-p", "bench_duet"], env
 
 
-def _git(*args: str) -> str:
+def git(*args: str) -> str:
     completed = subprocess.run(["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True)
     if completed.returncode != 0:
         raise RegressError(f"git {' '.join(args)} failed: {completed.stderr.strip()}")
@@ -173,9 +175,9 @@ def _alive(pid: int) -> bool:
 def remove_stale_worktrees() -> list[Path]:
     """Remove the baseline worktrees that an earlier check, killed before it could, left behind (its
     process is gone), and prune git's records of any whose folder is gone; the ones removed."""
-    _git("worktree", "prune")
+    git("worktree", "prune")
     removed = []
-    for line in _git("worktree", "list", "--porcelain").splitlines():
+    for line in git("worktree", "list", "--porcelain").splitlines():
         path = Path(line.removeprefix("worktree ")) if line.startswith("worktree ") else None
         if path is None or not path.name.startswith(WORKTREE_PREFIX):
             continue
@@ -191,7 +193,7 @@ def remove_stale_worktrees() -> list[Path]:
         _owner(path).unlink(missing_ok=True)
         removed.append(path)
     if removed:
-        _git("worktree", "prune")
+        git("worktree", "prune")
         print(f"bench regress: removed {len(removed)} baseline worktree(s) left by an earlier, killed check",
               flush=True)  # fmt: skip
     return removed
@@ -206,26 +208,14 @@ class BaselineCheckout(NamedTuple):
 
 
 @contextmanager
-def _baseline_checkout(record: Path, backend: str, out_dir: Path):
-    """Yields the :class:`BaselineCheckout` of ``record``'s commit (a git worktree, removed afterwards)
-    for every run of the baseline in one check."""
-    recorded = results_io.load(record)["machine_info"]["suite"]
-    commit = (recorded.get("commit") or "").removesuffix("-dirty")
-    if not commit:
-        raise RegressError(f"{record} records no commit to measure here")
+def worktree_of(commit: str):
+    """A git worktree of ``commit`` for as long as the block runs (owned by this process, removed after)."""
     remove_stale_worktrees()
     worktree = Path(tempfile.mkdtemp(prefix=WORKTREE_PREFIX))
     _owner(worktree).write_text(str(os.getpid()))  # whose it is, before git knows it: a check beside this one
     try:  # must never take it for a killed check's
-        _git("worktree", "add", "--detach", str(worktree), commit)
-        pins = version_pins(recorded, backend)
-        differ = versions_differ(pins)
-        python = sys.executable
-        if differ:
-            changed = ", ".join(f"{n} {want} (here {have})" for n, (want, have) in differ.items())
-            print(f"bench regress: the baseline was recorded with {changed}; installing those", flush=True)
-            python = baseline_environment(worktree, pins, backend, out_dir / "baseline-env")
-        yield BaselineCheckout(worktree, python, commit)
+        git("worktree", "add", "--detach", str(worktree), commit)
+        yield worktree
     finally:
         subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=PROJECT_ROOT,
                        capture_output=True)  # fmt: skip
@@ -234,8 +224,34 @@ def _baseline_checkout(record: Path, backend: str, out_dir: Path):
         subprocess.run(["git", "worktree", "prune"], cwd=PROJECT_ROOT, capture_output=True)
 
 
-def _measure_pair(checkout: BaselineCheckout, baseline: Path, current: Path, extra_args: list[str]) -> int:
-    """Run the baseline commit and the checkout side by side, started together; the checkout's exit status.
+@contextmanager
+def _baseline_checkout(record: Path, backend: str, out_dir: Path):
+    """Yields the :class:`BaselineCheckout` of ``record``'s commit (a git worktree, removed afterwards)
+    for every run of the baseline in one check."""
+    recorded = results_io.load(record)["machine_info"]["suite"]
+    commit = (recorded.get("commit") or "").removesuffix("-dirty")
+    if not commit:
+        raise RegressError(f"{record} records no commit to measure here")
+    with worktree_of(commit) as worktree:
+        pins = version_pins(recorded, backend)
+        differ = versions_differ(pins)
+        python = sys.executable
+        if differ:
+            changed = ", ".join(f"{n} {want} (here {have})" for n, (want, have) in differ.items())
+            print(f"bench regress: the baseline was recorded with {changed}; installing those", flush=True)
+            python = baseline_environment(worktree, pins, backend, out_dir / "baseline-env")
+        yield BaselineCheckout(worktree, python, commit)
+
+
+def here() -> BaselineCheckout:
+    """The checkout itself, as the current side of a pair."""
+    return BaselineCheckout(PROJECT_ROOT, sys.executable, "the checkout")
+
+
+def measure_pair(checkout: BaselineCheckout, baseline: Path, current: Path, extra_args: list[str],
+                 current_side: BaselineCheckout | None = None) -> int:  # fmt: skip
+    """Run the baseline commit and the checkout (or ``current_side``) side by side, started together; the
+    current side's exit status.
 
     Both runs share the host's slow spells and its other load for their whole length (duet
     benchmarking, Bulej et al., ICPE 2020), and each holds its kernels to one thread, so the two
@@ -244,13 +260,15 @@ def _measure_pair(checkout: BaselineCheckout, baseline: Path, current: Path, ext
     side with the same code on both sides.
     """
     commit = checkout.commit[:12]
-    print(f"bench regress: measuring the baseline {commit} → {baseline.name} and the checkout → "
+    side = current_side or here()
+    shown = "the checkout" if side.worktree == PROJECT_ROOT else side.commit[:12]
+    print(f"bench regress: measuring the baseline {commit} → {baseline.name} and {shown} → "
           f"{current.name}, side by side", flush=True)  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="bench-duet-") as folder, ThreadPoolExecutor(2) as pool:
         base_args, base_env = duet_run(extra_args, Path(folder), "baseline")
         args, env = duet_run(extra_args, Path(folder), "checkout")
         base_job = pool.submit(bench_run, checkout.worktree, baseline, base_args, checkout.python, base_env)
-        current_job = pool.submit(bench_run, PROJECT_ROOT, current, args, sys.executable, env)
+        current_job = pool.submit(bench_run, side.worktree, current, args, side.python, env)
         base_status, status = base_job.result(), current_job.result()
     if not baseline.is_file() or base_status not in (0, 1):
         raise RegressError(f"the baseline run of {commit} wrote no usable results (exit {base_status})")
@@ -290,7 +308,7 @@ def _framework_gate(checkout: BaselineCheckout, out_dir: Path, first_pair: tuple
     if gate.verdict == framework_gate.SUSPECT:
         print(f"bench regress: {gate.describe()}", flush=True)
         base_again, again = (out_dir / name for name in GATE_PAIR)
-        _measure_pair(checkout, base_again, again, ["-k", _selection(list(framework_gate.INDEX_BENCHMARKS))])
+        measure_pair(checkout, base_again, again, ["-k", _selection(list(framework_gate.INDEX_BENCHMARKS))])
         if not again.is_file():
             raise RegressError("the checkout's confirming run for the absolute-time gate wrote no results")
         pairs.append((load(base_again), load(again)))
@@ -301,7 +319,7 @@ def _framework_gate(checkout: BaselineCheckout, out_dir: Path, first_pair: tuple
     return [framework_gate.GATE_NAME] if gate.verdict == framework_gate.REGRESSION else []
 
 
-def regress(out_dir: str | Path, extra_args: list[str] | None = None) -> int:
+def regress(out_dir: str | Path, extra_args: list[str] | None = None, db: str | None = None) -> int:
     """Measure the baseline commit and the checkout here, compare, confirm timed regressions; exit status as
     :func:`bench.check.compare.compare_files`."""
     extra_args = extra_args or []
@@ -309,20 +327,54 @@ def regress(out_dir: str | Path, extra_args: list[str] | None = None) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     backend = os.environ.get("KERAS_BACKEND", "tensorflow")
     record = baseline_record(backend)
+    store = open_history(db)  # a store that does not open stops the check before anything is measured
+    started = time.time()
     try:
         with stopping.stopped_cleanly_on_signals("bench regress"):
-            return _regress(record, backend, out_dir, extra_args)
+            status = _regress(record, backend, out_dir, extra_args)
     except stopping.Interrupted as stop:
         kept = sorted(path.name for path in out_dir.glob("*.json"))
         print(f"bench regress: interrupted by {stop}; both runs stopped, the baseline worktree removed; "
               f"results kept in {out_dir}: {', '.join(kept) or 'none'}", file=sys.stderr)  # fmt: skip
         return 128 + stop.signum
+    record_in_history(store, written_since(out_dir, started), "regress")
+    return status
+
+
+def open_history(db: str | None):
+    """The history store (bench.history.store), opened before anything is measured."""
+    from bench.history.store import open_store
+
+    return open_store(db)
+
+
+def written_since(folder: Path, started: float) -> list[Path]:
+    """The results files in ``folder`` written since ``started`` (this check's, not an earlier one's)."""
+    return sorted(p for p in folder.glob("*.json") if p.stat().st_mtime >= started - 1)
+
+
+def record_in_history(store, files: list[Path], trigger: str) -> None:
+    """Add ``files`` to the history; a file it cannot take is named, and what was measured stays on disk."""
+    from bench.history.record import add_files
+
+    usable = []
+    for path in files:
+        try:
+            results_io.load(path)
+            usable.append(path)
+        except results_io.ResultsError as error:
+            print(f"bench {trigger}: not added to the history: {error}", file=sys.stderr)
+    try:
+        print(add_files(store, usable, trigger=trigger).describe(str(store.url)), flush=True)
+    except ValueError as error:
+        print(f"bench {trigger}: the runs were not added to the history ({error}); they are kept in "
+              f"{', '.join(str(p) for p in usable)}", file=sys.stderr)  # fmt: skip
 
 
 def _regress(record: Path, backend: str, out_dir: Path, extra_args: list[str]) -> int:
     baseline, current = pair_files(out_dir, 1)
     with _baseline_checkout(record, backend, out_dir) as checkout:
-        status = _measure_pair(checkout, baseline, current, extra_args)
+        status = measure_pair(checkout, baseline, current, extra_args)
         if not current.is_file():
             return status
         print(f"bench regress: {current.name} against {baseline.name} (commit of {record.name}, run here)",
@@ -370,7 +422,7 @@ def _confirm(
             print(f"bench regress: still {SCREEN_THRESHOLD:.0%} or more slower over {number - 1} pairs and "
                   f"not a regression: {', '.join(names)}; measuring again", flush=True)  # fmt: skip
         baseline_again, again = pair_files(out_dir, number)
-        _measure_pair(checkout, baseline_again, again, ["-k", _selection(names)])
+        measure_pair(checkout, baseline_again, again, ["-k", _selection(names)])
         if not again.is_file():
             raise RegressError(f"confirming run {number} of the checkout wrote no results")
         return load(baseline_again), load(again)

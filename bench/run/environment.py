@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import platform
 import subprocess
@@ -37,9 +38,31 @@ def checkout() -> dict:
         commit = _git("rev-parse", "HEAD")
         status = _git("status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.CalledProcessError):
-        return {"commit": os.environ.get("BENCH_COMMIT"), "changed_paths": []}
+        return {"commit": os.environ.get("BENCH_COMMIT"), "changed_paths": [], "parent": None}
     changed = [line[3:] for line in status.splitlines()]
-    return {"commit": commit + ("-dirty" if changed else ""), "changed_paths": changed}
+    try:
+        parent = _git("rev-parse", "--verify", "--quiet", "HEAD^")
+    except subprocess.CalledProcessError:
+        parent = None  # the first commit
+    return {"commit": commit + ("-dirty" if changed else ""), "changed_paths": changed, "parent": parent}
+
+
+#: the code that decides what a benchmark measures and how: when it changes, the history starts a new series
+MEASURING_CODE = ("bench/suite/test_speed.py", "bench/suite/test_zaccuracy.py", "bench/suite/conftest.py",
+                  "bench/run/timing.py", "bench/run/reference.py", "bench/run/steps.py", "bench/core/profiles.py",
+                  "implementations/native")  # fmt: skip
+
+
+def benchmark_code() -> str:
+    """A digest of :data:`MEASURING_CODE`'s files (the models measured are not in it: they are the code
+    under test, whose slowdowns a series is there to show)."""
+    digest = hashlib.sha256()
+    for name in MEASURING_CODE:
+        path = PROJECT_ROOT / name
+        for file in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            if file.is_file():
+                digest.update(file.relative_to(PROJECT_ROOT).as_posix().encode() + b"\0" + file.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def git_commit() -> str | None:
@@ -77,6 +100,10 @@ def describe(profile: Profile, dataset: str, dataset_note: str | None, at_start:
         "seed": profile.seed,
         "commit": at_start["commit"],
         "changed_paths": at_start["changed_paths"],
+        "parent": at_start.get("parent"),
+        #: the name the history files this run under ($BENCH_MACHINE; else derived from the CPU and device)
+        "machine": os.environ.get("BENCH_MACHINE") or None,
+        "benchmark_code": benchmark_code(),
         **(
             {"commit_note": f"the checkout changed during the run, to {at_end['commit']}"}
             if at_end["commit"] != at_start["commit"]

@@ -1,0 +1,143 @@
+"""``bench bisect GOOD BAD``: the first commit between them that made a benchmark slower.
+
+Each probe is what ``bench regress`` does, with GOOD as the baseline: a commit and GOOD measured side by
+side, the timed benchmarks 2% or more slower measured again in further pairs and judged pooled by the
+regression rule (:mod:`bench.check.compare`).  A probe answers *bad* (a regression after confirmation),
+*good* (no suspect, or every suspect cleared) or *open* (still 2% or more slower after the last pair, and
+not a regression).  BAD is probed first: good means "no regression between GOOD and BAD".  Then a binary
+search over the commits of the ancestry path: an open probe ends it with "inconclusive between X and Y",
+never a guess.  Every probe's results files go into the history (trigger ``bisect``).
+
+Exit status: 0 no regression between GOOD and BAD, 1 a first bad commit named, 3 inconclusive, 2 bad input
+(a commit git does not know, GOOD not an ancestor of BAD, a store that does not open).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+from bench.check import stopping
+from bench.check.regress import (
+    BaselineCheckout,
+    RegressError,
+    git,
+    measure_pair,
+    open_history,
+    pair_files,
+    record_in_history,
+    worktree_of,
+)
+from bench.core import results as results_io
+
+BAD, GOOD, OPEN = "bad", "good", "open"
+EXIT_INCONCLUSIVE = 3
+
+
+def resolve(commit: str) -> str:
+    """The full id of ``commit``; RegressError (exit 2) when git does not know it."""
+    try:
+        return git("rev-parse", "--verify", "--quiet", f"{commit}^{{commit}}")
+    except RegressError:
+        raise RegressError(f"git does not know the commit {commit!r}") from None
+
+
+def commits_between(good: str, bad: str) -> list[str]:
+    """The commits after ``good`` up to ``bad`` on the path between them, oldest first (``bad`` last)."""
+    try:
+        git("merge-base", "--is-ancestor", good, bad)
+    except RegressError:
+        raise RegressError(f"{good[:12]} is not an ancestor of {bad[:12]}: bisect needs GOOD before BAD") from None
+    listed = git("rev-list", "--ancestry-path", "--reverse", f"{good}..{bad}").split()
+    if not listed:
+        raise RegressError(f"no commits between {good[:12]} and {bad[:12]}")
+    return listed
+
+
+def search(commits: list[str], probe: Callable[[str], str]) -> tuple[str, int, int]:
+    """(outcome, lo, hi) of a binary search for the first bad commit; ``commits[hi]`` is it when the outcome
+    is BAD (lo = hi - 1; -1 stands for GOOD), GOOD when even the last commit is good, OPEN when a probe
+    could not decide (the culprit lies after ``lo`` and at or before ``hi``)."""
+    last = probe(commits[-1])
+    if last != BAD:
+        return last, -1, len(commits) - 1
+    lo, hi = -1, len(commits) - 1
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        answer = probe(commits[mid])
+        if answer == OPEN:
+            return OPEN, lo, hi
+        lo, hi = (lo, mid) if answer == BAD else (mid, hi)
+    return BAD, lo, hi
+
+
+def _judge(base: Path, cur: Path, out_dir: Path, measure) -> tuple[str, str]:
+    """(BAD / GOOD / OPEN, a line of figures) from a probe's first pair and its confirming pairs."""
+    from bench.check.compare import REGRESSION, confirm_suspects, suspected_slowdowns, undecided
+
+    first = (results_io.load(base), results_io.load(cur))
+    suspects = suspected_slowdowns(*first)
+    if not suspects:
+        return GOOD, "no timed benchmark 2% or more slower"
+    verdicts = confirm_suspects(first, suspects, measure)
+    figures = ", ".join(f"{v.benchmark} ×{v.median_ratio:.3f} over {v.pairs} pair(s)" for v in verdicts)
+    if any(v.verdict == REGRESSION for v in verdicts):
+        return BAD, figures
+    return (OPEN if undecided(verdicts) else GOOD), figures
+
+
+def bisect(good: str, bad: str, out_dir: str | Path, selection: str | None, db: str | None = None) -> int:
+    """Find the first bad commit between ``good`` and ``bad``; print the answer; the exit status above."""
+    good, bad = resolve(good), resolve(bad)
+    commits = commits_between(good, bad)
+    out_dir = Path(out_dir).resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    store = open_history(db)
+    started = time.time()
+    extra = ["-k", selection] if selection else []
+    print(f"bench bisect: {len(commits)} commit(s) after {good[:12]} up to {bad[:12]}; "
+          f"the good end is every probe's baseline", flush=True)  # fmt: skip
+    try:
+        with stopping.stopped_cleanly_on_signals("bench bisect"), worktree_of(good) as good_tree:
+            baseline = BaselineCheckout(good_tree, sys.executable, good)
+
+            def probe(commit: str) -> str:
+                folder = out_dir / commit[:12]
+                folder.mkdir(exist_ok=True)
+                with worktree_of(commit) as tree:
+                    side = BaselineCheckout(tree, sys.executable, commit)
+
+                    def measure(number: int, names: list[str]):
+                        base_again, again = pair_files(folder, number)
+                        measure_pair(baseline, base_again, again, ["-k", " or ".join(names)], side)
+                        return results_io.load(base_again), results_io.load(again)
+
+                    base, cur = pair_files(folder, 1)
+                    measure_pair(baseline, base, cur, extra, side)
+                    if not cur.is_file():
+                        raise RegressError(f"the run of {commit[:12]} wrote no results")
+                    answer, figures = _judge(base, cur, folder, measure)
+                print(f"bench bisect: {commit[:12]} is {answer}: {figures}", flush=True)
+                return answer
+
+            outcome, lo, hi = search(commits, probe)
+    except stopping.Interrupted as stop:
+        print(f"bench bisect: interrupted by {stop}; the runs stopped, the worktrees removed; results kept in "
+              f"{out_dir}", file=sys.stderr)  # fmt: skip
+        return 128 + stop.signum
+    finally:
+        record_in_history(store, [p for p in out_dir.rglob("*.json") if p.stat().st_mtime >= started - 1],
+                          "bisect")  # fmt: skip
+    name = (lambda i: good[:12] if i < 0 else commits[i][:12])
+    if outcome == GOOD:
+        print(f"no regression between {good[:12]} and {bad[:12]}")
+        return 0
+    if outcome == BAD:
+        subject = git("log", "-1", "--format=%s", commits[hi])
+        print(f"first bad commit {commits[hi]} ({subject})")
+        return 1
+    print(f"inconclusive between {name(lo)} and {name(hi)}: a probe stayed 2% or more slower without being "
+          "a regression; measure those commits again (bench regress) or widen the selection")  # fmt: skip
+    return EXIT_INCONCLUSIVE

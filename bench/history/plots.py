@@ -1,0 +1,55 @@
+"""Trend plots: one PNG per series, its runs in commit order, each segment's level and its change points."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from bench.history.changes import Change  # noqa: E402
+from bench.history.series import series_label  # noqa: E402
+
+
+def file_name(key: dict) -> str:
+    """A PNG name unique to the series."""
+    parts = [key[k] for k in ("benchmark", "machine", "backend", "profile", "environment", "code_version")]
+    return re.sub(r"[^A-Za-z0-9]+", "-", "-".join(map(str, parts))).strip("-") + ".png"
+
+
+def trend_plot(key: dict, rows: pd.DataFrame, changes: list[Change], restarts: set[str], out: Path) -> Path:
+    """Normalized time per run (with its 95% CI) against the commits; change points red (slower) or green."""
+    commits = list(dict.fromkeys(rows["commit_id"]))
+    position = {commit: i for i, commit in enumerate(commits)}
+    x = rows["commit_id"].map(position).to_numpy(float)
+    y = rows["normalized"].to_numpy(float)
+    figure, axes = plt.subplots(figsize=(8, 3.2), dpi=100)
+    low, high = rows["normalized_low"].to_numpy(float), rows["normalized_high"].to_numpy(float)
+    if np.isfinite(low).all() and np.isfinite(high).all():
+        axes.errorbar(x, y, yerr=[y - low, high - y], fmt="o", ms=3, color="#1f4e79", ecolor="#9db4cc", lw=1)
+    else:
+        axes.plot(x, y, "o", ms=3, color="#1f4e79")
+    for change in changes:
+        at = position[change.first_after] - 0.5
+        colour = "#c0392b" if change.ratio > 1 else "#27ae60"
+        axes.axvline(at, color=colour, ls="--", lw=1.2)
+        axes.annotate(f"×{change.ratio:.3f}", (at, 1), xycoords=("data", "axes fraction"), xytext=(3, -12),
+                      textcoords="offset points", color=colour, fontsize=8)  # fmt: skip
+    for commit in restarts & set(commits):
+        axes.axvline(position[commit] - 0.5, color="#7f8c8d", ls=":", lw=1.2)
+    ticks = list(range(0, len(commits), max(1, len(commits) // 10)))
+    axes.set_xticks(ticks, [commits[i][:7] for i in ticks], rotation=30, fontsize=7)
+    axes.set_ylabel("normalized time", fontsize=8)
+    axes.set_title(series_label(key), fontsize=8)
+    axes.grid(alpha=0.3)
+    figure.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    path = out / file_name(key) if out.suffix != ".png" else out
+    figure.savefig(path)
+    plt.close(figure)
+    return path
