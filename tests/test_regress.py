@@ -9,10 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from bench.check import gate as framework_gate
 from bench.check import regress
 from bench.core.machine import cpu_model, cpu_slug
+from bench.history.schema import runs as runs_table
+from bench.history.store import open_store
 from tests.support.results import TRAIN, synthetic_results
 
 FIXTURE = Path(__file__).parent / "data" / "smoke-cnn-results.json"
@@ -110,6 +113,9 @@ def test_the_baseline_commit_is_measured_here_even_where_a_baseline_was_recorded
     assert base_root != regress.PROJECT_ROOT and head_root == regress.PROJECT_ROOT
     assert (base_out, head_out) == ("baseline-here.json", "results.json")
     assert not base_root.exists()  # the worktree is removed
+    with open_store(None).connect() as connection:  # both runs of the check went into the history
+        recorded = connection.execute(select(runs_table.c.source, runs_table.c.trigger)).all()
+    assert sorted(recorded) == [("baseline-here.json", "regress"), ("results.json", "regress")]
 
 
 def test_a_timed_regression_must_hold_over_further_pairs_of_runs(tmp_path, monkeypatch, recorded_baseline):

@@ -48,8 +48,8 @@ def trend_plot(key: dict, rows: pd.DataFrame, changes: list[Change], restarts: s
     axes.set_title(series_label(key), fontsize=8)
     axes.grid(alpha=0.3)
     figure.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
     path = out / file_name(key) if out.suffix != ".png" else out
+    path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path)
     plt.close(figure)
     return path

@@ -54,7 +54,8 @@ def environment_key(suite: dict) -> str:
     """A short digest of what a series must share beyond machine, backend and profile: the Python version,
     the profile's settings, the dataset and the kernel switches.  Framework versions are not in it: a series
     follows a project across Keras and TensorFlow releases, which is where a slower release shows."""
-    settings = {k: v for k, v in (suite.get("settings") or {}).items() if k not in _NOT_ENVIRONMENT}
+    settings = {k: v for k, v in (suite.get("settings") or {}).items()  # a field added later reads None
+                if k not in _NOT_ENVIRONMENT and v is not None}  # fmt: skip
     python = ".".join(str(suite.get("python") or "?").split(".")[:2])
     recipe = {"python": python, "settings": settings, "dataset": suite.get("dataset"),
               "env": {k: v for k, v in (suite.get("env") or {}).items() if k != "KERAS_BACKEND"}}  # fmt: skip

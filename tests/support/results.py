@@ -146,3 +146,10 @@ def with_capabilities(results: dict, verdicts: dict | None = None, arch: str = "
 
 #: a framework-gate calibration of one CPU model, threshold ×1.05
 CALIBRATED = {"cpu_models": {"AMD EPYC": {"threshold": 0.05}}}
+
+
+def committed(results: dict, commit: str, when: str, parent: str | None = None) -> dict:
+    """``results`` as ``bench run`` records a run of ``commit`` (committed at ``when``, ISO 8601)."""
+    results["machine_info"]["suite"].update(commit=commit, changed_paths=[], parent=parent)
+    results["commit_info"] = {"id": commit, "time": when, "dirty": False, "branch": "main"}
+    return results
