@@ -3,11 +3,9 @@ bad input refused with the store unchanged, concurrent writers; on SQLite and Po
 
 from __future__ import annotations
 
-import hashlib
 import json
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -17,28 +15,9 @@ from bench.__main__ import main
 from bench.history.record import add_files
 from bench.history.schema import measurements, runs
 from bench.history.store import open_store
-from tests.support.results import TRAIN, committed, synthetic_results, write
+from tests.support.history import commit_id, history_files
+from tests.support.results import TRAIN
 from tests.support.stores import store_url  # noqa: F401  (the fixture)
-
-START = datetime(2026, 6, 1, tzinfo=timezone.utc)
-
-
-def commit_id(number: int, salt: str = "") -> str:
-    return hashlib.sha1(f"commit {number}{salt}".encode()).hexdigest()
-
-
-def history_files(tmp_path: Path, commits: int, *, slower_from: int | None = None, factor: float = 1.08,
-                  salt: str = "", offset: int = 0) -> list[Path]:  # fmt: skip
-    """One results file per commit, the train step ``factor`` slower from commit ``slower_from`` on."""
-    files = []
-    for number in range(offset, offset + commits):
-        slow = slower_from is not None and number >= slower_from
-        results = synthetic_results(1000 + number, slowdown={TRAIN: factor} if slow else None)
-        when = (START + timedelta(hours=number)).isoformat()
-        committed(results, commit_id(number, salt), when, parent=commit_id(number - 1, salt))
-        files.append(write(tmp_path, f"run-{number}{salt}.json", results))
-    return files
-
 
 def counts(url: str) -> tuple[int, int]:
     with open_store(url).connect() as connection:
