@@ -7,6 +7,8 @@ os.environ.setdefault("BENCH_PROFILE", "smoke")
 
 import pytest  # noqa: E402
 
+from tests.support.stores import store_url  # noqa: E402, F401  (a store of each kind, for the history's tests)
+
 
 @pytest.fixture(autouse=True)
 def _history_store_per_test(tmp_path, monkeypatch):

@@ -51,8 +51,13 @@ class SlowFrom:
 
     def __call__(self, root, out, extra_args, python=None, env=None) -> int:
         head = _git("-C", str(root), "rev-parse", "HEAD")
-        slow = self.culprit is not None and subprocess.run(
-            ["git", "merge-base", "--is-ancestor", self.culprit, head], cwd=regress.PROJECT_ROOT).returncode == 0
+        slow = (
+            self.culprit is not None
+            and subprocess.run(
+                ["git", "merge-base", "--is-ancestor", self.culprit, head], cwd=regress.PROJECT_ROOT
+            ).returncode
+            == 0
+        )
         results = synthetic_results(next(self.seeds), slowdown={TRAIN: self.factor} if slow else None)
         results["machine_info"]["suite"]["profile"] = "ci"
         out.write_text(json.dumps(results))
@@ -85,8 +90,13 @@ def test_bisect_over_a_history_without_a_slowdown_says_so(monkeypatch, tmp_path,
     assert f"no regression between {path[0][:12]} and {path[-1][:12]}" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("good, bad, message", [("nosuchcommit", "HEAD", "git does not know the commit 'nosuchcommit'"),
-                                                ("HEAD", "HEAD~2", "is not an ancestor of")])  # fmt: skip
+BAD_COMMITS = [
+    ("nosuchcommit", "HEAD", "git does not know the commit 'nosuchcommit'"),
+    ("HEAD", "HEAD~2", "is not an ancestor of"),
+]
+
+
+@pytest.mark.parametrize("good, bad, message", BAD_COMMITS)
 def test_a_commit_git_does_not_know_is_one_line_and_exit_2(tmp_path, capsys, good, bad, message):
     assert main(["bisect", good, bad, "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err

@@ -24,8 +24,28 @@ def repo(tmp_path, monkeypatch):
 
 
 def test_clean_checkout(repo):
-    assert environment.checkout() == {"commit": environment.git_commit(), "changed_paths": []}
+    assert environment.checkout() == {"commit": environment.git_commit(), "changed_paths": [], "parent": None}
     assert not environment.git_commit().endswith("-dirty")
+
+
+def test_the_parent_commit_is_recorded_for_the_history(repo):
+    first = environment.git_commit()
+    (repo / "model.py").write_text("x = 2\n")
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "second"], cwd=repo,
+                   check=True)  # fmt: skip
+    assert environment.checkout()["parent"] == first != environment.git_commit()
+
+
+def test_the_measuring_code_version_moves_with_the_measuring_code_only(repo):
+    (repo / "bench" / "run").mkdir(parents=True)
+    (repo / "implementations" / "archs").mkdir(parents=True)
+    (repo / "bench" / "run" / "timing.py").write_text("ROUNDS = 1\n")
+    (repo / "implementations" / "archs" / "cnn.py").write_text("FILTERS = (32, 64, 128)\n")
+    version = environment.benchmark_code()
+    (repo / "implementations" / "archs" / "cnn.py").write_text("FILTERS = (32, 64, 144)\n")  # code under test
+    assert environment.benchmark_code() == version
+    (repo / "bench" / "run" / "timing.py").write_text("ROUNDS = 2\n")  # how it is measured
+    assert environment.benchmark_code() != version
 
 
 def test_changed_files_are_named(repo):

@@ -17,7 +17,7 @@ from bench.history.schema import measurements, runs
 from bench.history.store import open_store
 from tests.support.history import commit_id, history_files
 from tests.support.results import TRAIN
-from tests.support.stores import store_url  # noqa: F401  (the fixture)
+
 
 def counts(url: str) -> tuple[int, int]:
     with open_store(url).connect() as connection:
@@ -65,7 +65,9 @@ def test_series_never_mix_machines(store_url, tmp_path, capsys):
 
 def test_an_annotation_restarts_detection_at_its_commit(store_url, tmp_path, capsys):
     main(["history", "add", "--db", store_url, *map(str, history_files(tmp_path, 24, slower_from=14))])
-    assert main(["history", "annotate", "--db", store_url, commit_id(14)[:10], "--note", "keras upgrade"]) == 0
+    assert (
+        main(["history", "annotate", "--db", store_url, commit_id(14)[:10], "--note", "keras upgrade"]) == 0
+    )
     assert changes_of(store_url, capsys, "-k", TRAIN) == (0, [])
 
 

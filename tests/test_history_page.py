@@ -39,5 +39,7 @@ def test_the_page_lists_the_regression_and_shows_every_plot(tmp_path, capsys):
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert TRAIN in dom.stdout and "regression" in dom.stdout  # the browser parsed it
     shot = tmp_path / "page.png"
-    taken = _chromium(page, f"--screenshot={shot}", "--window-size=1200,1400", profile=tmp_path / "profile-shot")
+    taken = _chromium(
+        page, f"--screenshot={shot}", "--window-size=1200,1400", profile=tmp_path / "profile-shot"
+    )
     assert taken.returncode == 0 and shot.stat().st_size > 20_000, taken.stderr[-2000:]

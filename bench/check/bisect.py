@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from bench.check import stopping
 from bench.check.regress import (
@@ -49,7 +49,9 @@ def commits_between(good: str, bad: str) -> list[str]:
     try:
         git("merge-base", "--is-ancestor", good, bad)
     except RegressError:
-        raise RegressError(f"{good[:12]} is not an ancestor of {bad[:12]}: bisect needs GOOD before BAD") from None
+        raise RegressError(
+            f"{good[:12]} is not an ancestor of {bad[:12]}: bisect needs GOOD before BAD"
+        ) from None
     listed = git("rev-list", "--ancestry-path", "--reverse", f"{good}..{bad}").split()
     if not listed:
         raise RegressError(f"no commits between {good[:12]} and {bad[:12]}")
@@ -124,13 +126,16 @@ def bisect(good: str, bad: str, out_dir: str | Path, selection: str | None, db: 
 
             outcome, lo, hi = search(commits, probe)
     except stopping.Interrupted as stop:
-        print(f"bench bisect: interrupted by {stop}; the runs stopped, the worktrees removed; results kept in "
-              f"{out_dir}", file=sys.stderr)  # fmt: skip
+        print(f"bench bisect: interrupted by {stop}; the runs stopped, the worktrees removed; results kept "
+              f"in {out_dir}", file=sys.stderr)  # fmt: skip
         return 128 + stop.signum
     finally:
         record_in_history(store, [p for p in out_dir.rglob("*.json") if p.stat().st_mtime >= started - 1],
                           "bisect")  # fmt: skip
-    name = (lambda i: good[:12] if i < 0 else commits[i][:12])
+
+    def name(index: int) -> str:
+        return good[:12] if index < 0 else commits[index][:12]
+
     if outcome == GOOD:
         print(f"no regression between {good[:12]} and {bad[:12]}")
         return 0

@@ -24,7 +24,9 @@ SELECTION = "cnn-functional and train_throughput"
 
 
 def _git(folder: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=folder, check=True, capture_output=True, text=True).stdout.strip()
+    return subprocess.run(
+        ["git", *args], cwd=folder, check=True, capture_output=True, text=True
+    ).stdout.strip()
 
 
 def scratch_history(folder: Path, filters: int | None, at: int) -> str | None:
@@ -50,7 +52,9 @@ def scratch_history(folder: Path, filters: int | None, at: int) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.evidence.bisect_demo", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.evidence.bisect_demo", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--filters", type=int, default=144, help="filters of the widened last block")
     parser.add_argument("--at", type=int, default=5, help="which of the 8 commits widens it")
     parser.add_argument("--clean", action="store_true", help="no plant: only docs commits")
@@ -64,8 +68,8 @@ def main(argv: list[str] | None = None) -> int:
              "--db", str(Path(scratch) / "history.sqlite"), "--out", str(Path(scratch) / "probes")],
             cwd=folder, capture_output=True, text=True)  # fmt: skip
         wall = time.monotonic() - started
-    lines = [line for line in answer.stdout.splitlines() if line.startswith(("bench bisect:", "first bad",
-                                                                            "no regression", "inconclusive"))]  # fmt: skip
+    said = ("bench bisect:", "first bad", "no regression", "inconclusive")
+    lines = [line for line in answer.stdout.splitlines() if line.startswith(said)]
     print("\n".join(lines))
     print(f"planted: {planted or 'nothing'}; exit {answer.returncode}; wall {wall / 60:.1f} min")
     expected = 0 if planted is None else 1

@@ -58,8 +58,12 @@ class Outcome:
 
     def row(self) -> dict:
         found = f"{self.at_the_commit}/{self.series}" if self.kind == "step" else "—"
-        return {"CPU": self.cpu, "series": f"{self.series} × {self.runs} runs ({self.kind})",
-                "change found at the slowdown's commit": found, "false change points": self.false_changes}
+        return {
+            "CPU": self.cpu,
+            "series": f"{self.series} × {self.runs} runs ({self.kind})",
+            "change found at the slowdown's commit": found,
+            "false change points": self.false_changes,
+        }
 
 
 def _runs(patterns: list[str]) -> dict[str, list[tuple[str, dict, dict]]]:
@@ -80,9 +84,15 @@ def _series(name: str, picked: list[tuple[str, dict, dict]]) -> list[tuple[str, 
     for i, (file_name, run, row) in enumerate(picked):
         commit = hashlib.sha1(f"{name}/{i}".encode()).hexdigest()
         moment = (start + timedelta(hours=i)).isoformat(timespec="seconds")
-        records.append((file_name, {**run, "digest": hashlib.sha256(f"{name}/{i}/{run['digest']}".encode()).hexdigest(),
-                                    "commit_id": commit, "parent_id": None, "commit_time": moment, "dirty": False,
-                                    "machine": name}, [row]))  # fmt: skip
+        digest = hashlib.sha256(f"{name}/{i}/{run['digest']}".encode()).hexdigest()
+        clean = {
+            "commit_id": commit,
+            "parent_id": None,
+            "commit_time": moment,
+            "dirty": False,
+            "machine": name,
+        }
+        records.append((file_name, {**run, "digest": digest, **clean}, [row]))
     return records
 
 
@@ -97,7 +107,10 @@ def build(db: str, series: int = SERIES, seed: int = 0) -> dict[str, dict[str, s
             rng = random.Random(f"{seed}/{cpu}/{number}")
             step = rng.sample(unchanged[kind], STEP_AT) + rng.sample(slowed[kind], AA_LENGTH - STEP_AT)
             store_runs(engine, _series(f"{cpu}/step-{number}", step))
-            planned[f"{cpu}/step-{number}"] = {"kind": kind, "planted": hashlib.sha1(f"{cpu}/step-{number}/{STEP_AT}".encode()).hexdigest()}
+            planned[f"{cpu}/step-{number}"] = {
+                "kind": kind,
+                "planted": hashlib.sha1(f"{cpu}/step-{number}/{STEP_AT}".encode()).hexdigest(),
+            }
             store_runs(engine, _series(f"{cpu}/a-a-{number}", rng.sample(unchanged[kind], AA_LENGTH)))
             planned[f"{cpu}/a-a-{number}"] = {"kind": kind, "planted": None}
     return planned
@@ -121,7 +134,9 @@ def judge(db: str, planned: dict[str, dict]) -> list[Outcome]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.evidence.history", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.evidence.history", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--out", default=str(OUT), help="folder for CHANGES.md and changes.json")
     parser.add_argument("--page", help="also publish the stepped series' history page into this folder")
     args = parser.parse_args(argv)

@@ -31,8 +31,12 @@ class Series:
             "commits": self.rows["commit_id"].nunique(),
             "first": self.rows["commit_id"].iloc[0][:12],
             "last": latest["commit_id"][:12],
-            "latest normalized": None if pd.isna(latest["normalized"]) else round(float(latest["normalized"]), 4),
-            "latest img/s": None if pd.isna(latest["images_per_s"]) else round(float(latest["images_per_s"]), 1),
+            "latest normalized": None
+            if pd.isna(latest["normalized"])
+            else round(float(latest["normalized"]), 4),
+            "latest img/s": None
+            if pd.isna(latest["images_per_s"])
+            else round(float(latest["images_per_s"]), 1),
             "latest accuracy": None if pd.isna(latest["accuracy"]) else round(float(latest["accuracy"]), 4),
             "changes": len(self.changes),
         }

@@ -4,8 +4,8 @@ Detection (chosen by measurement, docs/history.md): PELT (``ruptures``) with a l
 logarithm of each commit's median normalized time and a penalty of :data:`PENALTY` σ² log n, where σ is
 the series' own noise (the median absolute difference of successive commits, scaled to a standard
 deviation); every break it finds is then tested: a Welch t-test between the runs of the segments on
-either side must give p < :data:`MAX_P`.  On the stored evidence campaigns this found the ~7% Keras slowdown at
-its commit in every stepped series and no change in A/A series, where Apache Otava's E-divisive put
+either side must give p < :data:`MAX_P`.  On the stored evidence campaigns this found the ~7% Keras slowdown
+at its commit in every stepped series and no change in A/A series, where Apache Otava's E-divisive put
 extra change points after real steps and ``asv.step_detect`` missed some.
 
 The series is cut at each annotation (an intended shift: an upgrade, a new runner) and each piece is
@@ -21,6 +21,8 @@ import pandas as pd
 import ruptures
 from scipy import stats
 
+from bench.core.kinds import TIMED_KINDS
+
 #: the penalty per break, in units of σ² log n (BIC's is 2; 4 keeps A/A series quiet, docs/history.md)
 PENALTY = 4.0
 #: a break must also separate its two segments' runs at this significance (Welch's t-test)
@@ -30,8 +32,9 @@ MIN_COMMITS = 3
 #: a slowdown of at least this much is a regression for ``history changes``' exit status: the smallest
 #: the side-by-side check's rule ever calls one (4 pooled pairs)
 REGRESSION_THRESHOLD = 0.03
-#: the figure a series of a kind is searched on, and whether up is worse
-METRIC = {"train_throughput": "normalized", "inference_throughput": "normalized", "latency_batch1": "normalized"}
+#: the figure a series is searched on (timed kinds only: up is slower); accuracy, with fixed seeds and
+#: deterministic ops, repeats exactly, and the check compares it directly
+METRIC = "normalized"
 
 
 @dataclass
@@ -84,7 +87,11 @@ def _tested(logs_by_commit: list[np.ndarray], cuts: list[int]) -> list[tuple[int
     for j in range(1, len(bounds) - 1):
         left = np.concatenate(logs_by_commit[bounds[j - 1] : bounds[j]])
         right = np.concatenate(logs_by_commit[bounds[j] : bounds[j + 1]])
-        p = float(stats.ttest_ind(left, right, equal_var=False).pvalue) if min(len(left), len(right)) > 1 else 1.0
+        p = (
+            float(stats.ttest_ind(left, right, equal_var=False).pvalue)
+            if min(len(left), len(right)) > 1
+            else 1.0
+        )
         if np.isfinite(p) and p < MAX_P:
             kept.append((bounds[j], p))
     return kept
@@ -110,9 +117,9 @@ def restarts_for(key: dict, annotations: pd.DataFrame) -> set[str]:
 
 def series_changes(key: dict, rows: pd.DataFrame, annotations: pd.DataFrame) -> list[Change]:
     """The change points of one series (rows in commit order), oldest first."""
-    metric = METRIC.get(rows["kind"].iloc[0])
-    if metric is None:
+    if rows["kind"].iloc[0] not in TIMED_KINDS:
         return []
+    metric = METRIC
     rows = rows[rows[metric].notna() & (rows[metric] > 0)]
     found = []
     for piece in _pieces(rows, restarts_for(key, annotations)):
@@ -143,5 +150,7 @@ def newest_regressions(changes: list[Change]) -> list[Change]:
     """The changes that are the newest of their series and a regression: what ``history changes`` fails on."""
     newest: dict[tuple, Change] = {}
     for change in changes:  # in order within each series
-        newest[(change.benchmark, change.machine, change.backend, change.profile, change.environment)] = change
+        newest[(change.benchmark, change.machine, change.backend, change.profile, change.environment)] = (
+            change
+        )
     return [change for change in newest.values() if change.regression]

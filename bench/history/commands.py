@@ -64,18 +64,29 @@ def annotate(args: argparse.Namespace) -> int:
 
 def add_parser(commands) -> None:
     """The ``history`` command and its subcommands."""
-    history = commands.add_parser("history", help="the store of every run: add, show, changes, publish, annotate")
+    history = commands.add_parser(
+        "history", help="the store of every run: add, show, changes, publish, annotate"
+    )
     sub = history.add_subparsers(dest="history_command", required=True)
-    db_help = "store: a SQLite path or a SQLAlchemy URL (default $BENCH_HISTORY_DB, else bench-history.sqlite)"
+    db_help = (
+        "store: a SQLite path or a SQLAlchemy URL (default $BENCH_HISTORY_DB, else bench-history.sqlite)"
+    )
 
     one = sub.add_parser("add", help="add results files written by bench run or bench regress")
     one.add_argument("files", nargs="+")
-    one.add_argument("--machine", help="the runner's name (default: recorded $BENCH_MACHINE, else from the CPU)")
-    one.add_argument("--trigger", default="add", help="what made these runs (add, regress, bisect, nightly...)")
+    one.add_argument(
+        "--machine", help="the runner's name (default: recorded $BENCH_MACHINE, else from the CPU)"
+    )
+    one.add_argument(
+        "--trigger", default="add", help="what made these runs (add, regress, bisect, nightly...)"
+    )
     one.set_defaults(handler=add)
-    for name, handler, text in (("show", show, "every series: runs, commits, latest figures"),
-                                ("changes", changes, "change points; exit 1 when a series' newest is a regression"),
-                                ("publish", publish, "a static page with trend plots and the regressions")):  # fmt: skip
+    views = (
+        ("show", show, "every series: runs, commits, latest figures"),
+        ("changes", changes, "change points; exit 1 where a series' newest is a regression"),
+        ("publish", publish, "a static page with trend plots and the regressions"),
+    )
+    for name, handler, text in views:
         parser = sub.add_parser(name, help=text)
         parser.add_argument("-k", help="only benchmarks whose name contains this")
         if name == "publish":

@@ -1,4 +1,4 @@
-"""``bench history publish``: a static page, ``index.html``, with every series' trend plot and the regressions.
+"""``bench history publish``: a static page, ``index.html``: every series' trend plot, and the regressions.
 
 No script and no server: the folder can be served as it is, or uploaded as a CI artifact.
 """
@@ -39,7 +39,9 @@ def _table(rows: list[dict], css_of=None) -> str:
     for row in rows:
         css = css_of(row) if css_of else ""
         body.append(_cells(row).replace("<tr>", f'<tr class="{css}">', 1) if css else _cells(row))
-    return "<table>" + _cells(dict(zip(rows[0], rows[0], strict=True)), header=True) + "".join(body) + "</table>"
+    return (
+        "<table>" + _cells(dict(zip(rows[0], rows[0], strict=True)), header=True) + "".join(body) + "</table>"
+    )
 
 
 def _verdict_class(row: dict) -> str:
@@ -61,7 +63,10 @@ def publish(history: History, out: Path, store: str) -> Path:
                       "runs": summary["runs"], "commits": summary["commits"],
                       "latest": summary["latest normalized"], "changes": summary["changes"],
                       "anchor": anchor})  # fmt: skip
-        changes = _table([change_row(c) for c in one.changes], _verdict_class) or '<p class="muted">no change point</p>'
+        changes = (
+            _table([change_row(c) for c in one.changes], _verdict_class)
+            or '<p class="muted">no change point</p>'
+        )
         sections.append(
             f'<div class="series" id="{anchor}"><h3>{html.escape(series_label(one.key))}</h3>'
             f'<img src="plots/{html.escape(image.name)}" alt="trend of {html.escape(one.key["benchmark"])}">'
@@ -90,7 +95,8 @@ def publish(history: History, out: Path, store: str) -> Path:
 Each point is one run's median normalized time (CPU time over the native reference, lower is faster) with its
 95% CI, in the order of the commits' times; dashed lines are change points (red slower, green faster), dotted
 ones annotated shifts.</p>
-<nav><a href="#regressions">regressions</a><a href="#index">benchmarks</a><a href="changes.json">changes.json</a></nav>
+<nav><a href="#regressions">regressions</a><a href="#index">benchmarks</a>
+<a href="changes.json">changes.json</a></nav>
 <h2 id="regressions">Regressions (the newest change of a series, ≥ {REGRESSION_THRESHOLD:.0%} slower)</h2>
 {regression_part}
 <h2 id="index">Benchmarks</h2>
@@ -99,7 +105,9 @@ ones annotated shifts.</p>
 {"".join(sections)}
 </body></html>
 """
-    (out / "changes.json").write_text(json.dumps([c.to_json() for c in history.changes], indent=2), encoding="utf-8")
+    (out / "changes.json").write_text(
+        json.dumps([c.to_json() for c in history.changes], indent=2), encoding="utf-8"
+    )
     target = out / "index.html"
     target.write_text(page, encoding="utf-8")
     return target

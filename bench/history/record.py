@@ -1,4 +1,4 @@
-"""Adding results files to the store, all of them in one transaction: a failure leaves nothing half-written."""
+"""Adding results files to the store, all in one transaction: a failure leaves nothing half-written."""
 
 from __future__ import annotations
 
@@ -36,13 +36,13 @@ def now() -> str:
 
 def add_files(engine: Engine, paths: list[str | Path], *, machine: str | None = None,
               trigger: str = "add") -> Added:  # fmt: skip
-    """Add each results file as a run; every file is read (and rejected: ResultsError) before any is written."""
+    """Add each results file as a run; all are read (or rejected: ResultsError) before any is written."""
     read = [(Path(path).name, *read_run(Path(path), machine=machine, trigger=trigger)) for path in paths]
     return store_runs(engine, read)
 
 
 def store_runs(engine: Engine, read: list[tuple[str, dict, list[dict]]]) -> Added:
-    """Write (name, run, measurements) records in one transaction; a run whose file the store has is skipped."""
+    """Write (name, run, measurements) records in one transaction, skipping runs whose file is stored."""
     for attempt in range(_ATTEMPTS):
         done = Added()
         try:
@@ -52,7 +52,9 @@ def store_runs(engine: Engine, read: list[tuple[str, dict, list[dict]]]) -> Adde
                     if known.first() is not None:
                         done.already.append(name)
                         continue
-                    run_id = connection.execute(insert(runs).values(added_at=now(), **run)).inserted_primary_key[0]
+                    run_id = connection.execute(
+                        insert(runs).values(added_at=now(), **run)
+                    ).inserted_primary_key[0]
                     if rows:
                         connection.execute(insert(measurements), [{"run_id": run_id, **row} for row in rows])
                     done.added.append(name)
@@ -62,7 +64,9 @@ def store_runs(engine: Engine, read: list[tuple[str, dict, list[dict]]]) -> Adde
                 raise
         except SQLAlchemyError as error:
             reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
-            raise HistoryError(f"the history store {shown(str(engine.url))} refused the runs: {reason}") from None
+            raise HistoryError(
+                f"the history store {shown(str(engine.url))} refused the runs: {reason}"
+            ) from None
     raise AssertionError("unreachable")
 
 

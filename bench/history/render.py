@@ -41,7 +41,8 @@ def changes_markdown(history: History) -> str:
         return f"no change point in {len(history.series)} series"
     regressions = history.regressions
     summary = (
-        f"{len(regressions)} series whose newest change is a regression (≥ {REGRESSION_THRESHOLD:.0%} slower): "
+        f"{len(regressions)} series whose newest change is a regression "
+        f"(≥ {REGRESSION_THRESHOLD:.0%} slower): "
         + ", ".join(f"{c.benchmark} on {c.machine} at {c.first_after[:12]}" for c in regressions)
         if regressions
         else f"no series whose newest change is a regression (of {len(history.series)} series)"

@@ -68,22 +68,32 @@ def code_version(suite: dict) -> str:
 
 
 def _median(values) -> float | None:
+    """The median of a list of figures, None for none."""
     return float(np.median(values)) if values is not None and len(values) else None
 
 
 def measurement(row, version: str) -> dict:
     """One benchmark's figures: normalized and raw CPU time per round (timed kinds), throughput, accuracy."""
     extra = row.extra
-    figures = dict.fromkeys(("normalized", "normalized_low", "normalized_high", "cpu_s", "rounds"))
-    figures |= {"benchmark": row.name, "kind": row.kind, "code_version": version,
-               "images_per_s": extra.get("images_per_s"), "p50_s": extra.get("p50_s"),
-               "accuracy": extra.get("test_accuracy"), "first_step_s": _median(extra.get("first_step_s"))}  # fmt: skip
+    timed = ("normalized", "normalized_low", "normalized_high", "cpu_s", "cpu_low", "cpu_high", "rounds")
+    figures = dict.fromkeys(timed)
+    figures |= {
+        "benchmark": row.name,
+        "kind": row.kind,
+        "code_version": version,
+        "images_per_s": extra.get("images_per_s"),
+        "p50_s": extra.get("p50_s"),
+        "accuracy": extra.get("test_accuracy"),
+        "first_step_s": _median(extra.get("first_step_s")),
+    }
     if row.kind in TIMED_KINDS:
         model, reference = results_io.timed_rounds(extra, row.data)
         if len(model) and results_io.reference_fits(model, reference):
             point, low, high = median_ci(results_io.normalized_times(model, reference))
             figures.update(normalized=point, normalized_low=low, normalized_high=high)
-        figures.update(cpu_s=_median(model), rounds=len(model))
+        if len(model):
+            point, low, high = median_ci(model)
+            figures.update(cpu_s=point, cpu_low=low, cpu_high=high, rounds=len(model))
     return figures
 
 

@@ -49,7 +49,9 @@ measurements = Table(
     Column("normalized", Float),  # median normalized round (CPU time / partner), timed kinds
     Column("normalized_low", Float),
     Column("normalized_high", Float),
-    Column("cpu_s", Float),  # median raw CPU time per round
+    Column("cpu_s", Float),  # median raw CPU time per round (not divided by the reference)
+    Column("cpu_low", Float),
+    Column("cpu_high", Float),
     Column("rounds", Integer),
     Column("images_per_s", Float),  # wall-clock throughput
     Column("p50_s", Float),  # batch-1 wall latency

@@ -16,9 +16,20 @@ SERIES_KEY = ("machine", "backend", "profile", "environment", "benchmark", "code
 def measurements_frame(engine: Engine) -> pd.DataFrame:
     """Every measurement of a committed tree (runs of uncommitted changes are left out), with its run."""
     query = (
-        select(measurements, runs.c.commit_id, runs.c.parent_id, runs.c.commit_time, runs.c.run_time,
-               runs.c.machine, runs.c.backend, runs.c.profile, runs.c.environment, runs.c.versions,
-               runs.c.trigger, runs.c.branch)  # fmt: skip
+        select(
+            measurements,
+            runs.c.commit_id,
+            runs.c.parent_id,
+            runs.c.commit_time,
+            runs.c.run_time,
+            runs.c.machine,
+            runs.c.backend,
+            runs.c.profile,
+            runs.c.environment,
+            runs.c.versions,
+            runs.c.trigger,
+            runs.c.branch,
+        )  # fmt: skip
         .join(runs, runs.c.id == measurements.c.run_id)
         .where(runs.c.dirty.is_(False))
         .order_by(runs.c.commit_time, runs.c.run_time, runs.c.id)
@@ -42,4 +53,6 @@ def annotations_frame(engine: Engine) -> pd.DataFrame:
 
 
 def series_label(key: dict) -> str:
-    return f"{key['benchmark']} · {key['machine']} · {key['backend']} · {key['profile']} · {key['environment']}"
+    return (
+        f"{key['benchmark']} · {key['machine']} · {key['backend']} · {key['profile']} · {key['environment']}"
+    )

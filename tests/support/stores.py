@@ -14,7 +14,8 @@ import pytest
 
 POSTGRES_ENV = "BENCH_TEST_POSTGRES_URL"
 NO_SERVER = (
-    f"no PostgreSQL server for the store's tests: set {POSTGRES_ENV}=postgresql://USER:PASSWORD@localhost/postgres "
+    f"no PostgreSQL server for the store's tests: set "
+    f"{POSTGRES_ENV}=postgresql://USER:PASSWORD@localhost/postgres "
     "for a role that may create databases (on Debian: apt-get install postgresql; service postgresql start; "
     ".ci/run does both and sets it)"
 )
