@@ -23,7 +23,8 @@ def file_name(key: dict) -> str:
 
 
 def trend_plot(key: dict, rows: pd.DataFrame, changes: list[Change], restarts: set[str], out: Path) -> Path:
-    """Normalized time per run (with its 95% CI) against the commits; change points red (slower) or green."""
+    """Normalized time per run (with its 95% CI) against the commits, each segment's median level (orange);
+    change points red (slower) or green."""
     commits = list(dict.fromkeys(rows["commit_id"]))
     position = {commit: i for i, commit in enumerate(commits)}
     x = rows["commit_id"].map(position).to_numpy(float)
@@ -34,6 +35,11 @@ def trend_plot(key: dict, rows: pd.DataFrame, changes: list[Change], restarts: s
         axes.errorbar(x, y, yerr=[y - low, high - y], fmt="o", ms=3, color="#1f4e79", ecolor="#9db4cc", lw=1)
     else:
         axes.plot(x, y, "o", ms=3, color="#1f4e79")
+    cuts = [position[change.first_after] for change in changes]
+    for start, end in zip([0, *cuts], [*cuts, len(commits)], strict=True):  # each segment's level
+        inside = (x >= start) & (x < end)
+        if inside.any():
+            axes.hlines(np.median(y[inside]), start - 0.4, end - 0.6, color="#e67e22", lw=1.5, zorder=3)
     for change in changes:
         at = position[change.first_after] - 0.5
         colour = "#c0392b" if change.ratio > 1 else "#27ae60"

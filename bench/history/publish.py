@@ -93,8 +93,8 @@ def publish(history: History, out: Path, store: str) -> Path:
 <h1>keras-api-bench: benchmark history</h1>
 <p class="muted">{len(history.series)} series from {html.escape(store)}, generated {generated}.
 Each point is one run's median normalized time (CPU time over the native reference, lower is faster) with its
-95% CI, in the order of the commits' times; dashed lines are change points (red slower, green faster), dotted
-ones annotated shifts.</p>
+95% CI, in the order of the commits' times; orange lines are each segment's level, dashed lines change
+points (red slower, green faster), dotted ones annotated shifts.</p>
 <nav><a href="#regressions">regressions</a><a href="#index">benchmarks</a>
 <a href="changes.json">changes.json</a></nav>
 <h2 id="regressions">Regressions (the newest change of a series, ≥ {REGRESSION_THRESHOLD:.0%} slower)</h2>
