@@ -33,7 +33,8 @@ def changes_of(url: str, capsys, *args: str) -> tuple[int, list[dict]]:
 
 def test_a_slowdown_is_dated_to_its_commit_and_changes_exits_1(store_url, tmp_path, capsys):
     files = history_files(tmp_path, 24, slower_from=14)
-    assert main(["history", "add", "--db", store_url, *map(str, files)]) == 0
+    for batch in (files[::2][::-1], files[1::2]):  # added out of order: a series is in commit-time order
+        assert main(["history", "add", "--db", store_url, *map(str, batch)]) == 0
     status, changes = changes_of(store_url, capsys, "-k", TRAIN)
     assert status == 1
     [change] = changes
@@ -61,6 +62,20 @@ def test_series_never_mix_machines(store_url, tmp_path, capsys):
     capsys.readouterr()
     main(["history", "show", "--db", store_url, "--json", "-k", TRAIN])
     assert sorted(row["machine"] for row in json.loads(capsys.readouterr().out)) == ["runner-a", "runner-b"]
+
+
+def test_a_changed_benchmark_starts_a_new_series(store_url, tmp_path, capsys):
+    """The measuring code changed at commit 14 (and with it what a round costs): two series, no change."""
+    files = history_files(tmp_path, 24, slower_from=14)
+    for path in files[14:]:
+        results = json.loads(path.read_text())
+        results["machine_info"]["suite"]["benchmark_code"] = "a-new-benchmark"
+        path.write_text(json.dumps(results))
+    main(["history", "add", "--db", store_url, *map(str, files)])
+    assert changes_of(store_url, capsys, "-k", TRAIN) == (0, [])
+    capsys.readouterr()
+    main(["history", "show", "--db", store_url, "--json", "-k", TRAIN])
+    assert sorted(row["runs"] for row in json.loads(capsys.readouterr().out)) == [10, 14]
 
 
 def test_an_annotation_restarts_detection_at_its_commit(store_url, tmp_path, capsys):
