@@ -4,8 +4,11 @@ bad input refused with the store unchanged, concurrent writers; on SQLite and Po
 from __future__ import annotations
 
 import json
+import os
+import random
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -153,3 +156,36 @@ def test_two_processes_adding_at_once_lose_nothing(store_url, tmp_path):
         assert writer.wait(timeout=300) == 0, writer.stderr.read()
     per_run = len(json.loads(shared[0].read_text())["benchmarks"])
     assert counts(store_url) == (25, 25 * per_run)
+
+
+KILL_TRIALS = int(os.environ.get("BENCH_KILL_TRIALS", 3))
+
+
+def test_an_add_killed_at_a_random_moment_leaves_all_its_runs_or_none(store_url, tmp_path, capsys):
+    """SIGKILL to ``bench history add`` of 12 files, at a moment drawn per trial (the seed is printed):
+    the store holds every run of the add or none, and the next add completes it."""
+    seed = int(os.environ.get("BENCH_KILL_SEED", time.time_ns() % 10**6))
+    files = history_files(tmp_path, 12)
+    per_run = len(json.loads(files[0].read_text())["benchmarks"])
+    open_store(store_url)
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-m", "bench", "history", "add", "--db", store_url, *map(str, files)],
+                   cwd=Path(__file__).parent.parent, check=True, capture_output=True)  # fmt: skip
+    whole = time.monotonic() - started  # how long an add takes here: the window the moments fall in
+    seen = []
+    draw = random.Random(seed)
+    for trial, moment in enumerate(draw.uniform(0, whole) for _ in range(KILL_TRIALS)):
+        (tmp_path / f"trial-{trial}").mkdir()
+        fresh = history_files(tmp_path / f"trial-{trial}", 12, salt=f"kill-{trial}")
+        before = counts(store_url)
+        adding = subprocess.Popen([sys.executable, "-m", "bench", "history", "add", "--db", store_url,
+                                   *map(str, fresh)], cwd=Path(__file__).parent.parent,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        time.sleep(moment)
+        adding.kill()
+        adding.wait()
+        added = counts(store_url)[0] - before[0]
+        assert added in (0, 12) and counts(store_url)[1] - before[1] == added * per_run, (seed, moment)
+        seen.append(f"{moment:.2f}s: {added} runs")
+        assert add_files(open_store(store_url), fresh).added == ([] if added else [f.name for f in fresh])
+    print(f"seed {seed}, add takes {whole:.2f}s:", *seen, sep="\n  ")
