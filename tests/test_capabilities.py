@@ -11,7 +11,7 @@ import keras
 import pytest
 
 import implementations
-from bench.probes import capabilities
+from bench.probes import capabilities, portable
 
 SUBCLASSED_MODULE = """
 import keras
@@ -92,15 +92,48 @@ def test_model_surgery_reaches_layers_only_in_graph_models():
     assert capabilities.graph_nodes(subclassed) == "partly: 1 node(s) for 22 weighted layers"
 
 
-def test_export_of_an_uncalled_subclass():
-    model = implementations.build("cnn", "subclassing", seed=0)
+def test_exports_are_run_by_their_runtimes_and_a_subclass_exports_only_after_a_call():
     if keras.backend.backend() != "tensorflow":
-        pytest.skip("the SavedModel export is probed on the TensorFlow backend here")
-    verdict = capabilities.export("cnn", "subclassing", model, "tf_saved_model")
-    assert verdict.startswith("only after a call (before: no: ValueError")
-    assert capabilities.export(
-        "cnn", "functional", implementations.build("cnn", "functional"), "tf_saved_model"
-    ) == ("yes")
+        pytest.skip("the exports are probed on the TensorFlow backend here")
+    verdicts = capabilities.exports("cnn", "functional", implementations.build("cnn", "functional", seed=0))
+    for fmt, row in portable.ROWS.items():
+        if fmt == "torch":
+            assert verdicts[row].startswith("n/a (Keras exports torch from the torch backend")
+        elif fmt == "onnx":  # Keras' ONNX exporter wants a called model, whatever its API
+            assert verdicts[row].startswith("only after a call (run in onnxruntime, logits within")
+        else:
+            assert verdicts[row].startswith("yes (run in "), (row, verdicts[row])
+    subclassed = capabilities.exports("cnn", "subclassing", implementations.build("cnn", "subclassing", seed=0))
+    assert subclassed[portable.ROWS["tf_saved_model"]].startswith("only after a call (run in TFSMLayer")
+
+
+@pytest.mark.parametrize("fmt", ["tf_saved_model", "onnx", "litert"])
+def test_an_artifact_that_computes_something_else_is_a_no(fmt, monkeypatch):
+    """The capability broken on purpose: the model's weights change after the export, so the artifact no
+    longer computes what the model does; the verdict must read the outputs and flip."""
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("probed on the TensorFlow backend here")
+    model = implementations.build("cnn", "functional", seed=0)
+    portable.logits(model, portable.images())  # called: every format exports it
+    exporting = type(model).export
+
+    def stale_export(self, *args, **kwargs):
+        exporting(self, *args, **kwargs)
+        self.set_weights([w * 1.5 for w in self.get_weights()])
+
+    monkeypatch.setattr(type(model), "export", stale_export)
+    assert portable.exported_and_run(model, fmt).startswith("no: outputs differ by")
+
+
+def test_a_missing_runtime_or_exporter_is_n_a_never_a_no(monkeypatch):
+    model = implementations.build("cnn", "functional", seed=0)
+    portable.logits(model, portable.images())
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("probed on the TensorFlow backend here")
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    assert portable.export_verdict(model, model, "onnx") == "n/a (onnxruntime not installed)"
+    monkeypatch.setitem(sys.modules, "tf2onnx", None)
+    assert portable.export_verdict(model, model, "onnx").startswith("n/a (")
 
 
 def test_quantized_model_stays_close():

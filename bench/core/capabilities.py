@@ -14,6 +14,11 @@ NO_RESIDUAL = "none in this architecture"
 FRESH_FILE_ONLY = ".keras load in a fresh process, file only"
 FRESH_WITH_MODULES = ".keras load in a fresh process that imports the model's modules"
 BUILD_LOAD_WEIGHTS = "build(shape) then load_weights on a new model"
+WEIGHTS_FROM_FUNCTIONAL = "load_weights of the Functional model's save_weights file"
+GET_LAYER_REACH = "get_layer(name) reaches every weighted layer"
+#: the freezing rows are this, then "before compile" or "after compile"
+FREEZE = "trainable=False on the first block, set"
+LORA = "LoRA: enable_lora(4), one step, .keras round trip"
 
 
 #: the few words the summary uses for each verdict row
@@ -25,8 +30,15 @@ SHORT_NAMES = {
     "clone_model with clone_function (model surgery)": "clone_function surgery",
     ".keras save/load (safe_mode)": ".keras round trip",
     BUILD_LOAD_WEIGHTS: "build()+load_weights",
+    WEIGHTS_FROM_FUNCTIONAL: "Functional's weights load",
+    GET_LAYER_REACH: "get_layer reach",
+    f"{FREEZE} before compile": "freeze before compile",
+    f"{FREEZE} after compile": "freeze after compile",
+    LORA: "LoRA",
     "export: TF SavedModel": "SavedModel export",
     "export: ONNX": "ONNX export",
+    "export: LiteRT": "LiteRT export",
+    "export: torch.export": "torch.export",
     'quantize("int8")': "int8 quantize",
     "model_to_dot (what plot_model draws)": "plot_model graph",
     "mixed_float16 set globally": "global mixed precision",

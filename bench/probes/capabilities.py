@@ -25,8 +25,17 @@ import keras
 import numpy as np
 
 import implementations
-from bench.core.capabilities import BUILD_LOAD_WEIGHTS, FRESH_FILE_ONLY, FRESH_WITH_MODULES
+from bench.core.capabilities import (
+    BUILD_LOAD_WEIGHTS,
+    FREEZE,
+    FRESH_FILE_ONLY,
+    FRESH_WITH_MODULES,
+    GET_LAYER_REACH,
+    LORA,
+    WEIGHTS_FROM_FUNCTIONAL,
+)
 from bench.core.paths import PROJECT_ROOT
+from bench.probes import portable, transfer
 from bench.probes.distributed import first_line
 from implementations.registry import RESIDUAL_CUSTOM_LAYER, RESIDUAL_NONE
 
@@ -198,33 +207,16 @@ def build_then_load_weights(arch: str, api: str, model: keras.Model) -> str:
         return f"no: {first_line(error)}"
 
 
-def _export_once(model: keras.Model, fmt: str) -> str:
-    with tempfile.TemporaryDirectory() as folder:
-        target = Path(folder) / ("model.onnx" if fmt == "onnx" else "saved")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            model.export(str(target), format=fmt, verbose=False)
-        return "yes" if target.exists() else "no: nothing written"
-
-
-def export(arch: str, api: str, model: keras.Model, fmt: str) -> str:
-    """model.export(format=fmt) on a model just made by its builder (never called) and on a called one."""
+def exports(arch: str, api: str, model: keras.Model) -> dict[str, str]:
+    """Every export format, each exported, loaded back by its runtime and run (:mod:`bench.probes.portable`),
+    on a model its builder just made and on ``model`` (called)."""
     from implementations.blocks import SeedStream
 
-    fresh = implementations.entry(arch, api).builder((28, 28, 1), 10, SeedStream(0))
     verdicts = {}
-    for state, candidate in (("built", fresh), ("called", model)):
-        try:
-            verdicts[state] = _export_once(candidate, fmt)
-        except (ImportError, ModuleNotFoundError) as error:
-            return f"n/a: {getattr(error, 'name', None) or first_line(error)} not installed"
-        except Exception as error:
-            verdicts[state] = f"no: {first_line(error)}"
-    if verdicts["built"] == verdicts["called"] == "yes":
-        return "yes"
-    if verdicts["called"] == "yes":
-        return f"only after a call (before: {verdicts['built']})"
-    return verdicts["called"]
+    for fmt, row in portable.ROWS.items():
+        fresh = implementations.entry(arch, api).builder((28, 28, 1), 10, SeedStream(0))
+        verdicts[row] = portable.export_verdict(fresh, model, fmt)
+    return verdicts
 
 
 def graph_nodes(model: keras.Model) -> str:
@@ -441,6 +433,7 @@ def _in_process_verdicts(arch: str) -> tuple[dict[str, dict], dict[str, keras.Mo
     backend = keras.backend.backend()
     verdicts: dict[str, dict] = {}
     to_load: dict[str, keras.Model] = {}
+    across = transfer.weights_across_apis(arch)
     for api in implementations.APIS:
         entry = implementations.entry(arch, api)
         model = implementations.build(arch, api, seed=0)
@@ -457,10 +450,11 @@ def _in_process_verdicts(arch: str) -> tuple[dict[str, dict], dict[str, keras.Mo
             "clone_model with clone_function (model surgery)": clone_with_function(model),
             ".keras save/load (safe_mode)": save_round_trip(model),
             BUILD_LOAD_WEIGHTS: build_then_load_weights(arch, api, model),
-            "export: TF SavedModel": export(arch, api, model, "tf_saved_model")
-            if backend in ("tensorflow", "jax")
-            else "n/a: Keras exports TF SavedModel from the TensorFlow and JAX backends",
-            "export: ONNX": export(arch, api, model, "onnx"),
+            WEIGHTS_FROM_FUNCTIONAL: across[api],
+            GET_LAYER_REACH: transfer.get_layer_reach(model),
+            **{f"{FREEZE} {when}": verdict for when, verdict in transfer.freezing(arch, api).items()},
+            LORA: transfer.lora(arch, api),
+            **exports(arch, api, model),
             'quantize("int8")': f"yes ({int8_effect})" if int8_model is not None else int8_effect,
             "model_to_dot (what plot_model draws)": graph_nodes(model),
             "mixed_float16 set globally": global_policy,

@@ -1,0 +1,168 @@
+"""Exports proven by their outputs: a model exported, loaded back by the runtime that serves it, and run.
+
+A format is "yes" only when the artifact, loaded by its own runtime (``keras.layers.TFSMLayer`` or
+``tf.saved_model.load`` for a SavedModel, onnxruntime for ONNX, the LiteRT interpreter for a ``.tflite``,
+``torch.export.load`` for a torch program), gives the Keras model's logits within :data:`TOLERANCE` on a
+batch of :data:`BATCH` images.  It is probed on a model its builder just made (never called) and on a
+called one: a subclassed model has no input shape before its first call.  Where this backend does not
+offer a format, or the package Keras needs for it is not installed, the verdict is "n/a (...)": a missing
+package is never a "no".
+"""
+
+from __future__ import annotations
+
+import tempfile
+import warnings
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from bench.probes.distributed import first_line
+
+#: the largest logit difference an exported artifact may show against the Keras model
+TOLERANCE = 1e-4
+BATCH = 2
+
+#: the verdict rows, by format
+ROWS = {
+    "tf_saved_model": "export: TF SavedModel",
+    "onnx": "export: ONNX",
+    "litert": "export: LiteRT",
+    "torch": "export: torch.export",
+}
+#: where Keras 3 offers each format (Model.export)
+BACKENDS = {
+    "tf_saved_model": ("tensorflow", "jax", "torch"),
+    "onnx": ("tensorflow", "jax", "torch"),
+    "litert": ("tensorflow", "torch"),
+    "torch": ("torch",),
+}
+_FILE = {"tf_saved_model": "saved", "onnx": "model.onnx", "litert": "model.tflite", "torch": "model.pt2"}
+
+
+class NotOffered(Exception):
+    """The format cannot be probed here: not on this backend, or a package it needs is not installed."""
+
+
+def images(count: int = BATCH) -> np.ndarray:
+    return np.random.default_rng(0).random((count, 28, 28, 1), dtype=np.float32)
+
+
+def logits(model, batch: np.ndarray) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return keras.ops.convert_to_numpy(model(batch, training=False))
+
+
+def _saved_model_runner(path: Path):
+    if keras.backend.backend() == "tensorflow":
+        layer = keras.layers.TFSMLayer(str(path), call_endpoint="serve")
+        return "TFSMLayer", lambda batch: keras.ops.convert_to_numpy(layer(batch))
+    try:
+        import tensorflow as tf
+    except ImportError as error:
+        raise NotOffered("tensorflow not installed to load the SavedModel") from error
+    loaded = tf.saved_model.load(str(path))
+    return "tf.saved_model.load", lambda batch: np.asarray(loaded.serve(tf.constant(batch)))
+
+
+def _onnx_runner(path: Path):
+    try:
+        import onnxruntime
+    except ImportError as error:
+        raise NotOffered("onnxruntime not installed") from error
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    name = session.get_inputs()[0].name
+    return "onnxruntime", lambda batch: session.run(None, {name: batch})[0]
+
+
+def _litert_runner(path: Path):
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:
+        try:
+            from tensorflow.lite import Interpreter
+        except ImportError as error:
+            raise NotOffered("no LiteRT interpreter installed (ai-edge-litert)") from error
+
+    def run(batch: np.ndarray) -> np.ndarray:
+        interpreter = Interpreter(model_path=str(path))
+        entry = interpreter.get_input_details()[0]
+        interpreter.resize_tensor_input(entry["index"], batch.shape)
+        interpreter.allocate_tensors()
+        interpreter.set_tensor(entry["index"], batch)
+        interpreter.invoke()
+        return interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+
+    return "the LiteRT interpreter", run
+
+
+def _torch_runner(path: Path):
+    import torch
+
+    program = torch.export.load(str(path)).module()
+    return "torch.export.load", lambda batch: program(torch.from_numpy(batch)).detach().cpu().numpy()
+
+
+RUNNERS = {"tf_saved_model": _saved_model_runner, "onnx": _onnx_runner, "litert": _litert_runner,
+           "torch": _torch_runner}  # fmt: skip
+
+
+def _missing_package(error: Exception) -> str | None:
+    """The package a failed export asked for, where the failure is a missing package."""
+    if isinstance(error, ImportError):
+        return getattr(error, "name", None) or first_line(error)
+    text = str(error)
+    if "install" in text.lower() and ("pip install" in text or "requires the" in text):
+        return first_line(error)
+    return None
+
+
+def exported_and_run(model: keras.Model, fmt: str) -> str:
+    """Export ``model``, load the artifact with its runtime, run it: "yes (...)" or "no: why"; NotOffered."""
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / _FILE[fmt]
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                model.export(str(target), format=fmt, verbose=False)
+        except Exception as error:
+            missing = _missing_package(error)
+            if missing:
+                raise NotOffered(f"{missing}") from error
+            return f"no: {first_line(error)}"
+        expected = logits(model, images())  # after the export: a never-called model stays so until then
+        how, run = RUNNERS[fmt](target)
+        try:
+            gap = float(np.abs(run(images()) - expected).max())
+        except Exception as error:
+            try:  # exported for one batch size only?
+                single = float(np.abs(run(images(1)) - logits(model, images(1))).max())
+            except Exception:
+                return f"no: the artifact does not run in {how}: {first_line(error)}"
+            if single <= TOLERANCE:
+                return f"partly: runs in {how} at batch 1 only (the batch size is fixed at export)"
+            return f"no: outputs differ by {single:.2g} in {how}"
+    if gap > TOLERANCE:
+        return f"no: outputs differ by {gap:.2g} in {how}"
+    return f"yes (run in {how}, logits within {TOLERANCE:g})"
+
+
+def export_verdict(fresh: keras.Model, called: keras.Model, fmt: str) -> str:
+    """The format's verdict on a never-called model and a called one of the same builder."""
+    backend = keras.backend.backend()
+    if backend not in BACKENDS[fmt]:
+        offered = ", ".join(BACKENDS[fmt])
+        return f"n/a (Keras exports {fmt} from the {offered} backend{'s' if len(BACKENDS[fmt]) > 1 else ''})"
+    verdicts = {}
+    for state, model in (("never called", fresh), ("called", called)):
+        try:
+            verdicts[state] = exported_and_run(model, fmt)
+        except NotOffered as why:
+            return f"n/a ({why})"
+    if verdicts["never called"] == verdicts["called"]:
+        return verdicts["called"]
+    if verdicts["called"].startswith("yes"):
+        return f"only after a call ({verdicts['called'][5:-1]}; never called: {verdicts['never called']})"
+    return verdicts["called"]
