@@ -103,7 +103,8 @@ def test_exports_are_run_by_their_runtimes_and_a_subclass_exports_only_after_a_c
             assert verdicts[row].startswith("only after a call (run in onnxruntime, logits within")
         else:
             assert verdicts[row].startswith("yes (run in "), (row, verdicts[row])
-    subclassed = capabilities.exports("cnn", "subclassing", implementations.build("cnn", "subclassing", seed=0))
+    model = implementations.build("cnn", "subclassing", seed=0)
+    subclassed = capabilities.exports("cnn", "subclassing", model)
     assert subclassed[portable.ROWS["tf_saved_model"]].startswith("only after a call (run in TFSMLayer")
 
 

@@ -430,7 +430,6 @@ def data_parallel(probe: BackgroundProbe) -> dict[str, dict[str, str]]:
 
 def _in_process_verdicts(arch: str) -> tuple[dict[str, dict], dict[str, keras.Model]]:
     """({api: {capability: verdict}} of the probes run in this process, {name: model} to load elsewhere)."""
-    backend = keras.backend.backend()
     verdicts: dict[str, dict] = {}
     to_load: dict[str, keras.Model] = {}
     across = transfer.weights_across_apis(arch)

@@ -11,6 +11,8 @@ package is never a "no".
 
 from __future__ import annotations
 
+import importlib.util
+import re
 import tempfile
 import warnings
 from pathlib import Path
@@ -38,6 +40,8 @@ BACKENDS = {
     "litert": ("tensorflow", "torch"),
     "torch": ("torch",),
 }
+#: packages an export needs on a backend beyond what Keras imports when it starts exporting
+NEEDS = {("tf_saved_model", "torch"): "torch_xla"}
 _FILE = {"tf_saved_model": "saved", "onnx": "model.onnx", "litert": "model.tflite", "torch": "model.pt2"}
 
 
@@ -110,12 +114,14 @@ RUNNERS = {"tf_saved_model": _saved_model_runner, "onnx": _onnx_runner, "litert"
 
 
 def _missing_package(error: Exception) -> str | None:
-    """The package a failed export asked for, where the failure is a missing package."""
-    if isinstance(error, ImportError):
-        return getattr(error, "name", None) or first_line(error)
+    """ "PACKAGE not installed" where a failed export asked for a package, else None."""
     text = str(error)
-    if "install" in text.lower() and ("pip install" in text or "requires the" in text):
-        return first_line(error)
+    asked = re.search(r"pip install ([A-Za-z0-9_.\-\[\]]+)", text) or re.search(
+        r"`([A-Za-z0-9_.\-]+)` (?:package|module)", text
+    )
+    if isinstance(error, ImportError) or asked:
+        name = asked.group(1) if asked else getattr(error, "name", None) or first_line(error)
+        return f"{name.strip('`.')} not installed"
     return None
 
 
@@ -130,7 +136,7 @@ def exported_and_run(model: keras.Model, fmt: str) -> str:
         except Exception as error:
             missing = _missing_package(error)
             if missing:
-                raise NotOffered(f"{missing}") from error
+                raise NotOffered(missing) from error
             return f"no: {first_line(error)}"
         expected = logits(model, images())  # after the export: a never-called model stays so until then
         how, run = RUNNERS[fmt](target)
@@ -155,6 +161,10 @@ def export_verdict(fresh: keras.Model, called: keras.Model, fmt: str) -> str:
     if backend not in BACKENDS[fmt]:
         offered = ", ".join(BACKENDS[fmt])
         return f"n/a (Keras exports {fmt} from the {offered} backend{'s' if len(BACKENDS[fmt]) > 1 else ''})"
+    needed = NEEDS.get((fmt, backend))
+    if needed and importlib.util.find_spec(needed) is None:
+        return f"n/a ({needed} not installed: Keras exports {fmt} from {backend} through it)"
+    logits(called, images())  # whatever else was probed on it first
     verdicts = {}
     for state, model in (("never called", fresh), ("called", called)):
         try:

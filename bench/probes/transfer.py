@@ -72,7 +72,7 @@ def get_layer_reach(model: keras.Model) -> str:
     if found == len(leaves):
         return f"yes ({found} weighted layers)"
     return (f"partly: {found} of {len(leaves)} weighted layers by name (the rest are nested: reach them "
-            "through their parent layer's attributes, or build the model with the Functional API)")  # fmt: skip
+            "through their parent's attributes, or build the model with the Functional API)")  # fmt: skip
 
 
 def _compiled(model: keras.Model) -> keras.Model:
