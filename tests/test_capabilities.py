@@ -8,6 +8,7 @@ import textwrap
 from pathlib import Path
 
 import keras
+import numpy as np
 import pytest
 
 import implementations
@@ -171,3 +172,26 @@ def test_a_background_probe_left_running_is_stopped():
     )
     probe.stop()
     assert probe.process.poll() is not None
+
+
+@pytest.mark.parametrize("mode", capabilities.QUANTIZATION_MODES)
+def test_each_quantization_mode_runs_and_reloads_in_a_fresh_process(mode):
+    model, effect = capabilities.quantized(lambda: implementations.build("cnn", "functional", seed=0), mode)
+    assert model is not None and effect.startswith("1 layer(s) quantized"), effect
+    loads = capabilities.fresh_process_loads({f"functional-{mode}": model})
+    assert loads[f"functional-{mode}/with its modules"] == "yes"
+
+
+def test_a_quantization_that_garbles_the_logits_is_a_no(monkeypatch):
+    """Broken on purpose: quantize() also scrambles the kernels, as a broken quantizer would."""
+    real = keras.Model.quantize
+
+    def garbling(self, mode, **kwargs):
+        real(self, mode, **kwargs)
+        for layer in self._flatten_layers(include_self=False):
+            if getattr(layer, "quantization_mode", None) and getattr(layer, "bias", None) is not None:
+                layer.bias.assign(layer.bias + 1.0 * np.arange(layer.bias.shape[0], dtype="float32"))
+
+    monkeypatch.setattr(keras.Model, "quantize", garbling)
+    model, effect = capabilities.quantized(lambda: implementations.build("cnn", "functional", seed=0), "int8")
+    assert model is None and effect.startswith("no: 1 layer(s) quantized, logits moved") and "over 25%" in effect

@@ -355,19 +355,46 @@ def fresh_process_loads(models: dict[str, keras.Model], extra_path: str | None =
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
-def quantized(model_factory) -> tuple[keras.Model | None, str]:
-    """(int8-quantized model, how far its logits are from float32's) or (None, why not)."""
+#: the quantization modes probed, each saved and reloaded in a fresh process
+QUANTIZATION_MODES = ("int8", "int4", "float8")
+#: a quantized model is a "yes" when its logits move by at most this much of their own size (root mean
+#: square, over :data:`QUANTIZED_IMAGES` images): the probed models are untrained, their logits nearly tied,
+#: so "the same class" says little; a broken quantization moves them by their whole size
+QUANTIZED_RMS_CHANGE = 0.25
+QUANTIZED_IMAGES = 64
+
+
+def quantized(model_factory, mode: str = "int8") -> tuple[keras.Model | None, str]:
+    """(the model quantized with ``mode``, how its logits compare with float32's) or (None, "no: why")."""
     model = model_factory()
-    reference = _outputs(model)
+    batch = portable.images(QUANTIZED_IMAGES)
+    reference = portable.logits(model, batch)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model.quantize("int8")
-        out = _outputs(model)
+            model.quantize(mode)
+        out = portable.logits(model, batch)
     except Exception as error:
         return None, f"no: {first_line(error)}"
+    layers = sum(
+        bool(getattr(layer, "quantization_mode", None)) for layer in model._flatten_layers(include_self=False)
+    )
+    change = float(np.sqrt(np.mean((out - reference) ** 2) / np.mean(reference**2)))
     agree = float(np.mean(out.argmax(-1) == reference.argmax(-1)))
-    return model, f"max logit change {float(np.abs(out - reference).max()):.2g}, same class {agree:.0%}"
+    effect = f"{layers} layer(s) quantized, logits moved {change:.1%} (rms), same class {agree:.0%}"
+    if layers == 0:
+        return None, "no: quantize() quantized no layer"
+    if change > QUANTIZED_RMS_CHANGE:
+        return None, f"no: {effect}, over {QUANTIZED_RMS_CHANGE:.0%}"
+    return model, effect
+
+
+def quantized_row(mode: str) -> str:
+    return f'quantize("{mode}")'
+
+
+def quantized_load_row(mode: str) -> str:
+    return f"{mode} .keras in a fresh process that imports the model's modules"
 
 
 class BackgroundProbe:
@@ -427,7 +454,6 @@ def data_parallel(probe: BackgroundProbe) -> dict[str, dict[str, str]]:
     return json.loads(stdout.strip().splitlines()[-1])
 
 
-
 def _in_process_verdicts(arch: str) -> tuple[dict[str, dict], dict[str, keras.Model]]:
     """({api: {capability: verdict}} of the probes run in this process, {name: model} to load elsewhere)."""
     verdicts: dict[str, dict] = {}
@@ -436,10 +462,13 @@ def _in_process_verdicts(arch: str) -> tuple[dict[str, dict], dict[str, keras.Mo
     for api in implementations.APIS:
         entry = implementations.entry(arch, api)
         model = implementations.build(arch, api, seed=0)
-        int8_model, int8_effect = quantized(lambda api=api: implementations.build(arch, api, seed=0))
         to_load[api] = model
-        if int8_model is not None:
-            to_load[f"{api}-int8"] = int8_model
+        quantizations = {}
+        for mode in QUANTIZATION_MODES:
+            small, effect = quantized(lambda api=api: implementations.build(arch, api, seed=0), mode)
+            quantizations[quantized_row(mode)] = f"yes ({effect})" if small is not None else effect
+            if small is not None:
+                to_load[f"{api}-{mode}"] = small
         global_policy, model_policy = dtype_policies(arch, api, model)
         verdicts[api] = {
             "residual topology": residual_topology(arch, api, model),
@@ -454,7 +483,7 @@ def _in_process_verdicts(arch: str) -> tuple[dict[str, dict], dict[str, keras.Mo
             **{f"{FREEZE} {when}": verdict for when, verdict in transfer.freezing(arch, api).items()},
             LORA: transfer.lora(arch, api),
             **exports(arch, api, model),
-            'quantize("int8")': f"yes ({int8_effect})" if int8_model is not None else int8_effect,
+            **quantizations,
             "model_to_dot (what plot_model draws)": graph_nodes(model),
             "mixed_float16 set globally": global_policy,
             "mixed_float16 set on the model": model_policy,
@@ -480,9 +509,10 @@ def probe_architecture(arch: str) -> dict[str, dict[str, str | int]]:
     for api, row in verdicts.items():
         row[FRESH_FILE_ONLY] = loads[f"{api}/file only"]
         row[FRESH_WITH_MODULES] = loads[f"{api}/with its modules"]
-        row["int8 .keras in a fresh process that imports the model's modules"] = loads.get(
-            f"{api}-int8/with its modules", "n/a: no int8 model"
-        )
+        for mode in QUANTIZATION_MODES:
+            row[quantized_load_row(mode)] = loads.get(
+                f"{api}-{mode}/with its modules", f"n/a (no {mode} model to save: {row[quantized_row(mode)]})"
+            )
         row["data parallel on 2 CPU devices, built inside the scope"] = distributed[api]["inside"]
         row["data parallel on 2 CPU devices, built outside the scope"] = distributed[api]["outside"]
     return verdicts
