@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -159,10 +161,9 @@ def test_a_failed_data_parallel_probe_says_why_for_every_api():
     verdicts = capabilities.data_parallel(probe)
     assert set(verdicts) == set(implementations.APIS)
     for api in implementations.APIS:
-        assert verdicts[api] == {
-            "inside": "no: RuntimeError: no second device",
-            "outside": "no: RuntimeError: no second device",
-        }
+        assert verdicts[api] == dict.fromkeys(
+            ("inside", "outside", "model parallel"), "no: RuntimeError: no second device"
+        )
 
 
 def test_a_background_probe_left_running_is_stopped():
@@ -193,5 +194,48 @@ def test_a_quantization_that_garbles_the_logits_is_a_no(monkeypatch):
                 layer.bias.assign(layer.bias + 1.0 * np.arange(layer.bias.shape[0], dtype="float32"))
 
     monkeypatch.setattr(keras.Model, "quantize", garbling)
-    model, effect = capabilities.quantized(lambda: implementations.build("cnn", "functional", seed=0), "int8")
-    assert model is None and effect.startswith("no: 1 layer(s) quantized, logits moved") and "over 25%" in effect
+    build = lambda: implementations.build("cnn", "functional", seed=0)  # noqa: E731
+    model, effect = capabilities.quantized(build, "int8")
+    assert model is None and effect.startswith("no: 1 layer(s) quantized, logits moved")
+    assert "over 25%" in effect
+
+
+MODEL_PARALLEL_SCRIPT = """
+import json, os, sys
+os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=2"
+import numpy as np
+import implementations
+from bench.probes import distributed
+if sys.argv[1] == "renamed":  # broken on purpose: the map is keyed by paths of renamed layers
+    build, calls = implementations.build, []
+    def renamed(arch, api, seed=None):
+        calls.append(api)
+        model = build(arch, api, seed=seed)
+        if api == "functional" and calls.count("functional") == 1:  # the model the map's keys come from
+            for layer in model.layers:
+                for variable in layer.weights:
+                    variable._path = variable.path.replace(layer.name, layer.name + "_v2")
+        return model
+    implementations.build = renamed
+images = np.random.default_rng(0).random((8, 28, 28, 1), dtype=np.float32)
+print(json.dumps(distributed.model_parallel("cnn", images, np.arange(8) % 10)))
+"""
+
+
+@pytest.mark.parametrize("case", ["as built", "renamed"])
+def test_model_parallel_shards_only_the_models_whose_paths_the_map_names(case):
+    pytest.importorskip("jax")
+    completed = subprocess.run(
+        [sys.executable, "-c", MODEL_PARALLEL_SCRIPT, case],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "KERAS_BACKEND": "jax"},
+        cwd=Path(__file__).parent.parent,
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    verdicts = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert verdicts["sequential"].startswith("no: 0 of 4 kernels sharded")
+    if case == "as built":
+        assert verdicts["functional"] == "yes (4 of 4 kernels sharded by the Functional paths' map)"
+    else:
+        assert verdicts["functional"].startswith("no: 0 of 4 kernels sharded"), verdicts["functional"]

@@ -32,6 +32,7 @@ from bench.core.capabilities import (
     FRESH_WITH_MODULES,
     GET_LAYER_REACH,
     LORA,
+    MODEL_PARALLEL,
     WEIGHTS_FROM_FUNCTIONAL,
 )
 from bench.core.paths import PROJECT_ROOT
@@ -450,7 +451,10 @@ def data_parallel(probe: BackgroundProbe) -> dict[str, dict[str, str]]:
     returncode, stdout, stderr = probe.finish()
     if returncode != 0:
         why = (stderr.strip().splitlines() or ["no output"])[-1][:90]
-        return {api: {"inside": f"no: {why}", "outside": f"no: {why}"} for api in implementations.APIS}
+        return {
+            api: dict.fromkeys(("inside", "outside", "model parallel"), f"no: {why}")
+            for api in implementations.APIS
+        }
     return json.loads(stdout.strip().splitlines()[-1])
 
 
@@ -515,4 +519,5 @@ def probe_architecture(arch: str) -> dict[str, dict[str, str | int]]:
             )
         row["data parallel on 2 CPU devices, built inside the scope"] = distributed[api]["inside"]
         row["data parallel on 2 CPU devices, built outside the scope"] = distributed[api]["outside"]
+        row[MODEL_PARALLEL] = distributed[api]["model parallel"]
     return verdicts

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sys
 
 DEVICES = 2
@@ -66,7 +67,9 @@ def main(arch: str) -> dict:
         reason = (
             "n/a: Keras distributes training on JAX (DataParallel) and TensorFlow (MirroredStrategy) only"
         )
-        return {api: {"inside": reason, "outside": reason} for api in implementations.APIS}
+        no_model_parallel = "n/a (Keras' ModelParallel runs on the JAX backend only)"
+        return {api: {"inside": reason, "outside": reason, "model parallel": no_model_parallel}
+                for api in implementations.APIS}  # fmt: skip
 
     rng = np.random.default_rng(0)
     images = rng.random((8, 28, 28, 1), dtype=np.float32)
@@ -88,6 +91,62 @@ def main(arch: str) -> dict:
                 verdicts[api][where] = f"no: {first_line(error)}"
             finally:
                 leave()
+    sharded = model_parallel(arch, images, labels) if backend == "jax" else {}
+    for api in implementations.APIS:
+        verdicts[api]["model parallel"] = sharded.get(
+            api, "n/a (Keras' ModelParallel runs on the JAX backend only)"
+        )
+    return verdicts
+
+
+def model_parallel(arch: str, images, labels) -> dict[str, str]:
+    """{api: verdict}: a ``keras.distribution.ModelParallel`` whose ``LayoutMap`` shards every kernel's last
+    axis over 2 devices, keyed by the Functional model's variable paths (the paths a user reads off one
+    model).  Each API's model is built under it and trained one step; the verdict counts the kernels whose
+    value is really sharded (its sharding names the model axis)."""
+    import jax
+    import keras
+    import numpy as np
+
+    import implementations
+    from bench.run.backend_ops import loss_function
+
+    source = implementations.build(arch, "functional", seed=0)
+    kernels = {v.path: len(v.shape) for v in source.weights if v.path.endswith("kernel")}
+    mesh = keras.distribution.DeviceMesh(
+        (1, DEVICES), ["batch", "model"], devices=jax.devices("cpu")[:DEVICES]
+    )
+    layout = keras.distribution.LayoutMap(mesh)
+    for path, rank in kernels.items():  # every kernel's last axis (filters, units) split over the devices
+        layout[re.escape(path)] = (None,) * (rank - 1) + ("model",)
+    verdicts = {}
+    keras.distribution.set_distribution(
+        keras.distribution.ModelParallel(layout_map=layout, batch_dim_name="batch")
+    )
+    try:
+        for api in implementations.APIS:
+            try:
+                model = implementations.build(arch, api, seed=0)
+                model.compile(optimizer=keras.optimizers.SGD(0.01), loss=loss_function())
+                loss = float(np.asarray(model.train_on_batch(images, labels)).reshape(-1)[0])
+                kernels = [v for v in model.weights if v.path.endswith("kernel")]
+                split = sum("model" in str(v.value.sharding.spec) for v in kernels)
+                if not np.isfinite(loss):
+                    verdicts[api] = f"no: loss {loss}"
+                elif split == len(kernels):
+                    verdicts[api] = (
+                        f"yes ({split} of {len(kernels)} kernels sharded by the Functional paths' map)"
+                    )
+                else:
+                    verdicts[api] = (
+                        f"{'partly' if split else 'no'}: {split} of {len(kernels)} kernels sharded: the "
+                        f"map's keys are the Functional model's paths, this model's differ (e.g. "
+                        f"{kernels[0].path}); key the LayoutMap by this model's own paths"
+                    )
+            except Exception as error:
+                verdicts[api] = f"no: {first_line(error)}"
+    finally:
+        keras.distribution.set_distribution(None)
     return verdicts
 
 
