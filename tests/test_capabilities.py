@@ -239,3 +239,36 @@ def test_model_parallel_shards_only_the_models_whose_paths_the_map_names(case):
         assert verdicts["functional"] == "yes (4 of 4 kernels sharded by the Functional paths' map)"
     else:
         assert verdicts["functional"].startswith("no: 0 of 4 kernels sharded"), verdicts["functional"]
+
+
+TORCH_JIT_SCRIPT = """
+import json, sys
+import keras, torch
+from bench.probes import torch_jit
+torch.compile = lambda fn=None, *args, **kwargs: fn if fn is not None else (lambda f: f)  # no inductor: fast
+real = keras.Model.compile
+def broken(self, *args, **kwargs):  # broken on purpose: with jit_compile=True, another learning rate
+    real(self, *args, **kwargs)
+    if kwargs.get("jit_compile"):
+        self.optimizer.learning_rate.assign(0.2)
+        if sys.argv[1] == "eager":
+            self.jit_compile = False  # and Keras falls back to eager
+keras.Model.compile = broken
+print(json.dumps(torch_jit.main("cnn")))
+"""
+
+
+@pytest.mark.parametrize("case, verdict", [("eager", "no: Keras did not compile"),
+                                           ("compiled", "no: results differ from eager's by")])  # fmt: skip
+def test_a_jit_compile_that_is_not_in_effect_or_computes_otherwise_is_a_no(case, verdict):
+    pytest.importorskip("torch")
+    completed = subprocess.run(
+        [sys.executable, "-c", TORCH_JIT_SCRIPT, case],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "KERAS_BACKEND": "torch"},
+        cwd=Path(__file__).parent.parent,
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    for said in json.loads(completed.stdout.strip().splitlines()[-1]).values():
+        assert said.startswith(verdict), said

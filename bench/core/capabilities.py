@@ -19,6 +19,7 @@ GET_LAYER_REACH = "get_layer(name) reaches every weighted layer"
 #: the freezing rows are this, then "before compile" or "after compile"
 FREEZE = "trainable=False on the first block, set"
 LORA = "LoRA: enable_lora(4), one step, .keras round trip"
+TORCH_JIT = "jit_compile=True on the PyTorch backend (torch.compile), against eager"
 MODEL_PARALLEL = "model parallel on 2 CPU devices, LayoutMap keyed by the Functional model's paths"
 
 
@@ -37,6 +38,7 @@ SHORT_NAMES = {
     f"{FREEZE} after compile": "freeze after compile",
     LORA: "LoRA",
     MODEL_PARALLEL: "model parallel (LayoutMap)",
+    TORCH_JIT: "torch.compile",
     "export: TF SavedModel": "SavedModel export",
     "export: ONNX": "ONNX export",
     "export: LiteRT": "LiteRT export",

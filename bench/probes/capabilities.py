@@ -33,6 +33,7 @@ from bench.core.capabilities import (
     GET_LAYER_REACH,
     LORA,
     MODEL_PARALLEL,
+    TORCH_JIT,
     WEIGHTS_FROM_FUNCTIONAL,
 )
 from bench.core.paths import PROJECT_ROOT
@@ -446,6 +447,27 @@ def start_data_parallel(arch: str) -> BackgroundProbe:
     )
 
 
+def start_torch_jit(arch: str) -> BackgroundProbe | None:
+    """Start :mod:`bench.probes.torch_jit` for ``arch`` on the PyTorch backend (None elsewhere)."""
+    if keras.backend.backend() != "torch":
+        return None
+    return BackgroundProbe([sys.executable, "-m", "bench.probes.torch_jit", arch], cwd=PROJECT_ROOT,
+                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})  # fmt: skip
+
+
+def torch_jit(probe: BackgroundProbe | None) -> dict[str, str]:
+    """{api: verdict} of a probe of :func:`start_torch_jit`."""
+    if probe is None:
+        return dict.fromkeys(
+            implementations.APIS, "n/a (jit_compile=True is torch.compile on the PyTorch backend only)"
+        )
+    returncode, stdout, stderr = probe.finish()
+    if returncode != 0:
+        why = (stderr.strip().splitlines() or ["no output"])[-1][:90]
+        return dict.fromkeys(implementations.APIS, f"no: {why}")
+    return json.loads(stdout.strip().splitlines()[-1])
+
+
 def data_parallel(probe: BackgroundProbe) -> dict[str, dict[str, str]]:
     """{api: {"inside": verdict, "outside": verdict}} from a probe of :func:`start_data_parallel`."""
     returncode, stdout, stderr = probe.finish()
@@ -503,13 +525,16 @@ def probe_architecture(arch: str) -> dict[str, dict[str, str | int]]:
 
     The data-parallel probe runs in its own process from the start, beside the others.
     """
-    distributed_run = start_data_parallel(arch)
+    distributed_run, jit_run = start_data_parallel(arch), start_torch_jit(arch)
     try:
         verdicts, to_load = _in_process_verdicts(arch)
         loads = fresh_process_loads(to_load)
         distributed = data_parallel(distributed_run)
+        compiled = torch_jit(jit_run)
     finally:
         distributed_run.stop()
+        if jit_run is not None:
+            jit_run.stop()
     for api, row in verdicts.items():
         row[FRESH_FILE_ONLY] = loads[f"{api}/file only"]
         row[FRESH_WITH_MODULES] = loads[f"{api}/with its modules"]
@@ -520,4 +545,5 @@ def probe_architecture(arch: str) -> dict[str, dict[str, str | int]]:
         row["data parallel on 2 CPU devices, built inside the scope"] = distributed[api]["inside"]
         row["data parallel on 2 CPU devices, built outside the scope"] = distributed[api]["outside"]
         row[MODEL_PARALLEL] = distributed[api]["model parallel"]
+        row[TORCH_JIT] = compiled[api]
     return verdicts
