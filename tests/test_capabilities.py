@@ -200,6 +200,19 @@ def test_a_quantization_that_garbles_the_logits_is_a_no(monkeypatch):
     assert "over 25%" in effect
 
 
+def _probe_script(script: str, backend: str, *args: str) -> dict:
+    """The JSON a probe script prints on its last line, run in a fresh interpreter on ``backend``."""
+    completed = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "KERAS_BACKEND": backend},
+        cwd=Path(__file__).parent.parent,
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
 MODEL_PARALLEL_SCRIPT = """
 import json, os, sys
 os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=2"
@@ -225,15 +238,7 @@ print(json.dumps(distributed.model_parallel("cnn", images, np.arange(8) % 10)))
 @pytest.mark.parametrize("case", ["as built", "renamed"])
 def test_model_parallel_shards_only_the_models_whose_paths_the_map_names(case):
     pytest.importorskip("jax")
-    completed = subprocess.run(
-        [sys.executable, "-c", MODEL_PARALLEL_SCRIPT, case],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "KERAS_BACKEND": "jax"},
-        cwd=Path(__file__).parent.parent,
-    )
-    assert completed.returncode == 0, completed.stderr[-2000:]
-    verdicts = json.loads(completed.stdout.strip().splitlines()[-1])
+    verdicts = _probe_script(MODEL_PARALLEL_SCRIPT, "jax", case)
     assert verdicts["sequential"].startswith("no: 0 of 4 kernels sharded")
     if case == "as built":
         assert verdicts["functional"] == "yes (4 of 4 kernels sharded by the Functional paths' map)"
@@ -262,13 +267,5 @@ print(json.dumps(torch_jit.main("cnn")))
                                            ("compiled", "no: results differ from eager's by")])  # fmt: skip
 def test_a_jit_compile_that_is_not_in_effect_or_computes_otherwise_is_a_no(case, verdict):
     pytest.importorskip("torch")
-    completed = subprocess.run(
-        [sys.executable, "-c", TORCH_JIT_SCRIPT, case],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "KERAS_BACKEND": "torch"},
-        cwd=Path(__file__).parent.parent,
-    )
-    assert completed.returncode == 0, completed.stderr[-2000:]
-    for said in json.loads(completed.stdout.strip().splitlines()[-1]).values():
+    for said in _probe_script(TORCH_JIT_SCRIPT, "torch", case).values():
         assert said.startswith(verdict), said

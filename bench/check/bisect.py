@@ -28,7 +28,9 @@ from bench.check.regress import (
     open_history,
     pair_files,
     record_in_history,
+    selection,
     worktree_of,
+    written_since,
 )
 from bench.core import results as results_io
 
@@ -90,15 +92,16 @@ def _judge(base: Path, cur: Path, out_dir: Path, measure) -> tuple[str, str]:
     return (OPEN if undecided(verdicts) else GOOD), figures
 
 
-def bisect(good: str, bad: str, out_dir: str | Path, selection: str | None, db: str | None = None) -> int:
-    """Find the first bad commit between ``good`` and ``bad``; print the answer; the exit status above."""
+def bisect(good: str, bad: str, out_dir: str | Path, k: str | None, db: str | None = None) -> int:
+    """Find the first bad commit between ``good`` and ``bad`` among the benchmarks ``k`` selects (as pytest
+    -k does; None: all); print the answer; the exit status above."""
     good, bad = resolve(good), resolve(bad)
     commits = commits_between(good, bad)
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     store = open_history(db)
     started = time.time()
-    extra = ["-k", selection] if selection else []
+    extra = ["-k", k] if k else []
     print(f"bench bisect: {len(commits)} commit(s) after {good[:12]} up to {bad[:12]}; "
           f"the good end is every probe's baseline", flush=True)  # fmt: skip
     try:
@@ -113,7 +116,7 @@ def bisect(good: str, bad: str, out_dir: str | Path, selection: str | None, db: 
 
                     def measure(number: int, names: list[str]):
                         base_again, again = pair_files(folder, number)
-                        measure_pair(baseline, base_again, again, ["-k", " or ".join(names)], side)
+                        measure_pair(baseline, base_again, again, ["-k", selection(names)], side)
                         return results_io.load(base_again), results_io.load(again)
 
                     base, cur = pair_files(folder, 1)
@@ -130,8 +133,7 @@ def bisect(good: str, bad: str, out_dir: str | Path, selection: str | None, db: 
               f"in {out_dir}", file=sys.stderr)  # fmt: skip
         return 128 + stop.signum
     finally:
-        record_in_history(store, [p for p in out_dir.rglob("*.json") if p.stat().st_mtime >= started - 1],
-                          "bisect")  # fmt: skip
+        record_in_history(store, written_since(out_dir, started, "*/*.json"), "bisect")
 
     def name(index: int) -> str:
         return good[:12] if index < 0 else commits[index][:12]

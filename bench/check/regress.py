@@ -275,7 +275,7 @@ def measure_pair(checkout: BaselineCheckout, baseline: Path, current: Path, extr
     return status
 
 
-def _selection(benchmarks: list[str]) -> str:
+def selection(benchmarks: list[str]) -> str:
     """A pytest -k expression that selects exactly these benchmarks (names like test_x[cnn-functional])."""
     return " or ".join(benchmarks)
 
@@ -308,7 +308,7 @@ def _framework_gate(checkout: BaselineCheckout, out_dir: Path, first_pair: tuple
     if gate.verdict == framework_gate.SUSPECT:
         print(f"bench regress: {gate.describe()}", flush=True)
         base_again, again = (out_dir / name for name in GATE_PAIR)
-        measure_pair(checkout, base_again, again, ["-k", _selection(list(framework_gate.INDEX_BENCHMARKS))])
+        measure_pair(checkout, base_again, again, ["-k", selection(list(framework_gate.INDEX_BENCHMARKS))])
         if not again.is_file():
             raise RegressError("the checkout's confirming run for the absolute-time gate wrote no results")
         pairs.append((load(base_again), load(again)))
@@ -348,27 +348,28 @@ def open_history(db: str | None):
     return open_store(db)
 
 
-def written_since(folder: Path, started: float) -> list[Path]:
-    """The results files in ``folder`` written since ``started`` (this check's, not an earlier one's)."""
-    return sorted(p for p in folder.glob("*.json") if p.stat().st_mtime >= started - 1)
+def written_since(folder: Path, started: float, pattern: str = "*.json") -> list[Path]:
+    """The results files in ``folder`` (``pattern``) written since ``started``: this command's, not an
+    earlier one's."""
+    return sorted(p for p in folder.glob(pattern) if p.stat().st_mtime >= started - 1)
 
 
 def record_in_history(store, files: list[Path], trigger: str) -> None:
     """Add ``files`` to the history; a file it cannot take is named, and what was measured stays on disk."""
-    from bench.history.record import add_files
+    from bench.history.record import store_runs
+    from bench.history.runs import read_run
 
-    usable = []
-    for path in files:
+    records = []
+    for path in files:  # each file read once; one the history cannot take is named and left out
         try:
-            results_io.load(path)
-            usable.append(path)
+            records.append((path.name, *read_run(path, machine=None, trigger=trigger)))
         except results_io.ResultsError as error:
             print(f"bench {trigger}: not added to the history: {error}", file=sys.stderr)
     try:
-        print(add_files(store, usable, trigger=trigger).describe(str(store.url)), flush=True)
+        print(store_runs(store, records).describe(str(store.url)), flush=True)
     except ValueError as error:
         print(f"bench {trigger}: the runs were not added to the history ({error}); they are kept in "
-              f"{', '.join(str(p) for p in usable)}", file=sys.stderr)  # fmt: skip
+              f"{', '.join(str(p) for p in files)}", file=sys.stderr)  # fmt: skip
 
 
 def _regress(record: Path, backend: str, out_dir: Path, extra_args: list[str]) -> int:
@@ -422,7 +423,7 @@ def _confirm(
             print(f"bench regress: still {SCREEN_THRESHOLD:.0%} or more slower over {number - 1} pairs and "
                   f"not a regression: {', '.join(names)}; measuring again", flush=True)  # fmt: skip
         baseline_again, again = pair_files(out_dir, number)
-        measure_pair(checkout, baseline_again, again, ["-k", _selection(names)])
+        measure_pair(checkout, baseline_again, again, ["-k", selection(names)])
         if not again.is_file():
             raise RegressError(f"confirming run {number} of the checkout wrote no results")
         return load(baseline_again), load(again)

@@ -77,12 +77,17 @@ def _runs(patterns: list[str]) -> dict[str, list[tuple[str, dict, dict]]]:
     return by_kind
 
 
+def commit_of(name: str, index: int) -> str:
+    """The commit id the ``index``-th run of series ``name`` is given."""
+    return hashlib.sha1(f"{name}/{index}".encode()).hexdigest()
+
+
 def _series(name: str, picked: list[tuple[str, dict, dict]]) -> list[tuple[str, dict, list[dict]]]:
     """The picked runs as successive commits of one series (machine name ``name``)."""
     start = datetime(2026, 1, 1, tzinfo=timezone.utc)
     records = []
     for i, (file_name, run, row) in enumerate(picked):
-        commit = hashlib.sha1(f"{name}/{i}".encode()).hexdigest()
+        commit = commit_of(name, i)
         moment = (start + timedelta(hours=i)).isoformat(timespec="seconds")
         digest = hashlib.sha256(f"{name}/{i}/{run['digest']}".encode()).hexdigest()
         clean = {
@@ -106,11 +111,9 @@ def build(db: str, series: int = SERIES, seed: int = 0) -> dict[str, dict[str, s
             kind = TIMED_KINDS[number % len(TIMED_KINDS)]
             rng = random.Random(f"{seed}/{cpu}/{number}")
             step = rng.sample(unchanged[kind], STEP_AT) + rng.sample(slowed[kind], AA_LENGTH - STEP_AT)
-            store_runs(engine, _series(f"{cpu}/step-{number}", step))
-            planned[f"{cpu}/step-{number}"] = {
-                "kind": kind,
-                "planted": hashlib.sha1(f"{cpu}/step-{number}/{STEP_AT}".encode()).hexdigest(),
-            }
+            name = f"{cpu}/step-{number}"
+            store_runs(engine, _series(name, step))
+            planned[name] = {"kind": kind, "planted": commit_of(name, STEP_AT)}
             store_runs(engine, _series(f"{cpu}/a-a-{number}", rng.sample(unchanged[kind], AA_LENGTH)))
             planned[f"{cpu}/a-a-{number}"] = {"kind": kind, "planted": None}
     return planned

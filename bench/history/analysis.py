@@ -62,5 +62,6 @@ def analyse(engine: Engine, benchmark: str | None = None) -> History:
         frame = frame[frame["benchmark"].str.contains(benchmark, regex=False)]
     found = []
     for key, rows in series_of(frame):
-        found.append(Series(key, rows, series_changes(key, rows, notes), restarts_for(key, notes)))
+        restarts = restarts_for(key, notes)
+        found.append(Series(key, rows, series_changes(key, rows, restarts), restarts))
     return History(found)

@@ -115,14 +115,15 @@ def restarts_for(key: dict, annotations: pd.DataFrame) -> set[str]:
     return set(annotations.loc[applies, "commit_id"])
 
 
-def series_changes(key: dict, rows: pd.DataFrame, annotations: pd.DataFrame) -> list[Change]:
-    """The change points of one series (rows in commit order), oldest first."""
+def series_changes(key: dict, rows: pd.DataFrame, restarts: set[str]) -> list[Change]:
+    """The change points of one series (rows in commit order), oldest first; detection restarts at each of
+    ``restarts`` (:func:`restarts_for`)."""
     if rows["kind"].iloc[0] not in TIMED_KINDS:
         return []
     metric = METRIC
     rows = rows[rows[metric].notna() & (rows[metric] > 0)]
     found = []
-    for piece in _pieces(rows, restarts_for(key, annotations)):
+    for piece in _pieces(rows, restarts):
         commits = list(dict.fromkeys(piece["commit_id"]))  # in order, once each
         logs = [np.log(piece.loc[piece["commit_id"] == c, metric].to_numpy(float)) for c in commits]
         levels = np.array([np.median(values) for values in logs])
@@ -139,11 +140,6 @@ def series_changes(key: dict, rows: pd.DataFrame, annotations: pd.DataFrame) -> 
                 ratio >= 1 + REGRESSION_THRESHOLD, len(before_runs), len(after_runs),
             ))  # fmt: skip
     return found
-
-
-def all_changes(frame: pd.DataFrame, annotations: pd.DataFrame, series_of) -> list[Change]:
-    """Every series' change points, series by series."""
-    return [change for key, rows in series_of(frame) for change in series_changes(key, rows, annotations)]
 
 
 def newest_regressions(changes: list[Change]) -> list[Change]:

@@ -38,20 +38,14 @@ from bench.core.capabilities import (
 )
 from bench.core.paths import PROJECT_ROOT
 from bench.probes import portable, transfer
+from bench.probes import torch_jit as torch_jit_probe
 from bench.probes.distributed import first_line
 from implementations.registry import RESIDUAL_CUSTOM_LAYER, RESIDUAL_NONE
 
-PROBE_BATCH = 2
-
-
-def _images() -> np.ndarray:
-    return np.random.default_rng(0).random((PROBE_BATCH, 28, 28, 1), dtype=np.float32)
-
 
 def _outputs(model) -> np.ndarray:
-    with warnings.catch_warnings():  # functional models warn about unnamed positional inputs
-        warnings.simplefilter("ignore", UserWarning)
-        return keras.ops.convert_to_numpy(model(_images(), training=False))
+    """The model's logits on the probes' images (:func:`bench.probes.portable.images`)."""
+    return portable.logits(model, portable.images())
 
 
 def residual_topology(arch: str, api: str, model: keras.Model) -> str:
@@ -86,11 +80,7 @@ def summary_shapes(model: keras.Model) -> str:
     table = [line for line in "\n".join(lines).splitlines() if line.startswith("│")]
     rows = [line for line in table if "(" in line.split("│")[1]]
     unknown = sum(1 for line in table if line.split("│")[2].strip() == "?")
-    leaves = [
-        layer
-        for layer in model._flatten_layers(include_self=False, recursive=True)
-        if not layer._layers and layer.weights
-    ]
+    leaves = transfer.weighted_leaves(model)
     if unknown == 0 and len(rows) >= len(leaves):
         return "yes"
     parts = []
@@ -118,7 +108,7 @@ def _clone_differs(model: keras.Model, **options) -> str | None:
     try:
         copy = keras.models.clone_model(model, **options)
         if not copy.weights:
-            copy(_images())
+            copy(portable.images())
         copy.set_weights(model.get_weights())
         same = np.allclose(_outputs(copy), _outputs(model), atol=1e-6)
         return None if same else "no: the clone computes different outputs"
@@ -163,14 +153,6 @@ def code_lines(sources) -> int:
     return total
 
 
-def _weighted_leaves(model) -> list:
-    return [
-        layer
-        for layer in model._flatten_layers(include_self=False, recursive=True)
-        if not layer._layers and layer.weights
-    ]
-
-
 def clone_with_function(model: keras.Model) -> str:
     """Model surgery: does clone_model(model, clone_function=...) reach every weighted layer?"""
     seen = []
@@ -182,7 +164,7 @@ def clone_with_function(model: keras.Model) -> str:
     failed = _clone_differs(model, clone_function=rebuild)
     if failed:
         return failed
-    leaves = len(_weighted_leaves(model))
+    leaves = len(transfer.weighted_leaves(model))
     reached = sum(1 for layer in seen if not layer._layers and layer.weights)
     if reached < leaves:
         return f"partly: clone_function sees {reached} of {leaves} weighted layers (others in custom layers)"
@@ -232,7 +214,7 @@ def graph_nodes(model: keras.Model) -> str:
         own = [node for node in graph.get_nodes() if node.get_name() not in ("node", "edge", "graph")]
         return len(own) + sum(count(sub) for sub in graph.get_subgraph_list())
 
-    nodes, leaves = count(dot), len(_weighted_leaves(model))
+    nodes, leaves = count(dot), len(transfer.weighted_leaves(model))
     if nodes < leaves:
         return f"partly: {nodes} node(s) for {leaves} weighted layers"
     return f"yes ({nodes} nodes)"
@@ -240,18 +222,18 @@ def graph_nodes(model: keras.Model) -> str:
 
 def dtype_policies(arch: str, api: str, model: keras.Model) -> tuple[str, str]:
     """(global, per model): how many weighted layers compute in float16 under mixed_float16."""
-    leaves = _weighted_leaves(model)
+    leaves = transfer.weighted_leaves(model)
     previous = keras.config.dtype_policy()
     try:
         keras.config.set_dtype_policy("mixed_float16")
         mixed = implementations.build(arch, api, seed=0)
     finally:
         keras.config.set_dtype_policy(previous)
-    under_global = sum(layer.compute_dtype == "float16" for layer in _weighted_leaves(mixed))
+    under_global = sum(layer.compute_dtype == "float16" for layer in transfer.weighted_leaves(mixed))
     try:
         copy = implementations.build(arch, api, seed=0)
         copy.dtype_policy = "mixed_float16"
-        per_model = sum(layer.compute_dtype == "float16" for layer in _weighted_leaves(copy))
+        per_model = sum(layer.compute_dtype == "float16" for layer in transfer.weighted_leaves(copy))
         per_model_text = (
             "yes"
             if per_model == len(leaves)
@@ -267,7 +249,7 @@ def dtype_policies(arch: str, api: str, model: keras.Model) -> tuple[str, str]:
 
 def eager_latency(model: keras.Model) -> str:
     """Batch-1 ``model(x)`` (eager, uncompiled) beside the compiled ``predict_on_batch``: median ms."""
-    image = _images()[:1]
+    image = portable.images()[:1]
     model.compile(jit_compile=False)
 
     def call_eager():
@@ -331,7 +313,7 @@ def fresh_process_loads(models: dict[str, keras.Model], extra_path: str | None =
     """
     jobs = []
     with tempfile.TemporaryDirectory() as folder:
-        np.save(Path(folder) / "images.npy", _images())
+        np.save(Path(folder) / "images.npy", portable.images())
         for name, model in models.items():
             model.save(Path(folder) / f"{name}.keras")
             np.save(Path(folder) / f"{name}.npy", _outputs(model))
@@ -425,6 +407,13 @@ class BackgroundProbe:
         finally:
             self.stop()
 
+    def verdicts(self) -> tuple[dict | None, str | None]:
+        """(the JSON its last line printed, None), or (None, the last line of its error) where it failed."""
+        returncode, stdout, stderr = self.finish()
+        if returncode != 0:
+            return None, (stderr.strip().splitlines() or ["no output"])[-1][:90]
+        return json.loads(stdout.strip().splitlines()[-1]), None
+
     def stop(self) -> None:
         """Kill the process if it still runs (the probes around it failed) and drop its output."""
         if self.process.poll() is None:
@@ -458,26 +447,20 @@ def start_torch_jit(arch: str) -> BackgroundProbe | None:
 def torch_jit(probe: BackgroundProbe | None) -> dict[str, str]:
     """{api: verdict} of a probe of :func:`start_torch_jit`."""
     if probe is None:
-        return dict.fromkeys(
-            implementations.APIS, "n/a (jit_compile=True is torch.compile on the PyTorch backend only)"
-        )
-    returncode, stdout, stderr = probe.finish()
-    if returncode != 0:
-        why = (stderr.strip().splitlines() or ["no output"])[-1][:90]
-        return dict.fromkeys(implementations.APIS, f"no: {why}")
-    return json.loads(stdout.strip().splitlines()[-1])
+        return dict.fromkeys(implementations.APIS, torch_jit_probe.NOT_TORCH)
+    verdicts, why = probe.verdicts()
+    return verdicts if verdicts is not None else dict.fromkeys(implementations.APIS, f"no: {why}")
 
 
 def data_parallel(probe: BackgroundProbe) -> dict[str, dict[str, str]]:
     """{api: {"inside": verdict, "outside": verdict}} from a probe of :func:`start_data_parallel`."""
-    returncode, stdout, stderr = probe.finish()
-    if returncode != 0:
-        why = (stderr.strip().splitlines() or ["no output"])[-1][:90]
+    verdicts, why = probe.verdicts()
+    if verdicts is None:
         return {
             api: dict.fromkeys(("inside", "outside", "model parallel"), f"no: {why}")
             for api in implementations.APIS
         }
-    return json.loads(stdout.strip().splitlines()[-1])
+    return verdicts
 
 
 def _in_process_verdicts(arch: str) -> tuple[dict[str, dict], dict[str, keras.Model]]:

@@ -20,6 +20,7 @@ STEPS = 5
 #: predictions may differ from eager by this much of their own size
 TOLERANCE = 1e-2
 BATCH = 16
+NOT_TORCH = "n/a (jit_compile=True is torch.compile on the PyTorch backend only)"
 
 
 def _trained(arch: str, api: str, jit: bool, images, labels):
@@ -43,7 +44,7 @@ def _trained(arch: str, api: str, jit: bool, images, labels):
 
 def main(arch: str) -> dict[str, str]:
     if os.environ.get("KERAS_BACKEND") != "torch":
-        return dict.fromkeys(_apis(), "n/a (jit_compile=True is torch.compile on the PyTorch backend only)")
+        return dict.fromkeys(_apis(), NOT_TORCH)
     import numpy as np
 
     from bench.probes.distributed import first_line
