@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from bench.core import ratios
-from bench.core.capabilities import SHORT_NAMES
+from bench.core.capabilities import REMEDIES, SHORT_NAMES
 from bench.core.kinds import APIS, TIMED
 from bench.core.ratios import BASE_API, NOISE_FLOOR, Ratio
 from bench.core.results import archs_of
@@ -30,6 +30,7 @@ from reports.text import wrap
 
 SHORT_BACKEND = {"tensorflow": "tf"}
 SYMBOL = {2: "✓", 1: "◐", 0: "✗"}
+REMEDY_WIDTH = 60  # the answer screen's lines stay within 160 characters
 SAME_ACCURACY = 0.0005  # fixed seeds and deterministic ops: the APIs reach the same accuracy to the digit
 
 
@@ -100,11 +101,30 @@ def verdict_table(frame, backends, arch) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _remedy(probe: str, verdicts: list) -> str:
+    """What to do about the row's ✗ / ◐: the remedy the probes tried, else the worst verdict's own reason."""
+    if probe in REMEDIES:
+        return REMEDIES[probe]
+    worst = min(verdicts, key=lambda v: (verdict_class(v) is None, verdict_class(v)), default="")
+    reason = str(worst).split(":", 1)[1].strip() if ":" in str(worst) else ""
+    return reason if len(reason) <= REMEDY_WIDTH else reason[: REMEDY_WIDTH - 1].rstrip() + "…"
+
+
+def _joined(names: list[str]) -> str:
+    """'int8, int4, float8 .keras load' for rows that differ only in their first word; else 'a / b'."""
+    heads, tails = zip(*(name.partition(" ")[::2] for name in names), strict=True)
+    if len(names) > 1 and len(set(tails)) == 1 and tails[0]:
+        return f"{', '.join(heads)} {tails[0]}"
+    return " / ".join(names)
+
+
 def capability_table(by_backend: dict[str, dict[str, dict[str, str]]]) -> pd.DataFrame | None:
-    """✓ / ◐ / ✗ per capability where the APIs differ on some backend; a backend that differs from the
-    others is named once in the cell (``✗ (✓ torch)``)."""
+    """✓ / ◐ / ✗ per capability where the APIs differ on some backend, with what to do about the ✗ or ◐.
+
+    A backend that differs from the others is named once in the cell (``✗ (✓ torch)``); rows alike in every
+    cell and in what to do are one row (``int8, int4 .keras load``)."""
     probes = list(dict.fromkeys(p for caps in by_backend.values() for api in caps.values() for p in api))
-    rows = []
+    rows: dict[tuple, list[str]] = {}
     for probe in probes:
         classes = {
             backend: {api: verdict_class(caps.get(api, {}).get(probe)) for api in APIS}
@@ -112,20 +132,29 @@ def capability_table(by_backend: dict[str, dict[str, dict[str, str]]]) -> pd.Dat
         }
         if not any(len({c for c in per.values() if c is not None}) > 1 for per in classes.values()):
             continue  # every API alike on every backend: nothing to choose by
-        row = {"capability": SHORT_NAMES.get(probe, probe)}
+        cells = []
         for api in APIS:
             seen = {backend: per[api] for backend, per in classes.items() if per[api] is not None}
             if not seen:
-                row[api.capitalize()] = "–"
+                cells.append("–")
                 continue
             common = max(set(seen.values()), key=list(seen.values()).count)
             odd = {b: c for b, c in seen.items() if c != common}
             only = f" ({_where(list(seen))} only)" if len(seen) < len(classes) and not odd else ""
-            row[api.capitalize()] = SYMBOL[common] + only + "".join(
-                f" ({SYMBOL[c]} {_where([b])})" for b, c in odd.items()
-            )
-        rows.append(row)
-    return pd.DataFrame(rows) if rows else None
+            others = "".join(f" ({SYMBOL[c]} {_where([b])})" for b, c in odd.items())
+            cells.append(SYMBOL[common] + only + others)
+        verdicts = [caps.get(api, {}).get(probe) for caps in by_backend.values() for api in APIS]
+        remedy = _remedy(probe, [v for v in verdicts if verdict_class(v) in (0, 1)])
+        rows.setdefault((*cells, remedy), []).append(SHORT_NAMES.get(probe, probe))
+    if not rows:
+        return None
+    return pd.DataFrame(
+        [
+            {"capability": _joined(names), **dict(zip((a.capitalize() for a in APIS), key[:-1], strict=True)),
+             "where ✗ or ◐: why, what to do": key[-1]}
+            for key, names in rows.items()
+        ]
+    )  # fmt: skip
 
 
 def recommendation_line(

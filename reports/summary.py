@@ -243,6 +243,33 @@ def precision_lines(frame, backends) -> list[str]:
     return [*wrap(text), ""]
 
 
+#: what ``model.jit_compile`` in effect means on each backend
+COMPILED = {"tensorflow": ("XLA", "tf.function without XLA"), "jax": ("jax.jit", "eager"),
+            "torch": ("torch.compile", "eager")}  # fmt: skip
+
+
+def compilation_lines(frame, backends) -> list[str]:
+    """Which compilation was in effect in the timed and trained cells, per backend: ``model.jit_compile``
+    after the first step, as each cell recorded it (the profile's "auto" resolved by Keras)."""
+    parts = []
+    for backend in backends:
+        kinds = [kind for kind, _ in TIMED] + ["accuracy"]
+        rows = frame[(frame["backend"] == backend) & frame["kind"].isin(kinds)]
+        seen = [row.extra.get("jit") for row in rows.itertuples() if isinstance(row.extra, dict)]
+        if not seen:
+            continue
+        yes, no = COMPILED.get(backend, ("jit", "no jit"))
+        counts = {yes: sum(v is True for v in seen), no: sum(v is False for v in seen),
+                  "not recorded": sum(v is None for v in seen)}  # fmt: skip
+        said = [f"{how} in {'all' if count == len(seen) else count} of {len(seen)} cells"
+                for how, count in counts.items() if count]  # fmt: skip
+        parts.append(f"{', '.join(said)} ({backend})")
+    if not parts:
+        return []
+    text = "Compilation in effect (`model.jit_compile` after the first step): " + "; ".join(parts) + "."
+    return [*wrap(text), ""]
+
+
 def summary_section(
     frame, capabilities_by_backend: dict[str, dict[str, dict[str, dict[str, str]]]]
 ) -> list[str]:
@@ -260,6 +287,7 @@ def summary_section(
         ),
         "",
         *precision_lines(frame, backends),
+        *compilation_lines(frame, backends),
     ]
     for backend in backends:
         for arch in archs_of(frame):

@@ -269,3 +269,22 @@ def test_a_jit_compile_that_is_not_in_effect_or_computes_otherwise_is_a_no(case,
     pytest.importorskip("torch")
     for said in _probe_script(TORCH_JIT_SCRIPT, "torch", case).values():
         assert said.startswith(verdict), said
+
+
+def test_the_jax_devices_exist_under_the_runs_own_threading_flags():
+    """`bench run` holds XLA to one thread with flags XLA stops reading at; the probe's two devices must
+    still exist, so the Functional model trains data-parallel and its own map shards it."""
+    pytest.importorskip("jax")
+    from bench.run.timing import thread_environment
+
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench.probes.distributed", "cnn"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **thread_environment(1), "KERAS_BACKEND": "jax"},
+        cwd=Path(__file__).parent.parent,
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    functional = json.loads(completed.stdout.strip().splitlines()[-1])["functional"]
+    assert functional["inside"] == "yes", functional
+    assert functional["model parallel"].startswith("yes (4 of 4"), functional

@@ -57,3 +57,33 @@ SHORT_NAMES = {
     "data parallel on 2 CPU devices, built inside the scope": "data parallel (built in scope)",
     "data parallel on 2 CPU devices, built outside the scope": "data parallel (built outside)",
 }
+
+
+
+#: what a user can do where an API's model gets ✗ or ◐ in a row, for the answer screen's last column; a row
+#: without one shows the reason its verdict gives.  Each was tried on the registry's models
+#: (docs/capabilities.md); the full verdicts, errors included, are in the report's capability section.
+REMEDIES = {
+    RESIDUAL_TOPOLOGY: "Sequential cannot branch: the skip hides in a custom layer",
+    "summary() output shapes": "nested blocks show as one row: summary() each block",
+    "feature extraction via keras.Model(inputs, layer.output)": (
+        "no graph to cut: return the features from call()"
+    ),
+    "clone_model with clone_function (model surgery)": "custom layers clone whole: rebuild the model in code",
+    BUILD_LOAD_WEIGHTS: "call the model on a batch instead of build(), then load_weights",
+    WEIGHTS_FROM_FUNCTIONAL: "paths follow nesting: copy layer by layer with set_weights",
+    GET_LAYER_REACH: "nested layers: reach them through their block's attributes",
+    MODEL_PARALLEL: "key the LayoutMap by this model's own variable paths",
+    "export: TF SavedModel": "call the model on a batch before export()",
+    "export: ONNX": "call the model on a batch before export()",
+    "export: LiteRT": "call the model on a batch before export()",
+    "export: torch.export": "call the model on a batch before export()",
+    "model_to_dot (what plot_model draws)": "layers made inside custom layers draw as one box",
+    FRESH_FILE_ONLY: "register the classes, import their module before load_model",
+    **{
+        f"{mode} .keras in a fresh process that imports the model's modules": (
+            "rebuild, call, quantize(), then load_weights"
+        )
+        for mode in ("int8", "int4", "float8")
+    },
+}

@@ -29,9 +29,11 @@ def first_line(error: Exception) -> str:
 def main(arch: str) -> dict:
     backend = os.environ.get("KERAS_BACKEND", "tensorflow")
     if backend == "jax":
+        # first: XLA stops reading its flags at a word that is not one, and the run's threading flags may
+        # hold such a word
         os.environ["XLA_FLAGS"] = (
-            os.environ.get("XLA_FLAGS", "") + f" --xla_force_host_platform_device_count={DEVICES}"
-        )
+            f"--xla_force_host_platform_device_count={DEVICES} " + os.environ.get("XLA_FLAGS", "")
+        ).strip()
     import keras
     import numpy as np
 

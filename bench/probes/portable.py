@@ -5,8 +5,8 @@ A format is "yes" only when the artifact, loaded by its own runtime (``keras.lay
 ``torch.export.load`` for a torch program), gives the Keras model's logits within :data:`TOLERANCE` on a
 batch of :data:`BATCH` images.  It is probed on a model its builder just made (never called) and on a
 called one: a subclassed model has no input shape before its first call.  Where this backend does not
-offer a format, or the package Keras needs for it is not installed, the verdict is "n/a (...)": a missing
-package is never a "no".
+offer a format, or the package Keras needs for it cannot be installed beside the backend, the verdict is
+"n/a (...)": a missing package is never a "no".
 """
 
 from __future__ import annotations
@@ -42,6 +42,11 @@ BACKENDS = {
 }
 #: packages an export needs on a backend beyond what Keras imports when it starts exporting
 NEEDS = {("tf_saved_model", "torch"): "torch_xla"}
+#: why such a package is absent from the environments that probe
+NEEDS_WHY = {
+    "torch_xla": "absent here: each torch_xla release is built for one torch version, and none for the "
+    "torch these environments pin"
+}
 _FILE = {"tf_saved_model": "saved", "onnx": "model.onnx", "litert": "model.tflite", "torch": "model.pt2"}
 
 
@@ -163,7 +168,7 @@ def export_verdict(fresh: keras.Model, called: keras.Model, fmt: str) -> str:
         return f"n/a (Keras exports {fmt} from the {offered} backend{'s' if len(BACKENDS[fmt]) > 1 else ''})"
     needed = NEEDS.get((fmt, backend))
     if needed and importlib.util.find_spec(needed) is None:
-        return f"n/a ({needed} not installed: Keras exports {fmt} from {backend} through it)"
+        return f"n/a (Keras exports {fmt} from {backend} through {needed}, {NEEDS_WHY[needed]})"
     logits(called, images())  # whatever else was probed on it first
     verdicts = {}
     for state, model in (("never called", fresh), ("called", called)):
