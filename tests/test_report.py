@@ -423,7 +423,8 @@ def test_a_report_bootstraps_each_ratio_once(tmp_path, monkeypatch):
 
 CPU = Path(__file__).resolve().parent.parent / "reports" / "cpu"
 #: the committed report's files, in the order it was built from (README: reports/cpu)
-COMMITTED = [CPU / f"results-{name}.json" for name in ("jax", "tensorflow", "tensorflow-2", "tensorflow-3", "torch")]
+COMMITTED = [CPU / f"results-{name}.json"
+             for name in ("jax", "tensorflow", "tensorflow-2", "tensorflow-3", "torch")]  # fmt: skip
 
 
 def test_the_committed_report_is_what_its_files_give_and_the_answer_fits_one_screen(tmp_path):
@@ -448,3 +449,57 @@ def test_a_settled_difference_is_named_in_the_answer_and_noise_is_not(tmp_path):
     assert "10% slower (tf)" in rows["Subclassing"] or "9% slower (tf)" in rows["Subclassing"]
     assert "slower" not in rows["Sequential"] and "faster" not in rows["Sequential"]
     assert rows["Functional"].count("basis") == 5
+
+
+def _no(why: str = "ValueError: A total of 1 objects could not be loaded") -> str:
+    return f"no: {why}"
+
+
+def test_each_cross_in_the_answer_says_what_to_do_and_alike_rows_are_one():
+    """A ✗ row carries its remedy; a row the remedies do not know carries its verdict's own reason, cut to
+    the column's width; rows alike in every cell and remedy fold into one, rows alike in every API drop."""
+    from bench.core.capabilities import REMEDIES, quantized_load_row
+    from reports.answer import REMEDY_WIDTH, capability_table
+
+    loads = [quantized_load_row(mode) for mode in ("int8", "int4")]
+    unknown = "a capability no remedy names"
+    long_reason = "RuntimeError: " + "x" * 100
+    caps = {
+        api: {
+            **{row: "yes" if api != "subclassing" else _no() for row in loads},
+            unknown: "yes" if api == "functional" else _no(long_reason),
+            "clone_model": "yes",
+        }
+        for api in ("sequential", "functional", "subclassing")
+    }
+    table = capability_table({"tensorflow": caps})
+    assert list(table.columns)[-1] == "where ✗ or ◐: why, what to do"
+    rows = {row["capability"]: row for row in table.to_dict("records")}
+    assert set(rows) == {"int8, int4 .keras load", unknown}  # clone_model: every API alike
+    folded = rows["int8, int4 .keras load"]
+    assert (folded["Sequential"], folded["Functional"], folded["Subclassing"]) == ("✓", "✓", "✗")
+    assert folded["where ✗ or ◐: why, what to do"] == REMEDIES[loads[0]]
+    said = rows[unknown]["where ✗ or ◐: why, what to do"]
+    assert said.startswith("RuntimeError: xxx") and said.endswith("…") and len(said) == REMEDY_WIDTH
+
+
+def test_the_report_states_the_compilation_in_effect_per_backend(tmp_path):
+    """What `model.jit_compile` was after the first step, counted over the cells that recorded it."""
+    results = paired_results(3, {})
+    timed = [b for b in results["benchmarks"] if "jit" in b["extra_info"] or "throughput" in b["name"]]
+    for bench in timed:
+        bench["extra_info"]["jit"] = False
+    timed[0]["extra_info"]["jit"] = True
+    text = build_report([write(tmp_path, "paired.json", results)], tmp_path / "out").read_text()
+    said = " ".join(text.split("Compilation in effect")[1].split("\n\n")[0].split())
+    count = len(timed)
+    assert f"XLA in 1 of {count} cells, tf.function without XLA in {count - 1} of {count}" in said
+
+
+def test_no_committed_capability_cell_reads_not_installed():
+    """reports/cpu was made with every probe's packages: a verdict that a package is missing is a defect."""
+    for path in COMMITTED:
+        for bench in json.loads(path.read_text())["benchmarks"]:
+            for api, verdicts in bench["extra_info"].get("capabilities", {}).items():
+                for row, verdict in verdicts.items():
+                    assert "not installed" not in str(verdict), (path.name, api, row, verdict)

@@ -21,6 +21,18 @@ FREEZE = "trainable=False on the first block, set"
 LORA = "LoRA: enable_lora(4), one step, .keras round trip"
 TORCH_JIT = "jit_compile=True on the PyTorch backend (torch.compile), against eager"
 MODEL_PARALLEL = "model parallel on 2 CPU devices, LayoutMap keyed by the Functional model's paths"
+#: the quantization modes probed, each saved and reloaded in a fresh process
+QUANTIZATION_MODES = ("int8", "int4", "float8")
+
+
+def quantized_row(mode: str) -> str:
+    """The verdict row of ``model.quantize(mode)``."""
+    return f'quantize("{mode}")'
+
+
+def quantized_load_row(mode: str) -> str:
+    """The verdict row of the ``mode``-quantized model's .keras file, loaded in a fresh process."""
+    return f"{mode} .keras in a fresh process that imports the model's modules"
 
 
 #: the few words the summary uses for each verdict row
@@ -43,17 +55,13 @@ SHORT_NAMES = {
     "export: ONNX": "ONNX export",
     "export: LiteRT": "LiteRT export",
     "export: torch.export": "torch.export",
-    'quantize("int8")': "int8 quantize",
-    'quantize("int4")': "int4 quantize",
-    'quantize("float8")': "float8 quantize",
+    **{quantized_row(mode): f"{mode} quantize" for mode in QUANTIZATION_MODES},
     "model_to_dot (what plot_model draws)": "plot_model graph",
     "mixed_float16 set globally": "global mixed precision",
     "mixed_float16 set on the model": "per-model mixed precision",
     FRESH_FILE_ONLY: "load from the file alone",
     FRESH_WITH_MODULES: "load with its modules",
-    "int8 .keras in a fresh process that imports the model's modules": "int8 .keras load",
-    "int4 .keras in a fresh process that imports the model's modules": "int4 .keras load",
-    "float8 .keras in a fresh process that imports the model's modules": "float8 .keras load",
+    **{quantized_load_row(mode): f"{mode} .keras load" for mode in QUANTIZATION_MODES},
     "data parallel on 2 CPU devices, built inside the scope": "data parallel (built in scope)",
     "data parallel on 2 CPU devices, built outside the scope": "data parallel (built outside)",
 }
@@ -80,10 +88,7 @@ REMEDIES = {
     "export: torch.export": "call the model on a batch before export()",
     "model_to_dot (what plot_model draws)": "layers made inside custom layers draw as one box",
     FRESH_FILE_ONLY: "register the classes, import their module before load_model",
-    **{
-        f"{mode} .keras in a fresh process that imports the model's modules": (
-            "rebuild, call, quantize(), then load_weights"
-        )
-        for mode in ("int8", "int4", "float8")
-    },
+    **dict.fromkeys(
+        map(quantized_load_row, QUANTIZATION_MODES), "rebuild, call, quantize(), then load_weights"
+    ),
 }

@@ -33,8 +33,11 @@ from bench.core.capabilities import (
     GET_LAYER_REACH,
     LORA,
     MODEL_PARALLEL,
+    QUANTIZATION_MODES,
     TORCH_JIT,
     WEIGHTS_FROM_FUNCTIONAL,
+    quantized_load_row,
+    quantized_row,
 )
 from bench.core.paths import PROJECT_ROOT
 from bench.probes import portable, transfer
@@ -339,8 +342,6 @@ def fresh_process_loads(models: dict[str, keras.Model], extra_path: str | None =
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
-#: the quantization modes probed, each saved and reloaded in a fresh process
-QUANTIZATION_MODES = ("int8", "int4", "float8")
 #: a quantized model is a "yes" when its logits move by at most this much of their own size (root mean
 #: square, over :data:`QUANTIZED_IMAGES` images): the probed models are untrained, their logits nearly tied,
 #: so "the same class" says little; a broken quantization moves them by their whole size
@@ -371,14 +372,6 @@ def quantized(model_factory, mode: str = "int8") -> tuple[keras.Model | None, st
     if change > QUANTIZED_RMS_CHANGE:
         return None, f"no: {effect}, over {QUANTIZED_RMS_CHANGE:.0%}"
     return model, effect
-
-
-def quantized_row(mode: str) -> str:
-    return f'quantize("{mode}")'
-
-
-def quantized_load_row(mode: str) -> str:
-    return f"{mode} .keras in a fresh process that imports the model's modules"
 
 
 class BackgroundProbe:
