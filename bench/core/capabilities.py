@@ -73,13 +73,13 @@ SHORT_NAMES = {
 #: (docs/capabilities.md); the full verdicts, errors included, are in the report's capability section.
 REMEDIES = {
     RESIDUAL_TOPOLOGY: "Sequential cannot branch: the skip hides in a custom layer",
-    "summary() output shapes": "nested blocks show as one row: summary() each block",
+    "summary() output shapes": "custom layers show as one row, even with expand_nested",
     "feature extraction via keras.Model(inputs, layer.output)": (
         "no graph to cut: return the features from call()"
     ),
     "clone_model with clone_function (model surgery)": "custom layers clone whole: rebuild the model in code",
     BUILD_LOAD_WEIGHTS: "call the model on a batch instead of build(), then load_weights",
-    WEIGHTS_FROM_FUNCTIONAL: "paths follow nesting: copy layer by layer with set_weights",
+    WEIGHTS_FROM_FUNCTIONAL: "paths follow nesting: set_weights(source.get_weights())",
     GET_LAYER_REACH: "nested layers: reach them through their block's attributes",
     MODEL_PARALLEL: "key the LayoutMap by this model's own variable paths",
     "export: TF SavedModel": "call the model on a batch before export()",

@@ -1,0 +1,65 @@
+"""What the answer's last column tells a user to do (``REMEDIES``) works on the registry's models: each is
+done as written and gives the original model's logits exactly."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import implementations
+from bench.core.capabilities import (
+    BUILD_LOAD_WEIGHTS,
+    QUANTIZATION_MODES,
+    REMEDIES,
+    WEIGHTS_FROM_FUNCTIONAL,
+    quantized_load_row,
+)
+from bench.probes.portable import images, logits
+from implementations.blocks import SeedStream
+
+
+def _fresh(arch: str, api: str):
+    """``arch`` in ``api`` with other initial weights, never called."""
+    return implementations.entry(arch, api).builder((28, 28, 1), 10, SeedStream(7))
+
+
+def test_a_subclassed_model_called_on_a_batch_takes_its_weights_file(tmp_path):
+    assert REMEDIES[BUILD_LOAD_WEIGHTS].startswith("call the model on a batch")
+    source = implementations.build("cnn", "subclassing", seed=0)
+    source.save_weights(tmp_path / "cnn.weights.h5")
+    target = _fresh("cnn", "subclassing")
+    logits(target, images())  # the remedy: a call, where build(shape) created no weights
+    target.load_weights(tmp_path / "cnn.weights.h5")
+    assert np.array_equal(logits(target, images()), logits(source, images()))
+
+
+@pytest.mark.parametrize("mode", QUANTIZATION_MODES)
+def test_a_quantized_subclassed_model_is_rebuilt_called_quantized_then_loaded(tmp_path, mode):
+    assert REMEDIES[quantized_load_row(mode)] == "rebuild, call, quantize(), then load_weights"
+    source = implementations.build("cnn", "subclassing", seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        source.quantize(mode)
+    source.save_weights(tmp_path / f"{mode}.weights.h5")
+    target = _fresh("cnn", "subclassing")
+    logits(target, images())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        target.quantize(mode)
+    target.load_weights(tmp_path / f"{mode}.weights.h5")
+    assert np.array_equal(logits(target, images()), logits(source, images()))
+
+
+@pytest.mark.parametrize("arch", ["cnn", "resnet"])
+@pytest.mark.parametrize("api", ["sequential", "subclassing"])
+def test_the_functional_models_weights_go_over_by_set_weights(arch, api):
+    """Where the Functional weights file does not load (other nesting, other paths), the weights in Keras'
+    own order do: every API lists them alike."""
+    assert "set_weights(source.get_weights())" in REMEDIES[WEIGHTS_FROM_FUNCTIONAL]
+    source = implementations.build(arch, "functional", seed=0)
+    target = _fresh(arch, api)
+    logits(target, images())
+    target.set_weights(source.get_weights())
+    assert np.array_equal(logits(target, images()), logits(source, images()))
