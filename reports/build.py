@@ -361,14 +361,16 @@ def backend_matrix(frame: pd.DataFrame) -> pd.DataFrame | None:
 
 
 def _fallbacks(all_results: list[dict]) -> list[str]:
-    """What ran differently from the suite's intent: CPU instead of GPU, offline data."""
-    notes = set()
+    """What ran differently from the suite's intent: CPU instead of GPU (each backend once), offline data."""
+    notes, on_cpu = set(), set()
     for results in all_results:
         suite = results["machine_info"]["suite"]
         if suite.get("device_kind") != "gpu":
-            notes.add(f"{suite['backend']} ran on the CPU (no GPU seen by the backend)")
+            on_cpu.add(suite["backend"])
         if suite["dataset"] != "mnist":
             notes.add(f"dataset {suite['dataset']} (offline data)")
+    if on_cpu:
+        notes.add(f"{', '.join(sorted(on_cpu))} ran on the CPU (no GPU seen by the backend)")
     return sorted(notes)
 
 
