@@ -181,14 +181,12 @@ def answer_section(frame, capabilities_by_backend) -> list[str]:
     backends = sorted(frame["backend"].dropna().unique())
     legend = (
         "Each API's model against the Functional model of the same architecture. Speed: each timed round "
-        "over the Functional rounds just before and after it, same batch (a *paired ratio*); "
-        f"'≈': its 95% confidence interval includes 1 or the difference is under {NOISE_FLOOR:.0%}; "
-        "'9% faster (torch)': a settled difference, with the backends where it holds. "
-        f"First step (build, compile, one step) and peak memory: ≈ within {FIRST_STEP_SLACK:.0%} and "
-        f"{MEMORY_SLACK:.0%}. Accuracy: test accuracy, 'same' where the APIs, trained from the same weights, "
-        "agree to the digit ('~': a run without deterministic ops, where a difference is run-to-run "
-        "variation). Capabilities: ✓ works, ◐ partly or through a workaround, ✗ no, where the APIs "
-        "differ. Confidence intervals per backend follow below."
+        "over the Functional rounds just before and after it, same batch (a *paired ratio*); '≈': its 95% "
+        f"CI includes 1 or the difference is under {NOISE_FLOOR:.0%}; '9% faster (torch)': a settled "
+        "difference, and where. First step (build, compile, one step) and peak memory: ≈ within "
+        f"{FIRST_STEP_SLACK:.0%} and {MEMORY_SLACK:.0%}. Accuracy: 'same' where the APIs, trained from the "
+        "same weights, agree to the digit ('~': no deterministic ops, so run-to-run variation). "
+        "Capabilities, where the APIs differ: ✓ works, ◐ partly or through a workaround, ✗ no."
     )
     lines = ["## The answer", "", *wrap(legend), ""]
     for arch in archs_of(frame):
