@@ -408,16 +408,8 @@ def build_report(paths: list[str | Path], out_dir: str | Path) -> Path:
     ]
     fallbacks = _fallbacks(all_results)
     lines += [*wrap(f"Fallbacks: {'; '.join(fallbacks)}."), ""] if fallbacks else []
-    for backend, files in pooled_files.items():
-        lines += [
-            *wrap(
-                f"Repeated runs pooled ({backend}): {' + '.join(files)}. Each round is divided by the partner "
-                "rounds of its own run; ratios and CIs are over the rounds of all of them."
-            ),
-            "",
-        ]
     lines += answer_section(frame, capabilities)
-    lines += summary_section(frame, capabilities)
+    lines += summary_section(frame, capabilities, pooled_files)
     lines += [
         "## Details",
         "",

@@ -270,10 +270,25 @@ def compilation_lines(frame, backends) -> list[str]:
     return [*wrap(text), ""]
 
 
+def pooling_lines(pooled_files: dict[str, list[str]]) -> list[str]:
+    """Which runs of one backend the ratios pool, and how."""
+    lines = []
+    for backend, files in pooled_files.items():
+        text = (
+            f"Repeated runs pooled ({backend}): {' + '.join(files)}. Each round is divided by the partner "
+            "rounds of its own run; ratios and CIs are over the rounds of all of them."
+        )
+        lines += [*wrap(text), ""]
+    return lines
+
+
 def summary_section(
-    frame, capabilities_by_backend: dict[str, dict[str, dict[str, dict[str, str]]]]
+    frame,
+    capabilities_by_backend: dict[str, dict[str, dict[str, dict[str, str]]]],
+    pooled_files: dict[str, list[str]] | None = None,
 ) -> list[str]:
-    """Below the answer: a table per backend with every ratio's CI, then each recommendation's reasons."""
+    """Below the answer: how the runs were pooled, a table per backend with every ratio's CI, then each
+    recommendation's reasons."""
     backends = sorted(frame["backend"].dropna().unique())
     lines = [
         "## Per backend, with confidence intervals",
@@ -286,6 +301,7 @@ def summary_section(
             "what the measurement itself leaves."
         ),
         "",
+        *pooling_lines(pooled_files or {}),
         *precision_lines(frame, backends),
         *compilation_lines(frame, backends),
     ]
