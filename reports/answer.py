@@ -180,13 +180,12 @@ def answer_section(frame, capabilities_by_backend) -> list[str]:
     """The first screen of a report: the legend, then per architecture its verdict, tables and reason."""
     backends = sorted(frame["backend"].dropna().unique())
     legend = (
-        "Each API's model against the Functional model of the same architecture. Speed: each timed round "
-        "over the Functional rounds just before and after it, same batch (a *paired ratio*); '≈': its 95% "
-        f"CI includes 1 or the difference is under {NOISE_FLOOR:.0%}; '9% faster (torch)': a settled "
-        "difference, and where. First step (build, compile, one step) and peak memory: ≈ within "
-        f"{FIRST_STEP_SLACK:.0%} and {MEMORY_SLACK:.0%}. Accuracy: 'same' where the APIs, trained from the "
-        "same weights, agree to the digit ('~': no deterministic ops, so run-to-run variation). "
-        "Capabilities, where the APIs differ: ✓ works, ◐ partly or through a workaround, ✗ no."
+        "Each API against the Functional model. Speed: each round over the Functional rounds around "
+        f"it (a *paired ratio*); '≈': its 95% CI includes 1 or it is under {NOISE_FLOOR:.0%}; '9% faster "
+        "(torch)': a settled difference, and where. First step and peak memory: ≈ "
+        f"within {FIRST_STEP_SLACK:.0%} and {MEMORY_SLACK:.0%}. Accuracy: 'same' where the APIs agree to the "
+        "digit from the same weights ('~': no deterministic ops). Capabilities where the APIs differ: "
+        "✓ works, ◐ partly, ✗ no."
     )
     lines = ["## The answer", "", *wrap(legend), ""]
     for arch in archs_of(frame):

@@ -26,7 +26,7 @@ def _fresh(arch: str, api: str):
 
 
 def test_a_subclassed_model_called_on_a_batch_takes_its_weights_file(tmp_path):
-    assert REMEDIES[BUILD_LOAD_WEIGHTS].startswith("call the model on a batch")
+    assert REMEDIES[BUILD_LOAD_WEIGHTS].startswith("call it on a batch, not build()")
     source = implementations.build("cnn", "subclassing", seed=0)
     source.save_weights(tmp_path / "cnn.weights.h5")
     target = _fresh("cnn", "subclassing")

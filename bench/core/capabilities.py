@@ -78,16 +78,16 @@ REMEDIES = {
         "no graph to cut: return the features from call()"
     ),
     "clone_model with clone_function (model surgery)": "custom layers clone whole: rebuild the model in code",
-    BUILD_LOAD_WEIGHTS: "call the model on a batch instead of build(), then load_weights",
+    BUILD_LOAD_WEIGHTS: "call it on a batch, not build(), then load_weights",
     WEIGHTS_FROM_FUNCTIONAL: "paths follow nesting: set_weights(source.get_weights())",
-    GET_LAYER_REACH: "nested layers: reach them through their block's attributes",
+    GET_LAYER_REACH: "nested layers: reach them through their block",
     MODEL_PARALLEL: "key the LayoutMap by this model's own variable paths",
     "export: TF SavedModel": "call the model on a batch before export()",
     "export: ONNX": "call the model on a batch before export()",
-    "export: LiteRT": "call the model on a batch before export()",
-    "export: torch.export": "call the model on a batch before export()",
+    "export: LiteRT": "call it on a batch before export(); torch: batch 1 only",
+    "export: torch.export": "call it on a batch before export(); batch 1 only",
     "model_to_dot (what plot_model draws)": "layers made inside custom layers draw as one box",
-    FRESH_FILE_ONLY: "register the classes, import their module before load_model",
+    FRESH_FILE_ONLY: "register the classes; import their module before loading",
     **dict.fromkeys(
         map(quantized_load_row, QUANTIZATION_MODES), "rebuild, call, quantize(), then load_weights"
     ),
