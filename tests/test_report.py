@@ -424,7 +424,7 @@ def test_a_report_bootstraps_each_ratio_once(tmp_path, monkeypatch):
 CPU = Path(__file__).resolve().parent.parent / "reports" / "cpu"
 #: the committed report's files, in the order it was built from (README: reports/cpu)
 COMMITTED = [CPU / f"results-{name}.json"
-             for name in ("jax", "tensorflow", "tensorflow-2", "tensorflow-3", "torch")]  # fmt: skip
+             for name in ("jax", "tensorflow", "tensorflow-2", "torch")]  # fmt: skip
 
 
 def test_the_committed_report_is_what_its_files_give_and_the_answer_fits_one_screen(tmp_path):
