@@ -105,7 +105,7 @@ def _remedy(probe: str, verdicts: list) -> str:
     """What to do about the row's ✗ / ◐: the remedy the probes tried, else the worst verdict's own reason."""
     if probe in REMEDIES:
         return REMEDIES[probe]
-    worst = min(verdicts, key=lambda v: (verdict_class(v) is None, verdict_class(v)), default="")
+    worst = min(verdicts, key=verdict_class, default="")  # the ✗ and ◐ verdicts: a "no" before a "partly"
     reason = str(worst).split(":", 1)[1].strip() if ":" in str(worst) else ""
     return reason if len(reason) <= REMEDY_WIDTH else reason[: REMEDY_WIDTH - 1].rstrip() + "…"
 

@@ -17,20 +17,14 @@ from bench.core.capabilities import (
     quantized_load_row,
 )
 from bench.probes.portable import images, logits
-from implementations.blocks import SeedStream
-
-
-def _fresh(arch: str, api: str):
-    """``arch`` in ``api`` with other initial weights, never called."""
-    return implementations.entry(arch, api).builder((28, 28, 1), 10, SeedStream(7))
+from bench.probes.transfer import _other_weights
 
 
 def test_a_subclassed_model_called_on_a_batch_takes_its_weights_file(tmp_path):
     assert REMEDIES[BUILD_LOAD_WEIGHTS].startswith("call it on a batch, not build()")
     source = implementations.build("cnn", "subclassing", seed=0)
     source.save_weights(tmp_path / "cnn.weights.h5")
-    target = _fresh("cnn", "subclassing")
-    logits(target, images())  # the remedy: a call, where build(shape) created no weights
+    target = _other_weights("cnn", "subclassing")  # the remedy: called once, where build(shape) made no weights
     target.load_weights(tmp_path / "cnn.weights.h5")
     assert np.array_equal(logits(target, images()), logits(source, images()))
 
@@ -43,8 +37,7 @@ def test_a_quantized_subclassed_model_is_rebuilt_called_quantized_then_loaded(tm
         warnings.simplefilter("ignore")
         source.quantize(mode)
     source.save_weights(tmp_path / f"{mode}.weights.h5")
-    target = _fresh("cnn", "subclassing")
-    logits(target, images())
+    target = _other_weights("cnn", "subclassing")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         target.quantize(mode)
@@ -59,7 +52,6 @@ def test_the_functional_models_weights_go_over_by_set_weights(arch, api):
     own order do: every API lists them alike."""
     assert "set_weights(source.get_weights())" in REMEDIES[WEIGHTS_FROM_FUNCTIONAL]
     source = implementations.build(arch, "functional", seed=0)
-    target = _fresh(arch, api)
-    logits(target, images())
+    target = _other_weights(arch, api)
     target.set_weights(source.get_weights())
     assert np.array_equal(logits(target, images()), logits(source, images()))
