@@ -24,7 +24,7 @@ def test_a_subclassed_model_called_on_a_batch_takes_its_weights_file(tmp_path):
     assert REMEDIES[BUILD_LOAD_WEIGHTS].startswith("call it on a batch, not build()")
     source = implementations.build("cnn", "subclassing", seed=0)
     source.save_weights(tmp_path / "cnn.weights.h5")
-    target = _other_weights("cnn", "subclassing")  # the remedy: called once, where build(shape) made no weights
+    target = _other_weights("cnn", "subclassing")  # the remedy: called once; build(shape) made no weights
     target.load_weights(tmp_path / "cnn.weights.h5")
     assert np.array_equal(logits(target, images()), logits(source, images()))
 
