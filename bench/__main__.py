@@ -186,8 +186,19 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.handler(args)
     except ValueError as error:  # DatasetError, ResultsError, UsageError, RegressError, registry errors
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return _refused(str(error))
+    except OSError as error:  # a file that cannot be read or written: a folder for a file, no permission
+        where = f"{error.filename}: " if error.filename else ""
+        return _refused(f"cannot use {where}{error.strerror or error}")
+
+
+def _refused(message: str) -> int:
+    """The one ``error:`` line of a refused command: no password, no control character reaches a terminal."""
+    from bench.core.escape import terminal
+    from bench.core.secrets import redact
+
+    print(f"error: {terminal(redact(message))}", file=sys.stderr)
+    return EXIT_BAD_INPUT
 
 
 if __name__ == "__main__":

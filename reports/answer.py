@@ -12,6 +12,7 @@ import pandas as pd
 
 from bench.core import ratios
 from bench.core.capabilities import REMEDIES, SHORT_NAMES
+from bench.core.escape import span
 from bench.core.kinds import APIS, TIMED
 from bench.core.ratios import BASE_API, NOISE_FLOOR, Ratio
 from bench.core.results import archs_of
@@ -195,7 +196,7 @@ def answer_section(frame, capabilities_by_backend) -> list[str]:
         found = drawbacks(frame, present, arch, by_backend)
         loc = lines_of_code(by_backend)
         best, why = recommendation_line(arch, found, loc, next(iter(by_backend.values()), {}))
-        lines += [f"### `{arch}`: use {best.capitalize()}", *wrap(why), ""]
+        lines += [f"### {span(arch)}: use {best.capitalize()}", *wrap(why), ""]
         lines += [verdict_table(frame, present, arch).to_markdown(index=False), ""]
         table = capability_table(by_backend)
         if table is not None:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from bench.core import ratios
 from bench.core import results as results_io
+from bench.core.escape import markdown_strings, span
 from bench.core.kinds import APIS, NATIVE, TIMED
 from bench.core.ratios import BASE_API, Ratio
 from bench.core.results import archs_of
@@ -223,7 +224,7 @@ def native_section(frame: pd.DataFrame, backend: str, arch: str) -> list[str]:
     return [
         f"### What Keras costs against native {backend} code",
         "",
-        f"The `{arch}` written without Keras in {backend} (implementations/native/), started from the same "
+        f"The {span(arch)} written without Keras in {backend} (implementations/native/), started from the same "
         "weights, timed in the same run on the same basis. Above 1: the Keras model takes longer per step; "
         "95% CI in brackets. The functional row is also the fidelity of the suite's timed step "
         "(train_on_batch / predict_on_batch) against a bare compiled step.",
@@ -282,7 +283,7 @@ def capability_section(found: dict, notes: list[str]) -> list[str]:
         for arch in sorted(found[backend]):
             table = pd.DataFrame(found[backend][arch])
             table.index.name = "capability"
-            lines += [f"### `{arch}` on {backend}", "", table.to_markdown(), ""]
+            lines += [f"### {span(arch)} on {backend}", "", table.to_markdown(), ""]
     return lines
 
 
@@ -297,11 +298,11 @@ def decisions(frame: pd.DataFrame, backend: str, arch: str) -> list[str]:
             r = ratios.to_functional(frame, backend, arch, api, kind)
             if isinstance(r, Ratio):
                 basis = "paired rounds" if r.paired else "two samples, not paired: wider CI"
-                parts.append(f"`{arch}-{api}` {r} — {r.words()} ({basis})")
+                parts.append(f"{span(f'{arch}-{api}')} {r} — {r.words()} ({basis})")
             elif r != "not measured in this run":
-                parts.append(f"`{arch}-{api}` n/a: {r}, too few to tell signal from noise")
+                parts.append(f"{span(f'{arch}-{api}')} n/a: {r}, too few to tell signal from noise")
         if parts:
-            sentences.append(f"- {label}, time ÷ `{arch}-{BASE_API}`: " + "; ".join(parts) + ".")
+            sentences.append(f"- {label}, time ÷ {span(f'{arch}-{BASE_API}')}: " + "; ".join(parts) + ".")
     accuracy = _per_cell(frame, "accuracy")
     values = {
         api: accuracy[(backend, arch, api)].extra["test_accuracy"]
@@ -394,7 +395,8 @@ def _time_to_target(frame: pd.DataFrame, backend: str, arch: str) -> list[str]:
 
 def build_report(paths: list[str | Path], out_dir: str | Path) -> Path:
     """Write REPORT.md and PNG plots for the results files ``paths`` into ``out_dir``."""
-    all_results = [results_io.load(path) for path in paths]
+    # every string of the files shown as itself in Markdown, once: names need no escaping where used below
+    all_results = [markdown_strings(results_io.load(path)) for path in paths]
     frame, pooled_files = results_io.pool_repeats(all_results)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -428,7 +430,7 @@ def build_report(paths: list[str | Path], out_dir: str | Path) -> Path:
             if not ((frame["backend"] == backend) & (frame["arch"] == arch)).any():
                 continue
             lines += [
-                f"## `{arch}` on {backend}",
+                f"## {span(arch)} on {backend}",
                 "",
                 results_table(frame, backend, arch).to_markdown(index=False),
             ]

@@ -7,15 +7,17 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
+matplotlib.rcParams["text.parse_math"] = False  # names from results files are text: a "$" is a dollar sign
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from bench.core import ratios  # noqa: E402
-from bench.core.kinds import APIS, NATIVE, TIMED
+from bench.core.escape import plot_text, span  # noqa: E402
+from bench.core.kinds import APIS, NATIVE, TIMED  # noqa: E402
 from bench.core.ratios import NOISE_FLOOR, Ratio  # noqa: E402
-from bench.core.results import archs_of
+from bench.core.results import archs_of  # noqa: E402
 
 API_STYLES = {  # told apart by marker and line style, not only colour
     "sequential": {"marker": "s", "linestyle": "--", "color": "C0"},
@@ -60,7 +62,7 @@ def forest_plot(frame: pd.DataFrame, path: Path) -> None:
             )
         ax.set_title(f"{title}: time ÷ Functional")
         ax.set_xlabel(f"ratio, 95% CI (band: ±{NOISE_FLOOR:.0%})")
-    axes[0].set_yticks(range(len(labels)), [f"{b} {a}-{p}" for b, a, p in labels], fontsize=7)
+    axes[0].set_yticks(range(len(labels)), [plot_text(f"{b} {a}-{p}") for b, a, p in labels], fontsize=7)
     axes[0].invert_yaxis()
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -81,7 +83,7 @@ def coinciding_curves(frame: pd.DataFrame) -> list[str]:
                 if (backend, arch, api) in accuracy
             }
             if len(curves) > 1 and len(set(curves.values())) == 1:
-                notes.append(f"{backend} `{arch}`: the {len(curves)} APIs' curves coincide exactly")
+                notes.append(f"{backend} {span(arch)}: the {len(curves)} APIs' curves coincide exactly")
     return notes
 
 
@@ -106,7 +108,7 @@ def accuracy_plot(frame: pd.DataFrame, path: Path) -> None:
                 if row is None:
                     continue
                 colour = API_STYLES.get(api, API_STYLES[NATIVE])["color"]
-                label = f"{api} ({backend})"
+                label = plot_text(f"{api} ({backend})")
                 if epochs > 1:
                     log = row.extra.get("epoch_log", [])
                     ax.plot([e["epoch"] for e in log], [e["test_accuracy"] for e in log], marker=marker,
@@ -121,16 +123,16 @@ def accuracy_plot(frame: pd.DataFrame, path: Path) -> None:
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.legend(fontsize=6)
         else:
-            ax.set_xticks(range(len(apis)), apis, fontsize=8)
+            ax.set_xticks(range(len(apis)), [plot_text(api) for api in apis], fontsize=8)
             ax.set_xlim(-0.5, len(apis) - 0.5)
-            handles = [Line2D([], [], marker=BACKEND_MARKERS.get(b, "D"), color="0.4", linestyle="none", label=b)
-                       for b in backends]  # fmt: skip
+            handles = [Line2D([], [], marker=BACKEND_MARKERS.get(b, "D"), color="0.4", linestyle="none",
+                              label=plot_text(b)) for b in backends]  # fmt: skip
             ax.legend(handles=handles, title="backend", fontsize=7, title_fontsize=7)
         low, high = ax.get_ylim()
         if high - low < 0.02:  # identical accuracies: show them on a readable scale, not as noise
             middle = (high + low) / 2
             ax.set_ylim(middle - 0.01, middle + 0.01)
-        ax.set_title(arch, fontsize=9)
+        ax.set_title(plot_text(arch), fontsize=9)
         ax.set_ylabel("test accuracy")
         ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()

@@ -13,6 +13,7 @@ import pandas as pd
 from bench.core import ratios
 from bench.core import results as results_io
 from bench.core.capabilities import NO_RESIDUAL, RESIDUAL_TOPOLOGY, SHORT_NAMES
+from bench.core.escape import span
 from bench.core.kinds import APIS, TIMED
 from bench.core.ratios import BASE_API, NOISE_FLOOR, Ratio
 from bench.core.results import archs_of
@@ -163,7 +164,7 @@ def recommendation(
         for api, items in found.items()
         if api != best
     ]
-    text = f"**`{arch}`: use {best}** — {', '.join(reasons)}. Drawbacks of the others: {' | '.join(others)}."
+    text = f"**{span(arch)}: use {best}** — {', '.join(reasons)}. Drawbacks of the others: {' | '.join(others)}."
     guided = keras_guide(capabilities)
     if guided is None:
         return text + " (No capability probes recorded: Keras' guides not compared.)"
@@ -311,7 +312,7 @@ def summary_section(
                 continue
             capabilities = capabilities_by_backend.get(backend, {}).get(arch, {})
             lines += [
-                f"**{backend}, `{arch}`**",
+                f"**{backend}, {span(arch)}**",
                 "",
                 summary_table(frame, backend, arch, capabilities).to_markdown(index=False),
                 "",

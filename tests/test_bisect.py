@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import subprocess
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -80,7 +82,22 @@ def test_bisect_names_the_commit_that_slowed_the_train_step(monkeypatch, tmp_pat
     with open_store(None).connect() as connection:  # every probe's runs went into the history
         triggers = connection.execute(select(runs_table.c.trigger)).scalars().all()
     assert triggers and set(triggers) == {"bisect"}
-    assert not [line for line in _git("worktree", "list").splitlines() if regress.WORKTREE_PREFIX in line]
+    assert not _own_worktrees()
+
+
+def _own_worktrees() -> list[str]:
+    """The baseline worktrees this process made and still has (a check in another test process may have its own)."""
+    listed = [Path(line.removeprefix("worktree ")) for line in _git("worktree", "list", "--porcelain").splitlines()
+              if line.startswith("worktree ")]  # fmt: skip
+    mine = []
+    for path in listed:
+        try:
+            owner = int(regress._owner(path).read_text())
+        except (OSError, ValueError):
+            owner = None
+        if path.name.startswith(regress.WORKTREE_PREFIX) and owner in (os.getpid(), None):
+            mine.append(str(path))
+    return mine
 
 
 def test_bisect_over_a_history_without_a_slowdown_says_so(monkeypatch, tmp_path, capsys):

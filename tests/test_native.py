@@ -26,10 +26,15 @@ from implementations import native
 EXPECTED_PARAMS = {"cnn": 1_097_098, "resnet": 2_400_490}
 LOGIT_TOLERANCE = 1e-4
 LOSS_TOLERANCE = 1e-3  # relative: the loss before and after the first Adam step
-# Over steps 3-5 the resnet's losses drift apart by up to ~7e-3 even on the same framework: its loss jumps
-# (2.8 -> 4.1 -> 2.1 here) and Adam divides by the root of tiny second moments, so float32 rounding
-# differences in BatchNorm's arithmetic grow.  The cnn stays within 1e-3 throughout.
-LATER_LOSS_TOLERANCE = {"cnn": LOSS_TOLERANCE, "resnet": 1e-2}
+# Later steps and inference after training are compared against what rounding alone does to the same
+# training on this host: the Keras model is trained a second time from weights one float32 rounding away, and
+# the native model may differ from Keras by SPREAD times that (never less than the floors).  Rounding is
+# amplified by the training itself (the resnet's loss jumps 2.8 -> 4.1 -> 2.1 and Adam divides by the root of tiny second
+# moments), by an amount that depends on the CPU's kernels: docs/method.md, "Native parity".
+LATER_LOSS_TOLERANCE = 5e-3
+AFTER_TRAINING_TOLERANCE = 1e-2
+SPREAD = 20
+ROUNDING = 2.0**-24  # one float32 rounding, relative
 RECALIBRATION_TOLERANCE = 2e-3  # relative to the largest logit
 ROOT = Path(__file__).resolve().parent.parent
 STEPS = 5
@@ -74,9 +79,16 @@ def parity_figures(arch: str, framework: str, api: str) -> dict:
     logits_difference = float(
         np.abs(model.predict(images) - np.asarray(keras_model.predict_on_batch(images))).max()
     )
+    initial = keras_model.get_weights()
     keras_losses = [float(np.asarray(keras_model.train_on_batch(x, y))) for x, y in _batches()]
     native_losses = [model.train_step(x, y) for x, y in _batches()]
     after = np.asarray(keras_model.predict_on_batch(images))
+    # the same Keras training from weights one float32 rounding away: how far rounding alone carries it here
+    nudged = _keras_model(arch, api)
+    rng = np.random.default_rng(0)
+    nudged.set_weights([w * (1 + rng.choice([-1.0, 1.0], w.shape) * ROUNDING) for w in initial])
+    nudged_losses = [float(np.asarray(nudged.train_on_batch(x, y))) for x, y in _batches()]
+    nudged_after = np.asarray(nudged.predict_on_batch(images))
     # BatchNorm recalibration (what the accuracy runs do before each evaluation), on fresh copies
     keras_copy, native_copy = _keras_model(arch, api), native.build(arch, framework, seed=0)
     native_copy.load_keras_weights(keras_copy)
@@ -94,6 +106,8 @@ def parity_figures(arch: str, framework: str, api: str) -> dict:
         "keras_losses": keras_losses,
         "native_losses": native_losses,
         "after_training_difference": float(np.abs(model.predict(images) - after).max() / np.abs(after).max()),
+        "rounding_losses": nudged_losses,
+        "rounding_after_difference": float(np.abs(nudged_after - after).max() / np.abs(after).max()),
     }
 
 
@@ -123,11 +137,15 @@ def test_native_logits_and_training_match_keras(arch, framework, api, tmp_path):
     assert figures["logits_difference"] < LOGIT_TOLERANCE
     # torch keeps the unbiased batch variance, Keras the biased one: a few 1e-4 relative at 3x3 maps
     assert figures["recalibrated_difference"] < RECALIBRATION_TOLERANCE
-    native_losses, keras_losses = figures["native_losses"], figures["keras_losses"]
-    np.testing.assert_allclose(native_losses[:2], keras_losses[:2], rtol=LOSS_TOLERANCE)
-    np.testing.assert_allclose(native_losses, keras_losses, rtol=LATER_LOSS_TOLERANCE[arch])
-    # the moving statistics follow Keras' momentum: inference after training agrees too
-    assert figures["after_training_difference"] < 0.05
+    native, keras_, rounded = (np.asarray(figures[f"{k}_losses"]) for k in ("native", "keras", "rounding"))
+    np.testing.assert_allclose(native[:2], keras_[:2], rtol=LOSS_TOLERANCE)
+    envelope = np.maximum.accumulate(np.abs(rounded - keras_) / np.abs(keras_))  # rounding's reach so far
+    allowed = np.maximum(LATER_LOSS_TOLERANCE, SPREAD * envelope)
+    difference = np.abs(native - keras_) / np.abs(keras_)
+    assert (difference <= allowed).all(), f"loss differences {difference} beyond rounding's {allowed}"
+    # the moving statistics follow Keras' momentum: inference after training agrees as far as rounding allows
+    after_allowed = max(AFTER_TRAINING_TOLERANCE, SPREAD * figures["rounding_after_difference"])
+    assert figures["after_training_difference"] <= after_allowed
 
 
 @pytest.mark.parametrize("framework", list(native.FRAMEWORKS))

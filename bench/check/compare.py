@@ -36,7 +36,9 @@ from bench.check.rule import (
     SCREEN_THRESHOLD,
     SIGNIFICANCE,
 )
+from bench.core import escape
 from bench.core import results as results_io
+from bench.core.escape import markdown_table
 from bench.core.kinds import TIMED_KINDS, WARN_ONLY_KINDS
 from bench.core.results import ResultsError
 from bench.core.stats import compare_samples, replicates_agree
@@ -389,7 +391,7 @@ def compare(baseline: dict, current: dict) -> list[Verdict]:
 def markdown(verdicts: list[Verdict]) -> str:
     hidden = ("median_ratio", "ci", "pairs")  # numbers behind the row's texts
     shown = [{k: v for k, v in vars(verdict).items() if k not in hidden} for verdict in verdicts]
-    return pd.DataFrame(shown).to_markdown(index=False)
+    return markdown_table(pd.DataFrame(shown))
 
 
 def compare_files(
@@ -405,7 +407,7 @@ def print_verdicts(verdicts: list[Verdict], current: dict, *, markdown_out: str 
     text = markdown(verdicts)
     regressions = [v for v in verdicts if v.verdict == REGRESSION]
     summary = (
-        f"{len(regressions)} regression(s): " + ", ".join(v.benchmark for v in regressions)
+        f"{len(regressions)} regression(s): " + ", ".join(escape.markdown(v.benchmark) for v in regressions)
         if regressions
         else f"no regression in {len(verdicts)} benchmarks"
     )
@@ -415,7 +417,10 @@ def print_verdicts(verdicts: list[Verdict], current: dict, *, markdown_out: str 
     partial = current["machine_info"]["suite"].get("interrupted")
     if partial:
         unmeasured = sum(v.verdict == NOT_MEASURED for v in verdicts)
-        summary += f"\npartial results: the current run was interrupted ({partial}); {unmeasured} unmeasured"
+        summary += (
+            f"\npartial results: the current run was interrupted ({escape.markdown(partial)}); "
+            f"{unmeasured} unmeasured"
+        )
     print(text)
     print()
     print(summary)

@@ -9,41 +9,29 @@ import numpy as np
 import pandas as pd
 
 from bench.core.kinds import TIMED_KINDS
-
-
-class ResultsError(ValueError):
-    """A results file that cannot be used; the message names the file and the problem."""
+from bench.core.validate import ResultsError, check
 
 
 def load(path: str | Path) -> dict:
-    """Parse and validate one results file."""
+    """Parse one results file and check it at the door (:func:`bench.core.validate.check`)."""
     path = Path(path)
     if not path.is_file():
         raise ResultsError(f"{path}: results file not found")
     try:
-        results = json.loads(path.read_text(encoding="utf-8"))
+        results = json.loads(path.read_text(encoding="utf-8"))  # NaN, Infinity: parsed, then refused by check
     except json.JSONDecodeError as error:
         raise ResultsError(
             f"{path}: not valid JSON, perhaps truncated ({error.msg} at line {error.lineno})"
         ) from None
     except UnicodeDecodeError:
         raise ResultsError(f"{path}: not a text file") from None
-    if not isinstance(results, dict) or not isinstance(results.get("benchmarks"), list):
-        raise ResultsError(f"{path}: not a pytest-benchmark results file (no 'benchmarks' list)")
-    suite = (
-        results.get("machine_info", {}).get("suite")
-        if isinstance(results.get("machine_info"), dict)
-        else None
-    )
-    if not isinstance(suite, dict) or "profile" not in suite:
-        raise ResultsError(
-            f"{path}: pytest-benchmark results without this suite's metadata (write them with bench run)"
-        )
-    for bench in results["benchmarks"]:
-        if not isinstance(bench, dict) or not {"name", "params", "stats", "extra_info"} <= bench.keys():
-            raise ResultsError(
-                f"{path}: benchmark entry {str(bench)[:60]!r} lacks name, params, stats or extra_info"
-            )
+    except ValueError as error:  # a number too long to convert
+        raise ResultsError(f"{path}: {error}") from None
+    except OSError as error:
+        raise ResultsError(f"{path}: cannot be read ({error.strerror or error})") from None
+    except RecursionError:
+        raise ResultsError(f"{path}: nested too deeply to be a results file") from None
+    check(results, str(path))
     results["_path"] = str(path)
     return results
 

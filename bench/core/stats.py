@@ -10,6 +10,15 @@ from scipy import stats
 CONFIDENCE = 0.95
 RESAMPLES = 2000
 SEED = 12345
+#: resampled values held at once at most (32 MB of floats): more rounds than this allows are resampled
+#: in batches, so memory stays bounded however many rounds a file holds (fewer draw all at once, as always)
+MAX_RESAMPLED = 4_000_000
+
+
+def _batch(*samples) -> int | None:
+    """Resamples per batch for :func:`scipy.stats.bootstrap`: None (all at once) where MAX_RESAMPLED allows."""
+    values = sum(len(sample) for sample in samples)
+    return None if values * RESAMPLES <= MAX_RESAMPLED else max(1, MAX_RESAMPLED // values)
 
 
 def median_ci(values, *, transform=None) -> tuple[float, float, float]:
@@ -24,6 +33,7 @@ def median_ci(values, *, transform=None) -> tuple[float, float, float]:
         np.median,
         confidence_level=CONFIDENCE,
         n_resamples=RESAMPLES,
+        batch=_batch(data),
         method="percentile",
         rng=np.random.default_rng(SEED),
     )
@@ -55,6 +65,7 @@ def compare_samples(current, baseline) -> RatioComparison:
         n_resamples=RESAMPLES,
         method="percentile",
         vectorized=True,
+        batch=_batch(current, baseline),
         rng=np.random.default_rng(SEED),
     )
     p_value = float(stats.mannwhitneyu(current, baseline, alternative="two-sided").pvalue)

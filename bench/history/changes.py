@@ -121,7 +121,7 @@ def series_changes(key: dict, rows: pd.DataFrame, restarts: set[str]) -> list[Ch
     if rows["kind"].iloc[0] not in TIMED_KINDS:
         return []
     metric = METRIC
-    rows = rows[rows[metric].notna() & (rows[metric] > 0)]
+    rows = rows[np.isfinite(rows[metric].astype(float)) & (rows[metric] > 0)]
     found = []
     for piece in _pieces(rows, restarts):
         commits = list(dict.fromkeys(piece["commit_id"]))  # in order, once each

@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
+matplotlib.rcParams["text.parse_math"] = False  # names from results files are text: a "$" is a dollar sign
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from bench.core.escape import file_name as escaped_file_name  # noqa: E402
+from bench.core.escape import plot_text  # noqa: E402
 from bench.history.changes import Change  # noqa: E402
 from bench.history.series import series_label  # noqa: E402
 
 
 def file_name(key: dict) -> str:
-    """A PNG name unique to the series."""
+    """A PNG name unique to the series, whatever its names hold (bench.core.escape.file_name)."""
     parts = [key[k] for k in ("benchmark", "machine", "backend", "profile", "environment", "code_version")]
-    return re.sub(r"[^A-Za-z0-9]+", "-", "-".join(map(str, parts))).strip("-") + ".png"
+    return escaped_file_name(*parts, suffix=".png")
 
 
 def trend_plot(key: dict, rows: pd.DataFrame, changes: list[Change], restarts: set[str], out: Path) -> Path:
@@ -51,7 +53,7 @@ def trend_plot(key: dict, rows: pd.DataFrame, changes: list[Change], restarts: s
     ticks = list(range(0, len(commits), max(1, len(commits) // 10)))
     axes.set_xticks(ticks, [commits[i][:7] for i in ticks], rotation=30, fontsize=7)
     axes.set_ylabel("normalized time", fontsize=8)
-    axes.set_title(series_label(key), fontsize=8)
+    axes.set_title(plot_text(series_label(key)), fontsize=8, wrap=True)
     axes.grid(alpha=0.3)
     figure.tight_layout()
     path = out / file_name(key) if out.suffix != ".png" else out

@@ -48,7 +48,9 @@ def store_runs(engine: Engine, read: list[tuple[str, dict, list[dict]]]) -> Adde
         try:
             with engine.begin() as connection:
                 for name, run, rows in read:
-                    known = connection.execute(select(runs.c.id).where(runs.c.digest == run["digest"]))
+                    run = dict(run)
+                    digests = {run["digest"], run.pop("file_digest", None)} - {None}  # file's: older rows
+                    known = connection.execute(select(runs.c.id).where(runs.c.digest.in_(digests)))
                     if known.first() is not None:
                         done.already.append(name)
                         continue
@@ -61,7 +63,10 @@ def store_runs(engine: Engine, read: list[tuple[str, dict, list[dict]]]) -> Adde
             return done
         except IntegrityError:
             if attempt == _ATTEMPTS - 1:
-                raise
+                raise HistoryError(
+                    f"the history store {shown(str(engine.url))} refused the runs: another writer keeps "
+                    "adding the same ones; try again"
+                ) from None
         except SQLAlchemyError as error:
             reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
             raise HistoryError(

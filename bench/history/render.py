@@ -6,12 +6,14 @@ import json
 
 import pandas as pd
 
+from bench.core.escape import markdown, markdown_table
 from bench.history.analysis import History
 from bench.history.changes import REGRESSION_THRESHOLD, Change
 
 
 def _table(rows: list[dict]) -> str:
-    return pd.DataFrame(rows).to_markdown(index=False) if rows else ""
+    """A Markdown table whose every cell shows its text literally (names come from results files)."""
+    return markdown_table(pd.DataFrame(rows)) if rows else ""
 
 
 def show_markdown(history: History) -> str:
@@ -43,7 +45,8 @@ def changes_markdown(history: History) -> str:
     summary = (
         f"{len(regressions)} series whose newest change is a regression "
         f"(≥ {REGRESSION_THRESHOLD:.0%} slower): "
-        + ", ".join(f"{c.benchmark} on {c.machine} at {c.first_after[:12]}" for c in regressions)
+        + ", ".join(f"{markdown(c.benchmark)} on {markdown(c.machine)} at {c.first_after[:12]}"
+                    for c in regressions)
         if regressions
         else f"no series whose newest change is a regression (of {len(history.series)} series)"
     )
@@ -51,8 +54,8 @@ def changes_markdown(history: History) -> str:
 
 
 def changes_json(history: History) -> str:
-    return json.dumps([change.to_json() for change in history.changes], indent=2)
+    return json.dumps([change.to_json() for change in history.changes], indent=2, allow_nan=False)
 
 
 def show_json(history: History) -> str:
-    return json.dumps([one.summary() for one in history.series], indent=2, default=str)
+    return json.dumps([one.summary() for one in history.series], indent=2, default=str, allow_nan=False)

@@ -104,6 +104,26 @@ def _commit(suite: dict) -> tuple[str, bool]:
     return commit.removesuffix("-dirty"), commit.endswith("-dirty") or bool(suite.get("changed_paths"))
 
 
+def content_digest(results: dict) -> str:
+    """sha256 of what a run measured: its time, commit and benchmarks, whatever the file's layout.
+
+    ``bench run`` rewrites its file after top-ups or an interruption (adding metadata, re-serializing);
+    the same measurements are the same run however the file's bytes read.
+    """
+    suite = results["machine_info"]["suite"]
+    identity = {
+        "datetime": results.get("datetime"),
+        "commit": suite.get("commit"),
+        "benchmarks": sorted(
+            ({key: bench.get(key) for key in ("name", "params", "stats", "extra_info")}
+             for bench in results["benchmarks"]),
+            key=lambda bench: bench["name"],
+        ),
+    }  # fmt: skip
+    canonical = json.dumps(identity, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 def read_run(path: Path, *, machine: str | None, trigger: str) -> tuple[dict, list[dict]]:
     """(the run's row, its measurements' rows) from a results file; ResultsError naming the file."""
     path = Path(path)
@@ -122,7 +142,9 @@ def read_run(path: Path, *, machine: str | None, trigger: str) -> tuple[dict, li
     version = code_version(suite)
     rows = [measurement(row, version) for row in results_io.frame(results).itertuples()]
     run = {
-        "digest": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "digest": content_digest(results),
+        #: what runs stored before content digests were keyed by (checked, not stored)
+        "file_digest": hashlib.sha256(path.read_bytes()).hexdigest(),
         "commit_id": commit,
         "parent_id": suite.get("parent"),
         "dirty": dirty,

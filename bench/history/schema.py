@@ -15,7 +15,8 @@ runs = Table(
     "runs",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    #: sha256 of the results file: the same file added twice, or by two jobs, is one run
+    #: sha256 of what the run measured (bench.history.runs.content_digest; older rows: of the file's bytes):
+    #: the same run added twice, by two jobs or re-serialized, is one run
     Column("digest", String(64), nullable=False, unique=True),
     Column("commit_id", String(64), nullable=False),
     Column("parent_id", String(64)),

@@ -16,9 +16,12 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
+from bench.core.secrets import redact
 from bench.history.schema import metadata
 
 DB_ENV = "BENCH_HISTORY_DB"
+#: the databases the store is written for and tested on
+DIALECTS = ("sqlite", "postgresql")
 DEFAULT_FILE = "bench-history.sqlite"
 #: seconds a SQLite writer waits for another's transaction to end
 SQLITE_WAIT_S = 120
@@ -40,11 +43,8 @@ def url_of(db: str | None) -> str:
 
 
 def shown(url: str) -> str:
-    """The URL as messages show it: without its password."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url
+    """The URL as messages and pages show it: without its password, in any form (bench.core.secrets)."""
+    return redact(url)
 
 
 def _sqlite_engine(url: str) -> Engine:
@@ -70,6 +70,12 @@ def open_store(db: str | None = None) -> Engine:
     """An engine on the store with its tables made; HistoryError with one line when it cannot open."""
     url = url_of(db)
     try:
+        dialect = make_url(url).get_backend_name()
+    except ArgumentError:
+        raise HistoryError(f"not a database URL: {shown(url)}") from None
+    if dialect not in DIALECTS:
+        raise HistoryError(f"the history store is SQLite or PostgreSQL, not {dialect}: {shown(url)}")
+    try:
         engine = _sqlite_engine(url) if url.startswith("sqlite") else create_engine(url, pool_pre_ping=True)
         with engine.begin() as connection:
             if engine.dialect.name == "postgresql":
@@ -78,8 +84,13 @@ def open_store(db: str | None = None) -> Engine:
     except HistoryError:
         raise
     except (ArgumentError, NoSuchModuleError) as error:
-        raise HistoryError(f"not a database URL: {shown(url)} ({error})") from None
+        raise HistoryError(f"not a database URL: {shown(url)} ({shown(str(error))})") from None
+    except ImportError as error:  # the dialect's driver is not installed
+        raise HistoryError(
+            f"the store {shown(url)} needs the {error.name or 'database'} driver: "
+            "pip install 'keras-api-bench[postgres]'"
+        ) from None
     except SQLAlchemyError as error:
-        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
-        raise HistoryError(f"cannot open the history store {shown(url)}: {reason}") from None
+        reason = (str(getattr(error, "orig", None) or error).strip().splitlines() or ["no reason given"])[0]
+        raise HistoryError(f"cannot open the history store {shown(url)}: {shown(reason)}") from None
     return engine

@@ -1,0 +1,108 @@
+"""Generated and mutated results files at the doors (hypothesis): ``history add``, ``compare`` and ``report``
+each end in exit 0, 1 (a regression) or 2 (refused), never a traceback, and an add refused leaves the store
+as it was.  The run's seed is printed with any failure (``BENCH_HYPOTHESIS_SEED`` replays it)."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, note, seed, settings
+from hypothesis import strategies as st
+
+from bench.__main__ import main
+from tests.support.history import history_files
+from tests.test_history import counts
+
+SEED = int(os.environ.get("BENCH_HYPOTHESIS_SEED") or random.SystemRandom().randrange(2**32))
+EXAMPLES = int(os.environ.get("BENCH_HYPOTHESIS_EXAMPLES", "60"))
+
+JUNK = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=40),
+    st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=4),
+    st.dictionaries(st.text(max_size=8), st.integers(), max_size=3),
+)
+
+
+def _paths(value, here=()) -> list[tuple]:
+    """Every location in parsed JSON, as a tuple of keys and indices."""
+    found = [here]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _paths(item, (*here, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value[:6]):  # a few rounds of each list are as telling as all
+            found += _paths(item, (*here, index))
+    return found
+
+
+def _mutated(original: dict, draw) -> str:
+    results = json.loads(json.dumps(original))
+    for _ in range(draw(st.integers(1, 3))):
+        paths = [p for p in _paths(results) if p]
+        where = draw(st.sampled_from(paths))
+        parent = results
+        for key in where[:-1]:
+            parent = parent[key]
+        action = draw(st.sampled_from(["replace", "replace", "delete", "duplicate"]))
+        if action == "delete":
+            del parent[where[-1]]
+        elif action == "duplicate" and isinstance(parent, list):
+            parent.append(json.loads(json.dumps(parent[where[-1]])))
+        else:
+            parent[where[-1]] = draw(JUNK)
+        note(f"{action} at {where!r}")
+    text = json.dumps(results)
+    if draw(st.integers(0, 9)) == 0:  # now and then cut short, as a full disk leaves a file
+        text = text[: draw(st.integers(0, len(text)))]
+    return text
+
+
+@pytest.fixture(scope="module")
+def originals(tmp_path_factory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("originals")
+    return tuple(history_files(folder, 2))
+
+
+def test_generated_and_mutated_files_end_in_exit_0_1_or_2(originals, tmp_path_factory, capsys):
+    good, other = originals
+    original = json.loads(other.read_text())
+    tried = []
+
+    @seed(SEED)
+    @settings(max_examples=EXAMPLES, deadline=None, database=None, print_blob=True,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])  # fmt: skip
+    @given(st.data())
+    def one(data):
+        folder = tmp_path_factory.mktemp("mutated")
+        bad = folder / "mutated.json"
+        bad.write_text(_mutated(original, data.draw))
+        store = str(folder / "store.sqlite")
+        assert main(["history", "add", "--db", store, str(good)]) == 0
+        before = counts(store)
+        added = main(["history", "add", "--db", store, str(bad)])
+        assert added in (0, 2)
+        if added == 2:
+            assert counts(store) == before
+        assert main(["compare", str(good), str(bad)]) in (0, 1, 2)
+        if data.draw(st.integers(0, 3)) == 0:  # a report draws plots: a quarter of the examples
+            assert main(["report", str(bad), "--out", str(folder / "report")]) in (0, 2)
+        for view in (["show"], ["changes"], ["show", "--json"]):
+            assert main(["history", *view, "--db", store]) in (0, 1)
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and all(line.startswith("error: ") for line in err.splitlines())
+        tried.append(added)
+
+    try:
+        one()
+    except BaseException:
+        print(f"hypothesis seed {SEED}: replay with BENCH_HYPOTHESIS_SEED={SEED}")
+        raise
+    print(f"{len(tried)} generated files, {tried.count(2)} refused at the door (seed {SEED})")
