@@ -31,6 +31,17 @@ def _check_writable(out: Path) -> None:
         raise UsageError(f"cannot write results to {out.parent}: {problem}") from None
 
 
+def _seconds(text: str) -> float:
+    """A --budget: non-negative seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds")
+    return value
+
+
 def _run(args: argparse.Namespace) -> int:
     from bench.core.profiles import get_profile
     from bench.run.supervise import fallback_path, interrupted, measure, pending_signal
@@ -105,7 +116,7 @@ def _regress(args: argparse.Namespace) -> int:
     from bench.check.regress import regress
 
     passed_on = (["-k", args.k] if args.k else []) + (["--", *args.pytest_args] if args.pytest_args else [])
-    return regress(args.out, passed_on, db=args.db)
+    return regress(args.out, passed_on, db=args.db, budget_s=args.budget)
 
 
 def _bisect(args: argparse.Namespace) -> int:
@@ -154,6 +165,8 @@ def parser() -> argparse.ArgumentParser:
     regress.add_argument("-k", help="select benchmarks as pytest -k does")
     regress.add_argument("--db", help="history store its runs go into (default $BENCH_HISTORY_DB, else "
                          "bench-history.sqlite)")
+    regress.add_argument("--budget", type=_seconds, help="seconds of further side-by-side pairs a noisy host may "
+                         "take to reach the 5%% target (default 900)")
     regress.add_argument("pytest_args", nargs="*", help="after --: more arguments for bench run")
     regress.set_defaults(handler=_regress)
 

@@ -413,7 +413,8 @@ def print_verdicts(verdicts: list[Verdict], current: dict, *, markdown_out: str 
     )
     timed_only = [v for v in verdicts if v.ci is not None and v.pairs == 1]
     if timed_only:  # a first pair's verdicts (not pooled ones): what this run could have seen
-        summary += "; " + resolution_line(resolutions(timed_only, benchmark_kinds(current)))
+        cpu_model = current["machine_info"]["suite"].get("cpu_model")
+        summary += "; " + resolution_line(resolutions(timed_only, benchmark_kinds(current), cpu_model))
     partial = current["machine_info"]["suite"].get("interrupted")
     if partial:
         unmeasured = sum(v.verdict == NOT_MEASURED for v in verdicts)

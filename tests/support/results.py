@@ -24,6 +24,7 @@ def synthetic_results(
     machine_factor: float = 1.0,
     same_cost: bool = False,
     kernel_factor: float = 1.0,
+    round_noise: float = 0.02,
 ) -> dict:
     """The saved run with per-round data replaced by samples shaped like this machine's.
 
@@ -34,7 +35,8 @@ def synthetic_results(
     differs by ~1% from one process to the next.
     ``slowdown`` maps benchmark names to extra-work factors in the model only (a slower Keras or
     project code); ``kernel_factor`` slows model and reference alike (the framework's own kernels);
-    ``same_cost`` gives every API the functional cell's median.
+    ``same_cost`` gives every API the functional cell's median; ``round_noise`` is each round's own spread
+    (0.02 here; a noisy host's is several times that).
     """
     rng = np.random.default_rng(seed)
     results = json.loads(SAVED.read_text())
@@ -52,7 +54,7 @@ def synthetic_results(
         spells = np.where(rng.random(ROUNDS) < 0.3, 1.3, 1.0)
         reference = 0.2 * run_speed * spells * np.exp(rng.normal(0, 0.02, ROUNDS))
         factor = (slowdown or {}).get(bench["name"], 1.0) * process_offset
-        cpu = bench["stats"]["median"] * factor * run_speed * spells * np.exp(rng.normal(0, 0.02, ROUNDS))
+        cpu = bench["stats"]["median"] * factor * run_speed * spells * np.exp(rng.normal(0, round_noise, ROUNDS))
         wall = cpu * np.exp(np.abs(rng.normal(0, 0.2, ROUNDS)))  # waiting for the core: wall time only
         bench["stats"]["data"] = wall.tolist()
         bench["stats"]["median"] = float(np.median(wall))
