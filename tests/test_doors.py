@@ -103,6 +103,10 @@ BAD = {
     "settings a string": _suite("settings", "quick"),
     "a null profile": _suite("profile", None),
     "a benchmark named twice": _named_twice,
+    "an integer too large for a float": _bad_round(10**400, "stats.data"),
+    "a lone surrogate in a name": _bench_field("name", "test_train_throughput[\ud800]"),
+    "a time past 9999 in UTC": _datetime("9999-12-31T23:59:59-14:00"),
+    "a NaN in the settings": _suite("settings", {"train_batch": float("nan")}),
 }  # fmt: skip
 
 

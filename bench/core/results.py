@@ -31,7 +31,10 @@ def load(path: str | Path) -> dict:
         raise ResultsError(f"{path}: cannot be read ({error.strerror or error})") from None
     except RecursionError:
         raise ResultsError(f"{path}: nested too deeply to be a results file") from None
-    check(results, str(path))
+    try:
+        check(results, str(path))
+    except RecursionError:
+        raise ResultsError(f"{path}: nested too deeply to be a results file") from None
     results["_path"] = str(path)
     return results
 

@@ -11,7 +11,7 @@ unchecked: a later version may add some.
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import datetime, timezone
 
 from bench.core.escape import terminal
 
@@ -28,13 +28,19 @@ def _number(value) -> bool:
 
 
 def _finite(value) -> bool:
-    return _number(value) and math.isfinite(value)
+    """A number that is finite as a float (an integer too large for a float is not)."""
+    try:
+        return _number(value) and math.isfinite(float(value))
+    except OverflowError:
+        return False
 
 
 def _date(value) -> bool:
+    """An ISO 8601 time that converts to UTC (naive times are read as UTC, as the history reads them)."""
     try:
-        datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except (TypeError, ValueError, AttributeError):
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment.replace(tzinfo=moment.tzinfo or timezone.utc).astimezone(timezone.utc)
+    except (TypeError, ValueError, AttributeError, OverflowError):
         return False
     return True
 
@@ -187,10 +193,15 @@ def _check_extra(check: _Checker, extra: dict, name: str) -> None:
 
 
 def _first_non_finite(value, where: str) -> str | None:
-    """Where in ``value`` (parsed JSON) the first NaN or Infinity is, or None: JSON has neither, and no figure
-    of a results file may be one, wherever it sits."""
-    if isinstance(value, float) and not math.isfinite(value):
+    """Where in ``value`` (parsed JSON) the first NaN, Infinity, number too large for a float or text that is
+    not Unicode (a lone surrogate) is, or None: JSON has none of them, and no results file may hold one."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and not _finite(value):
         return where
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return where
     if isinstance(value, dict):
         items = value.items()
     elif isinstance(value, list):
@@ -198,7 +209,11 @@ def _first_non_finite(value, where: str) -> str | None:
     else:
         return None
     for key, item in items:
-        found = _first_non_finite(item, f"{where}{key}" if key.startswith("[") else f"{where}.{key}")
+        if isinstance(key, str) and not key.startswith("["):
+            if _first_non_finite(key, where):
+                return f"{where} (a key)"
+            key = f".{key}"
+        found = _first_non_finite(item, f"{where}{key}")
         if found:
             return found
     return None
@@ -210,8 +225,8 @@ def _check_benchmark(check: _Checker, bench, seen: set[str]) -> None:
     name = bench["name"]
     if not isinstance(name, str) or not name.strip():
         check.fail(f"a benchmark's name is {terminal(repr(name)[:60])}, not a name")
-    if len(name) > NAME_LIMITS["benchmark"] or "\x00" in name:
-        check.fail(f"the name is over {NAME_LIMITS['benchmark']} characters or holds a NUL", name)
+    if len(name) > NAME_LIMITS["benchmark"] or "\x00" in name or _first_non_finite(name, "name"):
+        check.fail(f"the name is over {NAME_LIMITS['benchmark']} characters, holds a NUL or is not Unicode", name)
     if name in seen:
         check.fail("named twice in one file: each benchmark once, please", name)
     seen.add(name)
@@ -226,7 +241,7 @@ def _check_benchmark(check: _Checker, bench, seen: set[str]) -> None:
     for field in ("stats", "extra_info", "params"):
         where = _first_non_finite(bench[field], field)
         if where:
-            check.fail(f"{terminal(where)[:120]} is NaN or Infinity: figures must be finite numbers", name)
+            check.fail(f"{terminal(where)[:120]} is NaN, Infinity, too large or not Unicode: figures must be finite numbers", name)
     _check_rounds(check, bench, name)
     _check_extra(check, bench["extra_info"], name)
 
@@ -236,11 +251,10 @@ def check(results, path: str) -> None:
     checker = _Checker(path)
     if not isinstance(results, dict) or not isinstance(results.get("benchmarks"), list):
         checker.fail("not a pytest-benchmark results file (no 'benchmarks' list)")
+    where = _first_non_finite({key: value for key, value in results.items() if key != "benchmarks"}, "")
+    if where:
+        checker.fail(f"{terminal(where or 'a key')[:120]} is NaN, Infinity, too large or not Unicode")
     _check_suite(checker, results)
-    for part in ("machine_info", "commit_info"):
-        where = _first_non_finite(results.get(part), part)
-        if where:
-            checker.fail(f"{terminal(where)[:120]} is NaN or Infinity: figures must be finite numbers")
     seen: set[str] = set()
     for bench in results["benchmarks"]:
         _check_benchmark(checker, bench, seen)
