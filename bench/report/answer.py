@@ -3,7 +3,7 @@
 Every cell is read from the shared analysis (:mod:`bench.core.ratios`) and the recorded capability
 verdicts; nothing here measures or recomputes.  A speed cell says "≈" unless the paired ratio's CI
 excludes 1 *and* the difference reaches the noise floor; then it names the size and the backends.
-The CIs themselves, per backend, follow below the first screen (:mod:`reports.summary`).
+The CIs themselves, per backend, follow below the first screen (:mod:`bench.report.decision`).
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from __future__ import annotations
 import pandas as pd
 
 from bench.core import ratios
-from bench.core.capabilities import REMEDIES, SHORT_NAMES
+from bench.core.capability_names import REMEDIES, SHORT_NAMES
 from bench.core.escape import span
 from bench.core.kinds import APIS, TIMED
 from bench.core.ratios import BASE_API, NOISE_FLOOR, Ratio
 from bench.core.results import archs_of
-from reports.summary import (
+from bench.report.decision import (
     FIRST_STEP_SLACK,
     MEMORY_SLACK,
     accuracy_of,
@@ -27,7 +27,7 @@ from reports.summary import (
     lines_of_code,
     verdict_class,
 )
-from reports.text import wrap
+from bench.report.text import wrap
 
 SHORT_BACKEND = {"tensorflow": "tf"}
 SYMBOL = {2: "✓", 1: "◐", 0: "✗"}

@@ -2,9 +2,9 @@
 
 One or more results files (e.g. one per Keras backend) go in; REPORT.md and its
 PNG plots come out.  The report opens with one screen of verdicts and
-recommendations (:mod:`reports.summary`); below it, per backend and architecture,
+recommendations (:mod:`bench.report.decision`); below it, per backend and architecture,
 the figures, the paired ratios (:mod:`bench.core.ratios`), Keras against native code,
-the capability probes, the plots (:mod:`reports.plots`) and the environment.
+the capability probes, the plots (:mod:`bench.report.plots`) and the environment.
 All presentation lives here; the results stay plain data.
 """
 
@@ -22,10 +22,10 @@ from bench.core.kinds import APIS, NATIVE, TIMED
 from bench.core.ratios import BASE_API, Ratio
 from bench.core.results import archs_of
 from bench.core.stats import median_ci
-from reports import plots
-from reports.answer import answer_section
-from reports.summary import summary_section
-from reports.text import wrap
+from bench.report import plots
+from bench.report.answer import answer_section
+from bench.report.decision import summary_section
+from bench.report.text import wrap
 
 
 def _na(reason: str) -> str:

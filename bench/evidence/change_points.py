@@ -7,7 +7,7 @@ without replacement within a series (series of one kind share runs), and detecti
 (:func:`bench.history.analysis.analyse` on a store built here).  AMD EPYC's campaigns are where the
 detector's penalty was set; the Intel Xeon ones are held out.
 
-``python -m bench.evidence.history [--out DIR] [--page DIR]`` writes CHANGES.md and changes.json (and, with
+``python -m bench.evidence.change_points [--out DIR] [--page DIR]`` writes CHANGES.md and changes.json (and, with
 ``--page``, the history page of the stepped series, as ``bench history publish`` writes it).
 """
 
@@ -30,6 +30,7 @@ from bench.history.publish import publish
 from bench.history.record import store_runs
 from bench.history.runs import read_run
 from bench.history.store import open_store
+from bench.evidence.archive import stored
 
 STEP_AT = 20  # runs of unchanged code before the slowdown's commit
 AA_LENGTH = 40
@@ -69,7 +70,12 @@ class Outcome:
 def _runs(patterns: list[str]) -> dict[str, list[tuple[str, dict, dict]]]:
     """Per timed kind: (file name, run, the GATE_TARGET measurement) of every stored run."""
     by_kind: dict[str, list] = {kind: [] for kind in TIMED_KINDS}
-    for path in sorted({p for pattern in patterns for p in EVIDENCE.glob(pattern)}):
+    found = {  # where each file was stored (the order runs are drawn in), and where it is read from
+        EVIDENCE / Path(pattern).parent / path.name: path
+        for pattern in patterns
+        for path in stored(EVIDENCE / Path(pattern).parent).glob(Path(pattern).name)
+    }
+    for _, path in sorted(found.items()):
         run, rows = read_run(path, machine=None, trigger="evidence")
         for row in rows:
             if row["kind"] in by_kind and row["benchmark"].endswith(f"[{GATE_TARGET}]") and row["normalized"]:
@@ -138,7 +144,7 @@ def judge(db: str, planned: dict[str, dict]) -> list[Outcome]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m bench.evidence.history", description=__doc__.splitlines()[0]
+        prog="python -m bench.evidence.change_points", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--out", default=str(OUT), help="folder for CHANGES.md and changes.json")
     parser.add_argument("--page", help="also publish the stepped series' history page into this folder")

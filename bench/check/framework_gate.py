@@ -2,19 +2,16 @@
 
 The regression check divides each round by the native reference's rounds around it
 (:mod:`bench.check.compare`), so a change in the framework's own kernels moves numerator and
-denominator alike and mostly cancels: 10% more convolution work in TensorFlow moved the raw CPU
-time of the train step ×1.08 and its normalized time ×1.01 (reports/evidence/amd/tf-conv-10pct).
+denominator alike and mostly cancels (reports/evidence/amd/tf-conv-*: docs/evidence.md).
 This gate looks at the raw time instead, in the two runs ``bench regress`` makes side by side:
 the **absolute index** is the geometric mean, over the train step and the batched predict of
 ``cnn-functional``, of current/baseline median model CPU time per round.  Those are the benchmarks
 the evidence campaigns measure, so their pairs calibrate exactly the figure CI judges; a slower
-framework kernel slows every cell.  Batch 1 is left out: its raw time spreads 9-10% from one
-process to the next even side by side.
+framework kernel slows every cell.  Batch 1 is left out: its raw time spreads too far from one
+process to the next, even side by side, to gate on.
 
 How far the raw time of two side-by-side processes spreads depends on the CPU model and on the
-host's state: on AMD EPYC hosts of the CI kind the index of a pair lies within about 1% of its
-campaign's median most of the time, but now and then a few pairs in a row stray 5-15%; on the Intel
-Xeon host it spreads about 7% per pair.  So the gate's threshold is calibrated per CPU model from
+host's state (the spreads per host are in docs/evidence.md).  So the gate's threshold is calibrated per CPU model from
 every stored side-by-side evidence campaign of that model (reports/evidence/amd/*,
 reports/evidence/side-by-side/*): within a campaign the planted change is the same in every pair,
 so the spread of log(index) around the campaign's median is the host's.  The threshold is
@@ -141,7 +138,7 @@ def judge(pairs: list[tuple[dict, dict]], calibration: dict | None = None) -> Ga
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.check.gate", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.check.framework_gate", description=__doc__.splitlines()[0])
     parser.add_argument("files", nargs="+", help="BASELINE CURRENT [BASELINE_AGAIN CURRENT_AGAIN]")
     args = parser.parse_args(argv)
     if len(args.files) not in (2, 4):
@@ -150,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         loaded = [results_io.load(path) for path in args.files]
         gate = judge(list(zip(loaded[::2], loaded[1::2], strict=True)))
     except (ResultsError, OSError) as error:
-        print(f"bench.check.gate: {error}", file=sys.stderr)
+        print(f"bench.check.framework_gate: {error}", file=sys.stderr)
         return 2
     print(gate.describe())
     return 1 if gate.verdict == REGRESSION else 0

@@ -18,11 +18,11 @@ def _loaded(code: str) -> set[str]:
         [sys.executable, "-c", f"{code}\nimport sys\nprint('\\n'.join(sys.modules))"],
         cwd=ROOT, capture_output=True, text=True, check=True,
     )  # fmt: skip
-    return {m for m in shown.stdout.split() if m.startswith(("bench", "reports", "implementations", "keras"))}
+    return {m for m in shown.stdout.split() if m.startswith(("bench", "implementations", "keras"))}
 
 
 def test_the_regression_check_loads_no_evidence_tooling_and_no_framework():
-    loaded = _loaded("from bench.check import regress, compare, gate")
+    loaded = _loaded("from bench.check import regress, compare, framework_gate")
     assert not {m for m in loaded if m.startswith("bench.evidence")}, loaded
     assert not {m for m in loaded if m.startswith(("keras", "implementations", "bench.run", "bench.probes"))}
 

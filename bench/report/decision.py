@@ -12,17 +12,17 @@ import pandas as pd
 
 from bench.core import ratios
 from bench.core import results as results_io
-from bench.core.capabilities import NO_RESIDUAL, RESIDUAL_TOPOLOGY, SHORT_NAMES
+from bench.core.capability_names import NO_RESIDUAL, RESIDUAL_TOPOLOGY, SHORT_NAMES
 from bench.core.escape import span
 from bench.core.kinds import APIS, TIMED
 from bench.core.ratios import BASE_API, NOISE_FLOOR, Ratio
 from bench.core.results import archs_of
-from reports.text import wrap
+from bench.report.text import wrap
 
 # a first step this much longer than the quickest API's counts as a drawback: one fresh process per cell,
-# and the same cnn's first step took 3.0-4.8 s in fresh processes here, so less would be noise
+# whose first step varies widely from one process to the next, so less would be noise
 FIRST_STEP_SLACK = 0.5
-MEMORY_SLACK = 0.15  # likewise for peak RSS growth (repeats within ~2%)
+MEMORY_SLACK = 0.15  # likewise for peak RSS growth
 
 
 def keras_guide(capabilities: dict[str, dict[str, str]]) -> tuple[str, str] | None:
