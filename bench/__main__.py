@@ -99,7 +99,7 @@ def _report(args: argparse.Namespace) -> int:
     paths = with_top_ups(args.results)  # each run's top-ups, pooled with it
     for path in paths:  # reject unusable files before the framework is imported and logs
         results.load(path)
-    from reports.build import build_report
+    from bench.report.build import build_report
 
     report = build_report(paths, args.out)
     print(f"wrote {report}")
@@ -198,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         record_signals()
     try:
         return args.handler(args)
-    except ValueError as error:  # DatasetError, ResultsError, UsageError, RegressError, registry errors
+    except ValueError as error:  # DatasetError, ResultsError, UsageError, CheckError, registry errors
         return _refused(str(error))
     except OSError as error:  # a file that cannot be read or written: a folder for a file, no permission
         where = f"{error.filename}: " if error.filename else ""

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from bench.__main__ import main
-from bench.check import bisect, regress
+from bench.check import bisect, checkouts, sidebyside
 from bench.history.schema import runs as runs_table
 from bench.history.store import open_store
 from tests.support.results import TRAIN, synthetic_results
@@ -41,7 +41,7 @@ def test_no_slowdown_and_an_undecided_probe_are_said_as_such():
 
 
 def _git(*args):
-    return subprocess.run(["git", *args], cwd=regress.PROJECT_ROOT, capture_output=True, text=True,
+    return subprocess.run(["git", *args], cwd=sidebyside.PROJECT_ROOT, capture_output=True, text=True,
                           check=True).stdout.strip()  # fmt: skip
 
 
@@ -56,7 +56,7 @@ class SlowFrom:
         slow = (
             self.culprit is not None
             and subprocess.run(
-                ["git", "merge-base", "--is-ancestor", self.culprit, head], cwd=regress.PROJECT_ROOT
+                ["git", "merge-base", "--is-ancestor", self.culprit, head], cwd=sidebyside.PROJECT_ROOT
             ).returncode
             == 0
         )
@@ -75,7 +75,7 @@ def _history_path() -> list[str]:
 
 def test_bisect_names_the_commit_that_slowed_the_train_step(monkeypatch, tmp_path, capsys):
     path = _history_path()
-    monkeypatch.setattr(regress, "bench_run", SlowFrom(path[3]))
+    monkeypatch.setattr(sidebyside, "bench_run", SlowFrom(path[3]))
     assert main(["bisect", path[0] + "~1", path[-1], "--out", str(tmp_path / "out")]) == 1
     out = capsys.readouterr().out
     assert f"first bad commit {path[3]}" in out
@@ -92,17 +92,17 @@ def _own_worktrees() -> list[str]:
     mine = []
     for path in listed:
         try:
-            owner = int(regress._owner(path).read_text())
+            owner = int(checkouts._owner(path).read_text())
         except (OSError, ValueError):
             owner = None
-        if path.name.startswith(regress.WORKTREE_PREFIX) and owner in (os.getpid(), None):
+        if path.name.startswith(checkouts.WORKTREE_PREFIX) and owner in (os.getpid(), None):
             mine.append(str(path))
     return mine
 
 
 def test_bisect_over_a_history_without_a_slowdown_says_so(monkeypatch, tmp_path, capsys):
     path = _history_path()
-    monkeypatch.setattr(regress, "bench_run", SlowFrom(None))
+    monkeypatch.setattr(sidebyside, "bench_run", SlowFrom(None))
     assert main(["bisect", path[0], path[-1], "--out", str(tmp_path / "out")]) == 0
     assert f"no regression between {path[0][:12]} and {path[-1][:12]}" in capsys.readouterr().out
 

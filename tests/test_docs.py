@@ -19,7 +19,7 @@ def test_the_readme_is_short_and_the_method_lives_in_docs():
 def test_every_module_the_docs_run_exists():
     text = README + "".join(p.read_text(encoding="utf-8") for p in (ROOT / "docs").glob("*.md"))
     modules = set(re.findall(r"python -m (bench[\w.]*)", text))
-    assert {"bench", "bench.check.gate", "bench.evidence", "bench.evidence.calibration"} <= modules
+    assert {"bench", "bench.check.framework_gate", "bench.evidence", "bench.evidence.calibration"} <= modules
     missing = [m for m in modules if importlib.util.find_spec(m) is None]
     assert not missing, missing
 

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.check import regress
+from bench.check import sidebyside
 
 TESTS = """
 import os, time
@@ -30,7 +30,7 @@ def _start(
     tests.parent.mkdir(parents=True, exist_ok=True)
     tests.write_text(TESTS)
     (tmp_path / "duet").mkdir(exist_ok=True)
-    args, env = regress.duet_run([], tmp_path / "duet", side)
+    args, env = sidebyside.duet_run([], tmp_path / "duet", side)
     env = {**env, "START_LOG": str(tmp_path / "start-"), "BENCH_DUET_TIMEOUT_S": timeout_s}
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(tmp_path), str(tests)]
     assert args[-2:] == ["-p", "bench_duet"]

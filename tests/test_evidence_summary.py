@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bench.check import gate as framework_gate
+from bench.check import framework_gate
 from bench.core.kinds import pair_suffix
 from bench.evidence import campaigns as evidence
 from tests.support.results import TRAIN, synthetic_results

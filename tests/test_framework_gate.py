@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench.check import gate as framework_gate
+from bench.check import framework_gate
 from bench.core.kinds import GATE_TARGET
 from bench.core.pairs import observed_ratio
 from bench.core.results import ResultsError
@@ -145,7 +145,7 @@ def test_bad_input_gets_one_message_and_exit_2(tmp_path, capsys):
     foreign.write_text(json.dumps({"benchmarks": "no"}))
     assert framework_gate.main([str(base), str(foreign)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("bench.check.gate: ") and len(err.strip().splitlines()) == 1
+    assert err.startswith("bench.check.framework_gate: ") and len(err.strip().splitlines()) == 1
     with pytest.raises(SystemExit) as usage:
         framework_gate.main([str(base), str(base), str(base)])
     assert usage.value.code == 2 and "one or two pairs" in capsys.readouterr().err

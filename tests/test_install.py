@@ -69,11 +69,10 @@ def test_the_package_list_is_complete():
     """Every package of the source tree is installed: setuptools finds them rather than a list naming them."""
     from setuptools import find_packages
 
-    found = set(find_packages(str(ROOT), include=["bench", "bench.*", "implementations", "implementations.*",
-                                                  "reports"]))  # fmt: skip
+    found = set(find_packages(str(ROOT), include=["bench", "bench.*", "implementations", "implementations.*"]))
     on_disk = {
         str(init.parent.relative_to(ROOT)).replace(os.sep, ".")
-        for top in ("bench", "implementations", "reports")
+        for top in ("bench", "implementations")
         for init in (ROOT / top).rglob("__init__.py")
         if ".tox" not in init.parts
     }

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bench.check.compare import compare_files
-from reports import build
+from bench.report import build
 from tests.support.processes import marked_processes
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -79,10 +79,10 @@ def test_a_signal_to_bench_regress_stops_both_runs_and_removes_the_worktree(tmp_
 
 
 def test_a_worktree_left_by_a_killed_check_is_removed_by_the_next_and_a_live_one_kept(tmp_path, monkeypatch):
-    from bench.check import regress
+    from bench.check import checkouts
 
     # a prefix of this test's own: a check in another test process cleans up the usual ones meanwhile
-    monkeypatch.setattr(regress, "WORKTREE_PREFIX", f"bench-kill-test-{os.getpid()}-")
+    monkeypatch.setattr(checkouts, "WORKTREE_PREFIX", f"bench-kill-test-{os.getpid()}-")
     head = subprocess.run(
         ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True
     ).stdout.strip()
@@ -90,14 +90,14 @@ def test_a_worktree_left_by_a_killed_check_is_removed_by_the_next_and_a_live_one
     gone.wait()
     made = {}
     for owner, pid in (("dead", gone.pid), ("live", os.getpid())):
-        path = Path(tempfile.mkdtemp(prefix=regress.WORKTREE_PREFIX, dir=tmp_path))
+        path = Path(tempfile.mkdtemp(prefix=checkouts.WORKTREE_PREFIX, dir=tmp_path))
         subprocess.run(
             ["git", "worktree", "add", "--detach", str(path), head], cwd=ROOT, capture_output=True, check=True
         )
         path.with_name(path.name + ".owner").write_text(str(pid))
         made[owner] = path
     try:
-        removed = regress.remove_stale_worktrees()
+        removed = checkouts.remove_stale_worktrees()
         assert made["dead"] in removed and not made["dead"].exists()
         assert made["live"].exists() and any(str(made["live"]) in line for line in _worktrees())
         assert not any(str(made["dead"]) in line for line in _worktrees())

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bench.check import gate as framework_gate
-from bench.check import regress
+from bench.check import framework_gate
+from bench.check import regress, sidebyside
 from bench.core.machine import cpu_model, cpu_slug
 from bench.history.schema import runs as runs_table
 from bench.history.store import open_store
@@ -80,18 +80,18 @@ class FakeRuns:
     def __call__(self, root: Path, out: Path, extra_args, python=sys.executable, env=None) -> int:
         # both runs of a pair load the plugin that starts each benchmark in both together, one per side
         assert extra_args[-3:] == ["--", "-p", "bench_duet"] and env["BENCH_DUET_DIR"]
-        side = "checkout" if root == regress.PROJECT_ROOT else "baseline"
-        assert env["BENCH_DUET_SIDE"] == side and str(regress.DUET_PLUGIN) in env["PYTHONPATH"]
+        side = "checkout" if root == sidebyside.PROJECT_ROOT else "baseline"
+        assert env["BENCH_DUET_SIDE"] == side and str(sidebyside.DUET_PLUGIN) in env["PYTHONPATH"]
         self.calls.append((root, out.name, list(extra_args[:-3]), python))
-        if root == regress.PROJECT_ROOT:
+        if root == sidebyside.PROJECT_ROOT:
             assert python == sys.executable  # the checkout always runs in this environment
-            index = sum(call[0] == regress.PROJECT_ROOT for call in self.calls) - 1
+            index = sum(call[0] == sidebyside.PROJECT_ROOT for call in self.calls) - 1
             slowdown = {TRAIN: self.slowdowns[index]} if index in self.slowdowns else None
             kernel_factor = (self.kernel_factors or {}).get(index, 1.0)
         else:
-            assert (root / "bench" / "__main__.py").is_file() and root != regress.PROJECT_ROOT  # the baseline commit
+            assert (root / "bench" / "__main__.py").is_file() and root != sidebyside.PROJECT_ROOT  # the baseline commit
             slowdown = None
-        if root == regress.PROJECT_ROOT and self.kernel_factors is not None:
+        if root == sidebyside.PROJECT_ROOT and self.kernel_factors is not None:
             seed = self.SEEDS[self.PARTNERS[out.name]]
             results = synthetic_results(seed, slowdown=slowdown, kernel_factor=kernel_factor)
         else:
@@ -105,12 +105,12 @@ def test_the_baseline_commit_is_measured_here_even_where_a_baseline_was_recorded
     tmp_path, monkeypatch, recorded_baseline
 ):
     runs = FakeRuns()
-    monkeypatch.setattr(regress, "bench_run", runs)
+    monkeypatch.setattr(sidebyside, "bench_run", runs)
     assert regress.regress(tmp_path / "out") == 0
     (head_root, head_out, _, _), (base_root, base_out, _, _) = sorted(
-        runs.calls, key=lambda call: call[0] != regress.PROJECT_ROOT
+        runs.calls, key=lambda call: call[0] != sidebyside.PROJECT_ROOT
     )
-    assert base_root != regress.PROJECT_ROOT and head_root == regress.PROJECT_ROOT
+    assert base_root != sidebyside.PROJECT_ROOT and head_root == sidebyside.PROJECT_ROOT
     assert (base_out, head_out) == ("baseline-here.json", "results.json")
     assert not base_root.exists()  # the worktree is removed
     with open_store(None).connect() as connection:  # both runs of the check went into the history
@@ -120,12 +120,12 @@ def test_the_baseline_commit_is_measured_here_even_where_a_baseline_was_recorded
 
 def test_a_timed_regression_must_hold_over_further_pairs_of_runs(tmp_path, monkeypatch, recorded_baseline):
     runs = FakeRuns(slow_checkout_runs=set(range(4)))  # 8% slower, in every run of the checkout
-    monkeypatch.setattr(regress, "bench_run", runs)
+    monkeypatch.setattr(sidebyside, "bench_run", runs)
     assert regress.regress(tmp_path / "out") == 1
     pairs = [runs.calls[number : number + 2] for number in range(0, len(runs.calls), 2)]
     assert len(pairs) > 1
     for pair in pairs:  # each pair: one run of the baseline commit and one of the checkout
-        assert sorted(root == regress.PROJECT_ROOT for root, *_ in pair) == [False, True]
+        assert sorted(root == sidebyside.PROJECT_ROOT for root, *_ in pair) == [False, True]
     assert all(args == ["-k", TRAIN] for pair in pairs[1:] for *_, args, _ in pair)  # only what was flagged
     assert sorted(out for _, out, *_ in pairs[1]) == ["baseline-again.json", "results-again.json"]
 
@@ -136,7 +136,7 @@ def test_two_offsets_in_a_row_are_not_a_regression_while_the_pairs_disagree(
     """Two checkout processes 8% slow, then two normal ones: pooled over two pairs the train step reads
     more than 5% slower, but the per-pair ratios do not agree, so the check measures on and clears it."""
     runs = FakeRuns(slow_checkout_runs={0, 1})
-    monkeypatch.setattr(regress, "bench_run", runs)
+    monkeypatch.setattr(sidebyside, "bench_run", runs)
     assert regress.regress(tmp_path / "out") == 0
     assert len(runs.calls) > 4
     assert f"not a regression over the pairs of runs pooled: {TRAIN}" in capsys.readouterr().out
@@ -153,14 +153,14 @@ def test_the_two_runs_of_a_pair_run_side_by_side(tmp_path, monkeypatch, recorded
         both_started.wait()  # breaks (an error) unless the other run of the pair is under way
         return runs(*args, **kwargs)
 
-    monkeypatch.setattr(regress, "bench_run", meeting_runs)
+    monkeypatch.setattr(sidebyside, "bench_run", meeting_runs)
     assert regress.regress(tmp_path / "out") == 0
     assert len(runs.calls) == 2
 
 
 def test_one_slow_process_is_not_a_regression(tmp_path, monkeypatch, recorded_baseline, capsys):
     runs = FakeRuns(slow_checkout_runs={0})  # 8% slower in the first run only: a process offset
-    monkeypatch.setattr(regress, "bench_run", runs)
+    monkeypatch.setattr(sidebyside, "bench_run", runs)
     assert regress.regress(tmp_path / "out") == 0
     out = capsys.readouterr().out
     assert f"1 regression(s): {TRAIN}" in out  # the first comparison alone flags it
@@ -173,7 +173,7 @@ def test_a_steady_5pct_slowdown_that_one_comparison_misses_is_a_regression_over_
 ):
     """The rule tightens as pairs add up: a slowdown one comparison leaves under 5% is caught."""
     runs = FakeRuns(slowdowns=dict.fromkeys(range(4), 1.05))
-    monkeypatch.setattr(regress, "bench_run", runs)
+    monkeypatch.setattr(sidebyside, "bench_run", runs)
     assert regress.regress(tmp_path / "out") == 1
     assert len(runs.calls) == 8
     out = capsys.readouterr().out
@@ -186,7 +186,7 @@ def test_a_slowdown_under_the_threshold_is_measured_twice_more_but_not_a_regress
     tmp_path, monkeypatch, recorded_baseline, capsys
 ):
     runs = FakeRuns(slowdowns={0: 1.03, 1: 1.05, 2: 1.0})  # a suspect (2% or more), under 3% pooled
-    monkeypatch.setattr(regress, "bench_run", runs)
+    monkeypatch.setattr(sidebyside, "bench_run", runs)
     assert regress.regress(tmp_path / "out") == 0
     # still 2% slower over two pairs and not a regression: a third pair, then decided on all three
     assert len(runs.calls) == 6 and all(args == ["-k", TRAIN] for _, _, args, _ in runs.calls[2:])
@@ -202,7 +202,7 @@ def test_a_slowdown_left_undecided_by_two_pairs_is_caught_by_further_pairs(
     # a slowdown that the checkout's second run reads low: over two pairs it is 2% or more slower, yet
     # not a regression; further pairs decide
     runs = FakeRuns(slowdowns={0: 1.06, 1: 1.04, 2: 1.1, 3: 1.1})
-    monkeypatch.setattr(regress, "bench_run", runs)
+    monkeypatch.setattr(sidebyside, "bench_run", runs)
     assert regress.regress(tmp_path / "out") == 1
     assert len(runs.calls) == 8
     out = capsys.readouterr().out
@@ -224,7 +224,7 @@ def test_the_baseline_runs_with_the_framework_versions_it_was_recorded_with(
 
     monkeypatch.setattr(regress, "baseline_environment", fake_environment)
     runs = FakeRuns()
-    monkeypatch.setattr(regress, "bench_run", runs)
+    monkeypatch.setattr(sidebyside, "bench_run", runs)
     assert regress.regress(tmp_path / "out") == 0
     assert built == [{"keras": "3.15.1", "tensorflow": "2.21.0", "numpy": "2.4.6"}]
     assert sorted(python for *_, python in runs.calls) == sorted(["/baseline-env/bin/python", sys.executable])
@@ -280,7 +280,7 @@ def test_slower_framework_kernels_fail_the_check_through_the_absolute_time_gate(
     calibration.write_text(json.dumps({"cpu_models": {"AMD EPYC": {"threshold": 0.05}}}))
     monkeypatch.setattr(framework_gate, "CALIBRATION", calibration)
     runs = FakeRuns(kernel_factors=kernel_factors)
-    monkeypatch.setattr(regress, "bench_run", runs)
+    monkeypatch.setattr(sidebyside, "bench_run", runs)
     assert regress.regress(tmp_path / "out") == status
     out = capsys.readouterr().out
     assert "no regression in" in out  # the normalized comparison: nothing, no suspect

@@ -8,7 +8,7 @@ inside Keras of ~40%, ~7% and 5% (in its kernels) and ~5% of batch 1 (in its pre
 Python), and one in the project's train step, each flagged in at least 9 of 10 trials; 10% more
 convolution work in TensorFlow, under the models and the native reference alike, flagged in the
 batched predict by the normalized check and, where this CPU model's calibrated threshold is under
-×1.06, in every kind's stead by the absolute-time gate (bench.check.gate), which flags no A/A
+×1.06, in every kind's stead by the absolute-time gate (bench.check.framework_gate), which flags no A/A
 trial.  About two and a half hours on a 2-core machine.
 """
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bench.check import compare
-from bench.check import gate as framework_gate
+from bench.check import framework_gate
 from bench.evidence import releases
 from tests.support.results import CALIBRATED, synthetic_results, write
 

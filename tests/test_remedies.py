@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import implementations
-from bench.core.capabilities import (
+from bench.core.capability_names import (
     BUILD_LOAD_WEIGHTS,
     QUANTIZATION_MODES,
     REMEDIES,

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reports.build import build_report
+from bench.report.build import build_report
 from tests.support.results import (
     PROBED_CNN,
     SAVED,
@@ -90,7 +90,7 @@ def test_a_report_never_probes_and_says_what_its_files_lack(tmp_path):
     """A file without probes is reported without them, and building the report loads no probe."""
     out = tmp_path / "out"
     code = (
-        "import sys; from reports.build import build_report; "
+        "import sys; from bench.report.build import build_report; "
         f"text = build_report([{str(SAVED)!r}], {str(out)!r}).read_text(); "
         "print(sorted(m for m in sys.modules if m.startswith('bench.probes') or m == 'keras')); "
         "print('hold no capability probes (cnn): not shown' in text)"
@@ -377,7 +377,7 @@ def test_runs_from_different_machines_are_not_pooled(tmp_path):
 def test_the_summary_states_the_run_s_precision_and_what_to_do_about_it(tmp_path):
     from bench.core import ratios
     from bench.core import results as results_io
-    from reports.summary import precision_lines
+    from bench.report.decision import precision_lines
 
     tight = results_io.frame(partner_only_results(4))
     width = ratios.median_half_width(tight, "tensorflow", "train_throughput")
@@ -458,8 +458,8 @@ def _no(why: str = "ValueError: A total of 1 objects could not be loaded") -> st
 def test_each_cross_in_the_answer_says_what_to_do_and_alike_rows_are_one():
     """A ✗ row carries its remedy; a row the remedies do not know carries its verdict's own reason, cut to
     the column's width; rows alike in every cell and remedy fold into one, rows alike in every API drop."""
-    from bench.core.capabilities import REMEDIES, quantized_load_row
-    from reports.answer import REMEDY_WIDTH, capability_table
+    from bench.core.capability_names import REMEDIES, quantized_load_row
+    from bench.report.answer import REMEDY_WIDTH, capability_table
 
     loads = [quantized_load_row(mode) for mode in ("int8", "int4")]
     unknown = "a capability no remedy names"

@@ -20,43 +20,35 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.check import stopping
-from bench.check.regress import (
-    BaselineCheckout,
-    RegressError,
-    git,
-    measure_pair,
-    open_history,
-    pair_files,
-    record_in_history,
-    selection,
-    worktree_of,
-    written_since,
-)
+from bench.check.checkouts import BaselineCheckout, CheckError, git, worktree_of
+from bench.check.sidebyside import measure_pair, pair_files, selection, written_since
 from bench.core import results as results_io
+from bench.history.record import record_files
+from bench.history.store import open_store
 
 BAD, GOOD, OPEN = "bad", "good", "open"
 EXIT_INCONCLUSIVE = 3
 
 
 def resolve(commit: str) -> str:
-    """The full id of ``commit``; RegressError (exit 2) when git does not know it."""
+    """The full id of ``commit``; CheckError (exit 2) when git does not know it."""
     try:
         return git("rev-parse", "--verify", "--quiet", f"{commit}^{{commit}}")
-    except RegressError:
-        raise RegressError(f"git does not know the commit {commit!r}") from None
+    except CheckError:
+        raise CheckError(f"git does not know the commit {commit!r}") from None
 
 
 def commits_between(good: str, bad: str) -> list[str]:
     """The commits after ``good`` up to ``bad`` on the path between them, oldest first (``bad`` last)."""
     try:
         git("merge-base", "--is-ancestor", good, bad)
-    except RegressError:
-        raise RegressError(
+    except CheckError:
+        raise CheckError(
             f"{good[:12]} is not an ancestor of {bad[:12]}: bisect needs GOOD before BAD"
         ) from None
     listed = git("rev-list", "--ancestry-path", "--reverse", f"{good}..{bad}").split()
     if not listed:
-        raise RegressError(f"no commits between {good[:12]} and {bad[:12]}")
+        raise CheckError(f"no commits between {good[:12]} and {bad[:12]}")
     return listed
 
 
@@ -99,7 +91,7 @@ def bisect(good: str, bad: str, out_dir: str | Path, k: str | None, db: str | No
     commits = commits_between(good, bad)
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
-    store = open_history(db)
+    store = open_store(db)
     started = time.time()
     extra = ["-k", k] if k else []
     print(f"bench bisect: {len(commits)} commit(s) after {good[:12]} up to {bad[:12]}; "
@@ -122,7 +114,7 @@ def bisect(good: str, bad: str, out_dir: str | Path, k: str | None, db: str | No
                     base, cur = pair_files(folder, 1)
                     measure_pair(baseline, base, cur, extra, side)
                     if not cur.is_file():
-                        raise RegressError(f"the run of {commit[:12]} wrote no results")
+                        raise CheckError(f"the run of {commit[:12]} wrote no results")
                     answer, figures = _judge(base, cur, folder, measure)
                 print(f"bench bisect: {commit[:12]} is {answer}: {figures}", flush=True)
                 return answer
@@ -133,7 +125,7 @@ def bisect(good: str, bad: str, out_dir: str | Path, k: str | None, db: str | No
               f"in {out_dir}", file=sys.stderr)  # fmt: skip
         return 128 + stop.signum
     finally:
-        record_in_history(store, written_since(out_dir, started, "*/*.json"), "bisect")
+        record_files(store, written_since(out_dir, started, "*/*.json"), "bisect")
 
     def name(index: int) -> str:
         return good[:12] if index < 0 else commits[index][:12]

@@ -12,7 +12,7 @@ p-value; one comparison regresses at 5% or more, the rounds of several pairs of 
 pooled (bench regress) at down to 3% as the pairs add up and agree (RULE_BY_PAIRS).  A change in the
 framework's own kernels moves the reference too: the absolute CPU times of model and
 reference are shown, a large move of both warns, and ``bench regress`` gates on the absolute
-time of two benchmarks as well (:mod:`bench.check.gate`).
+time of two benchmarks as well (:mod:`bench.check.framework_gate`).
 Accuracy, with fixed seeds and deterministic ops, is compared only between runs on
 the same CPU model (kernels differ between CPU models, and so do trained weights).
 
@@ -269,8 +269,7 @@ def _timed_verdict(base_row, cur_row, base_path, cur_path) -> Verdict:
         )
     elif abs(reference_moved - 1) > ABSOLUTE_WARNING:
         # a framework change that falls on the reference more than on the model: the normalized ratio
-        # then reads the reference's change as the model's (oneDNN off: resnet predicts ×1.16 absolute,
-        # the reference ×1.30, normalized ×0.90, an "improvement"; reports/evidence/releases)
+        # then reads the reference's change as the model's (reports/evidence/releases: oneDNN off)
         note += (
             f" (warning: {partner} moved and the model not as much: the framework's own kernels changed"
             " under the reference, or the host ran at another speed; this ratio is the reference's change"

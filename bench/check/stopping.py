@@ -9,11 +9,12 @@ then raises :class:`Interrupted` in the main thread so that every ``finally`` (a
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import subprocess
 import time
 from contextlib import contextmanager
+
+from bench.core.process_groups import on_stop_signals, restore, signal_group
 
 #: the bench runs this process has started and not yet seen end (a signal stops them)
 _RUNNING: set[subprocess.Popen] = set()
@@ -55,8 +56,7 @@ def _stop_runs(signum: int) -> None:
         try:
             run.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(run.pid, signal.SIGKILL)
+            signal_group(run.pid, signal.SIGKILL)
 
 
 @contextmanager
@@ -74,10 +74,9 @@ def stopped_cleanly_on_signals(who: str):
         _stop_runs(signum)
         raise Interrupted(signum)
 
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    previous = on_stop_signals(handler)
     try:
         yield
     finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
+        restore(previous)
         _STOPPED.clear()

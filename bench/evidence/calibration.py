@@ -4,7 +4,7 @@
 side-by-side campaign (reports/evidence/amd/*, reports/evidence/side-by-side/*), takes the spread of
 log(index) of each trial's pairs around its campaign's median (the planted change is the same in
 every pair of a campaign, so that spread is the host's), and writes the per-model threshold
-``exp(Z * rms) - 1`` into reports/baselines/framework-gate.json, which :mod:`bench.check.gate` reads.
+``exp(Z * rms) - 1`` into reports/baselines/framework-gate.json, which :mod:`bench.check.framework_gate` reads.
 """
 
 from __future__ import annotations
@@ -16,16 +16,17 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.check.gate import CALIBRATION, INDEX_BENCHMARKS, absolute_index
+from bench.check.framework_gate import CALIBRATION, INDEX_BENCHMARKS, absolute_index
 from bench.core.paths import PROJECT_ROOT, project_relative
 from bench.core.results import ResultsError
 from bench.evidence.campaigns import VARIANTS, stored_trials
+from bench.evidence.archive import present
 
 #: the folders of stored side-by-side evidence campaigns the committed calibration is made from
 CAMPAIGN_FOLDERS = ("reports/evidence/amd", "reports/evidence/side-by-side")
 #: rms multiples of the host's index spread that a pair must reach, twice in a row: in steps of 0.25, the
 #: smallest at which no stored trial of any CPU model has its first two pairs both that far above its
-#: campaign's median (2.5 left one of 150 on AMD EPYC: a trial whose pairs read +5.0% and +6.1%)
+#: campaign's median (docs/evidence.md)
 Z = 2.75
 MIN_PAIRS = 30  # fewer stored pairs of a CPU model than this calibrate nothing
 #: plants whose size each process measures for itself (by wall-clock timing) vary from pair to pair
@@ -49,7 +50,7 @@ def host_deviations(folders: list[Path]) -> dict[str, dict]:
     """Per CPU model: each stored trial's log(index) per pair minus its campaign's median (the host's share
     of the index), and the campaigns they came from, over every campaign in ``folders``."""
     by_model: dict[str, dict] = {}
-    campaigns = sorted(c for folder in folders for c in folder.iterdir() if (c / "runs").is_dir())
+    campaigns = sorted(c for folder in folders for c in folder.iterdir() if c.is_dir() and present(c / "runs"))
     for campaign in campaigns:
         for trials in campaign_pairs(campaign).values():
             models = {run["machine_info"]["suite"].get("cpu_model") for t in trials for p in t for run in p}

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.check import gate as framework_gate
+from bench.check import framework_gate
 from bench.check import stopping
 from bench.check.compare import (
     REGRESSION,
@@ -42,6 +42,7 @@ from bench.core.kinds import GATE_TARGET, TIMED_KINDS, pair_suffix
 from bench.core.pairs import observed_ratio, raw_ratio
 from bench.core.paths import PROJECT_ROOT as ROOT
 from bench.core.results import ResultsError, load
+from bench.evidence.archive import present, stored
 
 SELECTION = f"{GATE_TARGET} and (train or inference or latency)"
 REPETITIONS = 10
@@ -208,7 +209,7 @@ def run_accuracy_campaign(out_dir: Path) -> None:
 def accuracy_figures(out_dir: Path) -> dict:
     figures = {}
     for arch in ACCURACY_ARCHS:
-        paths = {name: out_dir / "accuracy" / f"{arch}-{name}.json" for name in ("base", "same", "drop")}
+        paths = {name: stored(out_dir / "accuracy") / f"{arch}-{name}.json" for name in ("base", "same", "drop")}
         if not all(p.is_file() for p in paths.values()):
             continue
         loaded = {name: load(p) for name, p in paths.items()}
@@ -227,6 +228,7 @@ def accuracy_figures(out_dir: Path) -> dict:
 
 def trial(runs: Path, name: str, repetition: int) -> list[tuple[dict, dict]] | None:
     """The (baseline, variant) pairs of one trial of the check, in order (at least two), or None."""
+    runs = stored(runs)  # a packed campaign's runs.zip
     pairs = []
     for number in range(1, MAX_PAIRS + 1):
         paths = (
@@ -295,7 +297,7 @@ def _kind_figures(trials: list[list[tuple[dict, dict]]], bench: str) -> dict:
 
 
 def _gate_figures(trials: list[list[tuple[dict, dict]]]) -> dict:
-    """The absolute-CPU-time gate (:mod:`bench.check.gate`) on each trial (its first pair, and the
+    """The absolute-CPU-time gate (:mod:`bench.check.framework_gate`) on each trial (its first pair, and the
     second where the first makes a suspect), at the committed calibration of the campaign's CPU model."""
     calibration = framework_gate.load_calibration()
     gates = [framework_gate.judge(pairs, calibration) for pairs in trials]
@@ -311,7 +313,7 @@ def _gate_figures(trials: list[list[tuple[dict, dict]]]) -> dict:
 
 
 def summarize(out_dir: Path) -> dict:
-    runs = out_dir / "runs"
+    runs = stored(out_dir / "runs")
     figures: dict = {}
     pairs_per_trial = 0
     for name, (_, description) in VARIANTS.items():
@@ -431,7 +433,7 @@ def _markdown(evidence: dict) -> str:
 def _gate_markdown(evidence: dict) -> list[str]:
     lines = [
         "",
-        "The absolute-CPU-time gate (`bench.check.gate`, for slower framework kernels, which the",
+        "The absolute-CPU-time gate (`bench.check.framework_gate`, for slower framework kernels, which the",
         "normalized check cancels): 'index' is the geometric mean of the first pair's raw ratios of the",
         "train step and the batched predict; a trial is flagged when its first two pairs both reach the",
         "threshold calibrated for the CPU model (reports/baselines/framework-gate.json).",
@@ -470,7 +472,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"bench.evidence: interrupted by {stop}; its runs stopped, the finished ones kept in {out}",
                   file=sys.stderr)  # fmt: skip
             return 128 + stop.signum
-    elif not (out / "runs").is_dir():
+    elif not present(out / "runs"):
         print(f"bench.evidence: {out} holds no campaign (no runs/ folder)", file=sys.stderr)
         return 2
     try:

@@ -5,7 +5,7 @@ show what it says about the framework changes users actually meet.  Each folder 
 reports/evidence/releases/ is the output of one ``bench regress``:
 
 - an upgrade: the baseline recorded older keras / framework / numpy versions, so the check installed
-  those into an environment of its own (:func:`bench.check.regress.baseline_environment`) and ran the
+  those into an environment of its own (:func:`bench.check.checkouts.baseline_environment`) and ran the
   same code at the old and the new releases side by side.  The same code: the baseline commit
   differs from the checkout only in ``pyproject.toml``'s lower bounds, which must admit the older
   releases for pip to install them;
@@ -15,7 +15,7 @@ reports/evidence/releases/ is the output of one ``bench regress``:
 
 ``python -m bench.evidence.releases summarize`` re-judges every stored comparison from its results files
 with the check's own rules (:func:`bench.check.compare.compare`, :func:`bench.check.compare.confirm_suspects`
-on the stored confirming pairs, :func:`bench.check.gate.judge`) and writes RELEASES.md: the
+on the stored confirming pairs, :func:`bench.check.framework_gate.judge`) and writes RELEASES.md: the
 figures there come from the files, not from the run's printed output."""
 
 from __future__ import annotations
@@ -25,12 +25,14 @@ import sys
 from pathlib import Path
 
 from bench.check import compare
-from bench.check import gate as framework_gate
-from bench.check.regress import FIRST_PAIR, GATE_PAIR, PINNED, pair_files
+from bench.check import framework_gate
+from bench.check.checkouts import PINNED
+from bench.check.sidebyside import FIRST_PAIR, GATE_PAIR, pair_files
 from bench.core import results as results_io
 from bench.core.pairs import raw_ratio
 from bench.core.paths import EVIDENCE
 from bench.core.results import ResultsError
+from bench.evidence.archive import stored
 
 RELEASES = EVIDENCE / "releases"
 
@@ -147,7 +149,10 @@ def markdown(judged: list[dict]) -> str:
 
 
 def stored_comparisons(root: Path) -> list[Path]:
-    return sorted(folder for folder in root.iterdir() if (folder / FIRST_PAIR[1]).is_file())
+    """The stored bench regress outputs under ``root``: folders, or their packed archives (unpacked to read)."""
+    names = {p.name for p in root.iterdir() if p.is_dir()} | {p.stem for p in root.glob("*.zip")}
+    folders = [stored(root / name) for name in sorted(names)]
+    return [folder for folder in folders if (folder / FIRST_PAIR[1]).is_file()]
 
 
 def main(argv: list[str] | None = None) -> int:

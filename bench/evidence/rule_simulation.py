@@ -7,7 +7,7 @@ at that spread: a suspect at SCREEN_THRESHOLD, one more pair while undecided, up
 judged by RULE_BY_PAIRS and the pairs' agreement (PAIR_SIGNIFICANCE).  It prints the share of A/A
 benchmarks flagged, the chance that a CI run of ``--benchmarks`` of them raises a false alarm, the
 share of steady slowdowns caught and, beside them, the pair-to-pair spread of the raw CPU time (not
-divided by the reference), which the absolute-time gate (:mod:`bench.check.gate`) lives with.
+divided by the reference), which the absolute-time gate (:mod:`bench.check.framework_gate`) lives with.
 
 A model, not a measurement: each pair's ratio is the true slowdown times a log-normal offset with the
 measured spread, and the pooled ratio is the mean of the pairs' (the check pools rounds and also asks a

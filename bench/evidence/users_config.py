@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.check.regress import bench_run, duet_run
+from bench.check.sidebyside import bench_run, duet_run
 from bench.core import results as results_io
 from bench.core.paths import EVIDENCE, PROJECT_ROOT
 from bench.core.stats import compare_samples

@@ -4,9 +4,8 @@ Detection (chosen by measurement, docs/history.md): PELT (``ruptures``) with a l
 logarithm of each commit's median normalized time and a penalty of :data:`PENALTY` σ² log n, where σ is
 the series' own noise (the median absolute difference of successive commits, scaled to a standard
 deviation); every break it finds is then tested: a Welch t-test between the runs of the segments on
-either side must give p < :data:`MAX_P`.  On the stored evidence campaigns this found the ~7% Keras slowdown
-at its commit in every stepped series and no change in A/A series, where Apache Otava's E-divisive put
-extra change points after real steps and ``asv.step_detect`` missed some.
+either side must give p < :data:`MAX_P`.  How it did on the stored evidence campaigns, against Apache Otava's
+E-divisive and ``asv.step_detect``: docs/history.md.
 
 The series is cut at each annotation (an intended shift: an upgrade, a new runner) and each piece is
 searched on its own, so an annotated shift is never reported as a change.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -10,6 +11,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from bench.core.results import ResultsError
 from bench.history.runs import read_run
 from bench.history.schema import annotations, measurements, runs
 from bench.history.store import HistoryError, shown
@@ -73,6 +75,22 @@ def store_runs(engine: Engine, read: list[tuple[str, dict, list[dict]]]) -> Adde
                 f"the history store {shown(str(engine.url))} refused the runs: {reason}"
             ) from None
     raise AssertionError("unreachable")
+
+
+def record_files(engine: Engine, files: list[Path], trigger: str) -> None:
+    """Add the results files a command wrote (``bench regress``, ``bench bisect``); a file the history cannot
+    take is named and left out, and a store that refuses them is named: what was measured stays on disk."""
+    records = []
+    for path in files:  # each file read once
+        try:
+            records.append((path.name, *read_run(path, machine=None, trigger=trigger)))
+        except ResultsError as error:
+            print(f"bench {trigger}: not added to the history: {error}", file=sys.stderr)
+    try:
+        print(store_runs(engine, records).describe(str(engine.url)), flush=True)
+    except ValueError as error:
+        print(f"bench {trigger}: the runs were not added to the history ({error}); they are kept in "
+              f"{', '.join(str(p) for p in files)}", file=sys.stderr)  # fmt: skip
 
 
 def known_commit(engine: Engine, commit: str) -> str:

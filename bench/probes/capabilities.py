@@ -25,7 +25,7 @@ import keras
 import numpy as np
 
 import implementations
-from bench.core.capabilities import (
+from bench.core.capability_names import (
     BUILD_LOAD_WEIGHTS,
     FREEZE,
     FRESH_FILE_ONLY,
@@ -273,7 +273,7 @@ def eager_latency(model: keras.Model) -> str:
     return f"{eager:.1f} ms eager vs {compiled:.1f} ms compiled (×{eager / compiled:.1f})"
 
 
-PROJECT_PACKAGES = ("implementations", "bench", "reports", "tests")
+PROJECT_PACKAGES = ("implementations", "bench", "tests")
 _FRESH_LOADER = """
 import importlib, json, sys
 jobs = json.loads(sys.argv[1])

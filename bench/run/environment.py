@@ -48,7 +48,7 @@ def checkout() -> dict:
 
 
 #: the code that decides what a benchmark measures and how: when it changes, the history starts a new series
-MEASURING_CODE = ("bench/suite/test_speed.py", "bench/suite/test_zaccuracy.py", "bench/suite/conftest.py",
+MEASURING_CODE = ("bench/suite/test_speed.py", "bench/suite/test_accuracy.py", "bench/suite/conftest.py",
                   "bench/run/timing.py", "bench/run/reference.py", "bench/run/steps.py", "bench/core/profiles.py",
                   "implementations/native")  # fmt: skip
 

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from bench.core.paths import PROJECT_ROOT, SUITE
+from bench.core.process_groups import on_stop_signals, restore, signal_group
 from bench.core.results import rewrite
 from bench.run.timing import thread_environment
 
@@ -38,8 +39,7 @@ def record_signals() -> None:
             _RECEIVED.append(signum)
             print(f"\nbench run: {signal.Signals(signum).name} received, stopping", flush=True)
 
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, record)
+    on_stop_signals(record)
 
 
 def pending_signal() -> int | None:
@@ -139,23 +139,21 @@ def supervise(command: list[str], env: dict) -> tuple[int, int | None]:
                 _RECEIVED.append(signum)
             print(f"\nbench run: {signal.Signals(signum).name} received, stopping the benchmarks", flush=True)
             if child is not None:
-                _signal_group(child.pid, signal.SIGINT)
+                signal_group(child.pid, signal.SIGINT)
 
-    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGINT)}
+    previous = on_stop_signals(interrupt)
     if _RECEIVED and not received:  # came between the check above and this handler
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        restore(previous)
         return 1, _RECEIVED[0]
     try:
         child = subprocess.Popen(
             command, cwd=PROJECT_ROOT, env=env, start_new_session=True, preexec_fn=_default_sigint
         )
     except BaseException:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        restore(previous)
         raise
     if received:  # the signal came while the child was being started
-        _signal_group(child.pid, signal.SIGINT)
+        signal_group(child.pid, signal.SIGINT)
     try:
         while True:
             try:
@@ -163,11 +161,10 @@ def supervise(command: list[str], env: dict) -> tuple[int, int | None]:
                 break
             except subprocess.TimeoutExpired:
                 if received and time.monotonic() - received[0][1] > INTERRUPT_GRACE_S:
-                    _signal_group(child.pid, signal.SIGKILL)
+                    signal_group(child.pid, signal.SIGKILL)
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    _signal_group(child.pid, signal.SIGKILL)  # nothing of the run outlives it (probes included)
+        restore(previous)
+    signal_group(child.pid, signal.SIGKILL)  # nothing of the run outlives it (probes included)
     return returncode, (received[0][0] if received else None)
 
 
@@ -177,11 +174,6 @@ def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def _signal_group(pgid: int, signum: int) -> None:
-    try:
-        os.killpg(pgid, signum)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def interrupted(out: Path, signum: int) -> int:

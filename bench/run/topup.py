@@ -1,9 +1,8 @@
 """Top-up runs: more train-step rounds, in fresh processes, until the paired ratios are as precise as the
 profile asks or its time budget is spent.
 
-How many rounds a paired train-step ratio needs depends on the host: on a quiet one the 16
-rounds of the quick profile give a 95% CI half-width of about ±1.5%, on a busy one twice
-that.  So after the main run, ``bench run`` measures the median half-width of the train-step
+How many rounds a paired train-step ratio needs depends on the host: a busy one needs several
+times what a quiet one does.  So after the main run, ``bench run`` measures the median half-width of the train-step
 ratios (:func:`bench.core.ratios.median_half_width`, over the main run and its top-ups pooled by
 :func:`bench.core.results.pool_repeats`) and, while it is above ``profile.precision_target`` and the
 budget (``profile.time_budget_s`` from the start of ``bench run``) leaves room for another cell,
@@ -26,7 +25,7 @@ import numpy as np
 from bench.core import results as results_io
 
 KIND = "train_throughput"
-#: a fresh process's start before its first timed round (imports, data, models): measured 20-30 s here
+#: a fresh process's start before its first timed round (imports, data, models), with room to spare
 PROCESS_START_S = 40.0
 #: a cell's share of a run, as the main run timed it, times this: warm-up and compilation on top
 CELL_MARGIN = 1.3

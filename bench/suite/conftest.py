@@ -98,6 +98,11 @@ def within_deadline():
         pytest.skip(f"n/a: the run's time budget ({DEADLINE_ENV}) was spent before this benchmark")
 
 
+def pytest_collection_modifyitems(items):
+    """The accuracy runs last: they train for minutes, and a run stopped or out of time keeps every timing."""
+    items.sort(key=lambda item: item.path.name == "test_accuracy.py")
+
+
 def pytest_sessionstart(session):
     _LOADED["checkout"] = environment.checkout()  # what is measured: the tree as the run starts
 

@@ -3,10 +3,8 @@
 Two runs started together drift apart: one imports faster, builds a model sooner, or (in a
 confirming pair of a few benchmarks) finishes and leaves the other alone on the machine.
 Then a benchmark of one run meets another phase of the other (a batched predict, an import,
-nothing at all) than its counterpart met, and the two see different contention.  Unsynchronized,
-two pairs of runs of a baseline commit and a checkout whose timed code was the same put one
-batch-1 benchmark 4% and 6% slower (``resnet-sequential``; its sibling cells moved by -7% to +4%
-in the same pair), past the check's threshold.  Duet benchmarking synchronizes the two
+nothing at all) than its counterpart met, and the two see different contention, enough to pass the
+check's threshold with the same timed code on both sides (docs/evidence.md).  Duet benchmarking synchronizes the two
 harnesses (Bulej et al., ICPE 2020); this plugin does so per benchmark.  Before the setup of
 every test that both runs collected, each run leaves a mark in ``BENCH_DUET_DIR`` and waits
 for the other run's mark of the same test.  A run that does not arrive within

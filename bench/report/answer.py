@@ -1,0 +1,206 @@
+"""The answer on one screen: per architecture, a verdict table, a ✓/✗ capability table and one recommendation.
+
+Every cell is read from the shared analysis (:mod:`bench.core.ratios`) and the recorded capability
+verdicts; nothing here measures or recomputes.  A speed cell says "≈" unless the paired ratio's CI
+excludes 1 *and* the difference reaches the noise floor; then it names the size and the backends.
+The CIs themselves, per backend, follow below the first screen (:mod:`bench.report.decision`).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from bench.core import ratios
+from bench.core.capability_names import REMEDIES, SHORT_NAMES
+from bench.core.escape import span
+from bench.core.kinds import APIS, TIMED
+from bench.core.ratios import BASE_API, NOISE_FLOOR, Ratio
+from bench.core.results import archs_of
+from bench.report.decision import (
+    FIRST_STEP_SLACK,
+    MEMORY_SLACK,
+    accuracy_of,
+    best_api,
+    drawbacks,
+    first_step_of,
+    keras_guide,
+    lines_of_code,
+    verdict_class,
+)
+from bench.report.text import wrap
+
+SHORT_BACKEND = {"tensorflow": "tf"}
+SYMBOL = {2: "✓", 1: "◐", 0: "✗"}
+REMEDY_WIDTH = 60  # the answer screen's lines stay within 160 characters
+SAME_ACCURACY = 0.0005  # fixed seeds and deterministic ops: the APIs reach the same accuracy to the digit
+
+
+def _where(backends: list[str]) -> str:
+    return ", ".join(SHORT_BACKEND.get(b, b) for b in backends)
+
+
+def _speed(frame, backends, arch, api, kind) -> str:
+    if api == BASE_API:
+        return "basis"
+    moved: dict[str, list[str]] = {}
+    measured = False
+    for backend in backends:
+        r = ratios.to_functional(frame, backend, arch, api, kind)
+        measured |= isinstance(r, Ratio)
+        if isinstance(r, Ratio) and r.meaningful:
+            words = f"{abs(r.ratio - 1):.0%} {'slower' if r.ratio > 1 else 'faster'}"
+            moved.setdefault(words, []).append(backend)
+    if not measured:
+        return "–"
+    return "; ".join(f"{words} ({_where(where)})" for words, where in moved.items()) or "≈"
+
+
+def _relative(frame, backends, arch, api, index: int, slack: float) -> str:
+    """First step (index 0) or peak memory (1) against Functional's, beyond ``slack``; '≈' within it."""
+    if api == BASE_API:
+        return "basis"
+    moved, measured = [], False
+    for backend in backends:
+        mine = first_step_of(frame, backend, arch, api)[index]
+        base = first_step_of(frame, backend, arch, BASE_API)[index]
+        if mine is None or not base:
+            continue
+        measured = True
+        if abs(mine / base - 1) > slack:
+            moved.append(f"×{mine / base:.2f} ({_where([backend])})")
+    return "; ".join(moved) or ("≈" if measured else "–")
+
+
+def _accuracy(frame, backends, arch, api) -> str:
+    if api == BASE_API:
+        scores = [(b, accuracy_of(frame, b, arch, api)) for b in backends]
+        return ", ".join(f"{s:.3f} ({_where([b])})" for b, s in scores if s is not None) or "–"
+    moved, measured = [], False
+    for backend in backends:
+        mine, base = accuracy_of(frame, backend, arch, api), accuracy_of(frame, backend, arch, BASE_API)
+        if mine is None or base is None:
+            continue
+        measured = True
+        rows = [ratios.cells(frame, "accuracy")[(backend, arch, a)] for a in (api, BASE_API)]
+        varies = "" if all(row.extra.get("deterministic") for row in rows) else "~"  # run-to-run variation
+        if abs(mine - base) > SAME_ACCURACY:
+            moved.append(f"{varies}{mine - base:+.3f} ({_where([backend])})")
+    return "; ".join(moved) or ("same" if measured else "–")
+
+
+def verdict_table(frame, backends, arch) -> pd.DataFrame:
+    """API × (train step, predict, batch 1, first step, peak memory, accuracy), each against Functional."""
+    rows = []
+    for api in APIS:
+        row = {"API": api.capitalize()}
+        for kind, label in TIMED:
+            row[label] = _speed(frame, backends, arch, api, kind)
+        row["first step"] = _relative(frame, backends, arch, api, 0, FIRST_STEP_SLACK)
+        row["peak memory"] = _relative(frame, backends, arch, api, 1, MEMORY_SLACK)
+        row["accuracy"] = _accuracy(frame, backends, arch, api)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _remedy(probe: str, verdicts: list) -> str:
+    """What to do about the row's ✗ / ◐: the remedy the probes tried, else the worst verdict's own reason."""
+    if probe in REMEDIES:
+        return REMEDIES[probe]
+    worst = min(verdicts, key=verdict_class, default="")  # the ✗ and ◐ verdicts: a "no" before a "partly"
+    reason = str(worst).split(":", 1)[1].strip() if ":" in str(worst) else ""
+    return reason if len(reason) <= REMEDY_WIDTH else reason[: REMEDY_WIDTH - 1].rstrip() + "…"
+
+
+def _joined(names: list[str]) -> str:
+    """'int8, int4, float8 .keras load' for rows that differ only in their first word; else 'a / b'."""
+    heads, tails = zip(*(name.partition(" ")[::2] for name in names), strict=True)
+    if len(names) > 1 and len(set(tails)) == 1 and tails[0]:
+        return f"{', '.join(heads)} {tails[0]}"
+    return " / ".join(names)
+
+
+def capability_table(by_backend: dict[str, dict[str, dict[str, str]]]) -> pd.DataFrame | None:
+    """✓ / ◐ / ✗ per capability where the APIs differ on some backend, with what to do about the ✗ or ◐.
+
+    A backend that differs from the others is named once in the cell (``✗ (✓ torch)``); rows alike in every
+    cell and in what to do are one row (``int8, int4 .keras load``)."""
+    probes = list(dict.fromkeys(p for caps in by_backend.values() for api in caps.values() for p in api))
+    rows: dict[tuple, list[str]] = {}
+    for probe in probes:
+        classes = {
+            backend: {api: verdict_class(caps.get(api, {}).get(probe)) for api in APIS}
+            for backend, caps in by_backend.items()
+        }
+        if not any(len({c for c in per.values() if c is not None}) > 1 for per in classes.values()):
+            continue  # every API alike on every backend: nothing to choose by
+        cells = []
+        for api in APIS:
+            seen = {backend: per[api] for backend, per in classes.items() if per[api] is not None}
+            if not seen:
+                cells.append("–")
+                continue
+            common = max(set(seen.values()), key=list(seen.values()).count)
+            odd = {b: c for b, c in seen.items() if c != common}
+            only = f" ({_where(list(seen))} only)" if len(seen) < len(classes) and not odd else ""
+            others = "".join(f" ({SYMBOL[c]} {_where([b])})" for b, c in odd.items())
+            cells.append(SYMBOL[common] + only + others)
+        verdicts = [caps.get(api, {}).get(probe) for caps in by_backend.values() for api in APIS]
+        remedy = _remedy(probe, [v for v in verdicts if verdict_class(v) in (0, 1)])
+        rows.setdefault((*cells, remedy), []).append(SHORT_NAMES.get(probe, probe))
+    if not rows:
+        return None
+    return pd.DataFrame(
+        [
+            {"capability": _joined(names), **dict(zip((a.capitalize() for a in APIS), key[:-1], strict=True)),
+             "where ✗ or ◐: why, what to do": key[-1]}
+            for key, names in rows.items()
+        ]
+    )  # fmt: skip
+
+
+def recommendation_line(
+    arch, found: dict[str, list[str]], loc: dict[str, int], capabilities: dict
+) -> tuple[str, str]:
+    """(the API to use, one line of why): the fewest measured drawbacks, ties to fewer lines of code."""
+    best = best_api(found, loc)
+    counts = ", ".join(f"{api} {len(found[api])}" for api in APIS)
+    why = f"Fewest measured drawbacks ({counts}; each listed below)"
+    tied = [api for api in APIS if api != best and len(found[api]) == len(found[best])]
+    if tied and loc:
+        lines = ", ".join(f"{api} {loc[api]}" for api in (best, *tied) if api in loc)
+        why += f", tied on drawbacks: fewer lines of code ({lines})"
+    guided = keras_guide(capabilities)
+    if guided is None:
+        return best, f"{why}."
+    guide, reason = guided
+    agree = "Keras' guides agree" if guide == best else f"Keras' guides point to {guide}"
+    return best, f"{why}; {agree} ({reason})."
+
+
+def answer_section(frame, capabilities_by_backend) -> list[str]:
+    """The first screen of a report: the legend, then per architecture its verdict, tables and reason."""
+    backends = sorted(frame["backend"].dropna().unique())
+    legend = (
+        "Each API against the Functional model. Speed: each round over the Functional rounds around "
+        f"it (a *paired ratio*); '≈': its 95% CI includes 1 or it is under {NOISE_FLOOR:.0%}; '9% faster "
+        "(torch)': a settled difference, and where. First step and peak memory: ≈ "
+        f"within {FIRST_STEP_SLACK:.0%} and {MEMORY_SLACK:.0%}. Accuracy: 'same' where the APIs agree to the "
+        "digit from the same weights ('~': no deterministic ops). Capabilities where the APIs differ: "
+        "✓ works, ◐ partly, ✗ no."
+    )
+    lines = ["## The answer", "", *wrap(legend), ""]
+    for arch in archs_of(frame):
+        present = [b for b in backends if ((frame["backend"] == b) & (frame["arch"] == arch)).any()]
+        by_backend = {b: capabilities_by_backend.get(b, {}).get(arch, {}) for b in present}
+        by_backend = {b: caps for b, caps in by_backend.items() if caps}
+        found = drawbacks(frame, present, arch, by_backend)
+        loc = lines_of_code(by_backend)
+        best, why = recommendation_line(arch, found, loc, next(iter(by_backend.values()), {}))
+        lines += [f"### {span(arch)}: use {best.capitalize()}", *wrap(why), ""]
+        lines += [verdict_table(frame, present, arch).to_markdown(index=False), ""]
+        table = capability_table(by_backend)
+        if table is not None:
+            lines += [table.to_markdown(index=False), ""]
+        elif not by_backend:
+            lines += ["No capability probes recorded for this architecture.", ""]
+    return lines
