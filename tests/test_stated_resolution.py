@@ -15,14 +15,14 @@ def _count(text: str) -> tuple[int, int]:
 
 def test_a_keras_slowdown_of_the_stated_size_is_caught_8_times_in_10_on_real_hosts():
     """Planted inside Keras' share of every round of the checkout's side, at each trial's stated size: caught
-    at least 8 times in 10 on both hosts; half of it at most 3 in 10 on AMD EPYC, whose trials hold three pairs
-    (the Intel campaign stored two, and two pairs agree too rarely for a sharp edge: docs/regression-check.md)."""
+    at least 8 times in 10 on both hosts; half of it at most 3 in 10 on AMD EPYC and on Intel's train step and
+    batch 1 (Intel's batched predict, whose half lies at the rule's 3% floor: docs/evidence.md)."""
     rows = stated_resolution.table()
     assert {row["host"] for row in rows} == set(stated_resolution.CAMPAIGNS)
     for row in rows:
         caught, trials = _count(row["caught at the stated size"])
         assert trials == 10 and caught >= 8, row
-        if row["host"] == "AMD EPYC":
+        if row["host"] == "AMD EPYC" or row["kind"] != "predict":
             assert _count(row["caught at half of it"])[0] <= 3, row
             assert row["holds"]
 
