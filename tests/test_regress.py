@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bench.check import framework_gate
-from bench.check import regress, sidebyside
+from bench.check import framework_gate, regress, sidebyside
 from bench.core.machine import cpu_model, cpu_slug
 from bench.history.schema import runs as runs_table
 from bench.history.store import open_store

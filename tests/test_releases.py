@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.check import compare
-from bench.check import framework_gate
+from bench.check import compare, framework_gate
 from bench.evidence import releases
 from tests.support.results import CALIBRATED, synthetic_results, write
 

@@ -19,8 +19,8 @@ import numpy as np
 from bench.check.framework_gate import CALIBRATION, INDEX_BENCHMARKS, absolute_index
 from bench.core.paths import PROJECT_ROOT, project_relative
 from bench.core.results import ResultsError
-from bench.evidence.campaigns import VARIANTS, stored_trials
 from bench.evidence.archive import present
+from bench.evidence.campaigns import VARIANTS, stored_trials
 
 #: the folders of stored side-by-side evidence campaigns the committed calibration is made from
 CAMPAIGN_FOLDERS = ("reports/evidence/amd", "reports/evidence/side-by-side")

@@ -27,8 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.check import framework_gate
-from bench.check import stopping
+from bench.check import framework_gate, stopping
 from bench.check.compare import (
     REGRESSION,
     Verdict,

@@ -25,12 +25,12 @@ from pathlib import Path
 
 from bench.core.kinds import GATE_TARGET, TIMED_KINDS
 from bench.core.paths import EVIDENCE
+from bench.evidence.archive import stored
 from bench.history.analysis import analyse
 from bench.history.publish import publish
 from bench.history.record import store_runs
 from bench.history.runs import read_run
 from bench.history.store import open_store
-from bench.evidence.archive import stored
 
 STEP_AT = 20  # runs of unchanged code before the slowdown's commit
 AA_LENGTH = 40

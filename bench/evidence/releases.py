@@ -24,8 +24,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from bench.check import compare
-from bench.check import framework_gate
+from bench.check import compare, framework_gate
 from bench.check.checkouts import PINNED
 from bench.check.sidebyside import FIRST_PAIR, GATE_PAIR, pair_files
 from bench.core import results as results_io
