@@ -249,6 +249,9 @@ def test_redact_masks_every_form_and_keeps_the_rest(monkeypatch):
     assert "envsecret1" not in redact("connection failed: password envsecret1 refused")
     assert redact("host=h password='a b c' user=u") == "host=h password=*** user=u"
     assert redact("sqlite:////tmp/bench-history.sqlite") == "sqlite:////tmp/bench-history.sqlite"
+    monkeypatch.setenv("PWD", "/work/here")  # the working folder is no secret
+    monkeypatch.setenv("OLDPWD", "/tmp")
+    assert redact("/work/here/r.json and /tmp/x: pwd=hidden1") == "/work/here/r.json and /tmp/x: pwd=***"
 
 
 @pytest.mark.parametrize("url", ["mysql://u@h/db", "postgresql+pg8000://u@h/db", "oracle://u@h/db"])

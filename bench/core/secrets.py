@@ -1,8 +1,8 @@
 """Passwords kept inside the process: every message, page and file shows a store's URL through :func:`redact`.
 
 A password reaches the suite in a URL's user part (``user:pw@host``), in its query (``?password=``,
-``?sslpassword=``, any parameter whose name says pass, secret or token) or in an environment variable
-(``PGPASSWORD`` and the like).  :func:`redact` masks each form wherever it appears in a text, so a driver's
+``?sslpassword=``, ``?pwd=``, any parameter whose name says password, secret or token) or in an environment
+variable (``PGPASSWORD`` and the like).  :func:`redact` masks each form wherever it appears in a text, so a driver's
 error message that echoes a connection string is safe to show as well.
 """
 
@@ -13,8 +13,10 @@ import re
 from urllib.parse import unquote
 
 MASK = "***"
-#: names of query parameters and environment variables that hold a secret
-_SECRET_NAME = re.compile(r"pass|pwd|secret|token|credential|api[_-]?key", re.IGNORECASE)
+#: names of environment variables that hold a secret (PGPASSWORD, DB_TOKEN, ...; not PWD, the working folder)
+_SECRET_NAME = re.compile(r"passw(or)?d|passphrase|secret|token|credential|api[_-]?key", re.IGNORECASE)
+#: names of URL and connection-string parameters that hold a secret
+_SECRET_PARAMETER = re.compile(r"pwd|.*passw(or)?d|passphrase|.*secret.*|.*token.*|.*api[_-]?key", re.IGNORECASE)
 #: ``scheme://user:password@`` (the password may hold any character but ``@`` and ``/``)
 _USERINFO = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*:)(?P<secret>[^@/\s]*)(?=@)")
 #: ``name=value`` in a query string or a libpq keyword string
@@ -36,7 +38,7 @@ def redact(text) -> str:
         return match["head"] + MASK
 
     def parameter(match: re.Match) -> str:
-        if not _SECRET_NAME.search(match["name"]):
+        if not _SECRET_PARAMETER.fullmatch(match["name"]):
             return match[0]
         found.append(match["secret"].strip("'"))
         return match["head"] + MASK
