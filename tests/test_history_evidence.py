@@ -3,7 +3,7 @@ on both CPU models' campaigns; the committed CHANGES.md is what the stored runs 
 
 from __future__ import annotations
 
-from bench.evidence import history as evidence
+from bench.evidence import change_points as evidence
 
 
 def test_the_store_finds_the_keras_slowdown_at_its_commit_and_no_change_in_a_a_series(tmp_path):

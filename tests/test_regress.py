@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bench.check import framework_gate, regress, sidebyside
+from bench.check import checkouts, framework_gate, regress, sidebyside
 from bench.core.machine import cpu_model, cpu_slug
 from bench.history.schema import runs as runs_table
 from bench.history.store import open_store
@@ -214,7 +214,7 @@ def test_the_baseline_runs_with_the_framework_versions_it_was_recorded_with(
 ):
     installed = {"keras": "3.99.0", "tensorflow": "2.21.0", "numpy": "2.4.6"}
     monkeypatch.setattr(regress, "versions_differ", _real_versions_differ)
-    monkeypatch.setattr(regress, "installed_version", installed.get)
+    monkeypatch.setattr(checkouts, "installed_version", installed.get)
     built = []
 
     def fake_environment(worktree, pins, backend, where):
@@ -311,12 +311,12 @@ def test_a_baseline_environment_cut_off_while_built_is_built_again_not_reused(tm
 
     where = tmp_path / "baseline-env"
     pins = {"keras": "3.15.1"}
-    monkeypatch.setattr(regress, "_pip", killed_pip)
+    monkeypatch.setattr(checkouts, "_pip", killed_pip)
     with pytest.raises(KeyboardInterrupt):
-        regress.baseline_environment(tmp_path, pins, "tensorflow", where)
+        checkouts.baseline_environment(tmp_path, pins, "tensorflow", where)
     assert not (where / "constraints.txt").exists()
-    monkeypatch.setattr(regress, "_pip", lambda python, *args: calls.append(args))
-    regress.baseline_environment(tmp_path, pins, "tensorflow", where)
+    monkeypatch.setattr(checkouts, "_pip", lambda python, *args: calls.append(args))
+    checkouts.baseline_environment(tmp_path, pins, "tensorflow", where)
     assert len(calls) == 2 and (where / "constraints.txt").read_text() == "keras==3.15.1\n"
-    regress.baseline_environment(tmp_path, pins, "tensorflow", where)  # whole now: reused, pip not called
+    checkouts.baseline_environment(tmp_path, pins, "tensorflow", where)  # whole now: reused, pip not called
     assert len(calls) == 2
