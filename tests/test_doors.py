@@ -107,7 +107,16 @@ BAD = {
     "a lone surrogate in a name": _bench_field("name", "test_train_throughput[\ud800]"),
     "a time past 9999 in UTC": _datetime("9999-12-31T23:59:59-14:00"),
     "a NaN in the settings": _suite("settings", {"train_batch": float("nan")}),
+    "params without an architecture": _bench_field("params", {"api": "functional"}),
+    "params null": _bench_field("params", None),
+    "a latency without its p90": lambda r: _drop(r, "test_latency_batch1[cnn-functional]", "p90_s"),
+    "a suite without its backend": _suite("backend", None),
 }  # fmt: skip
+
+
+def _drop(results: dict, benchmark: str, field: str) -> dict:
+    next(b for b in results["benchmarks"] if b["name"] == benchmark)["extra_info"].pop(field)
+    return results
 
 
 def _bad_file(tmp_path: Path, case: str, seed: int = 1) -> Path:
@@ -308,8 +317,9 @@ def test_any_name_renders_safely_in_compare_and_the_report(tmp_path, capsys):
     def renamed(seed: int) -> Path:
         results = synthetic_results(seed)
         for bench, name in zip(results["benchmarks"], NAMES.values(), strict=False):
-            bench["name"] = name
-            bench["params"] = {"arch": name.split("[", 1)[1][:-1], "api": bench["params"]["api"]}
+            cell = name.split("[", 1)[1]  # each benchmark keeps its kind; its cell takes the odd name
+            bench["name"] = f"{bench['name'].split('[', 1)[0]}[{cell}"
+            bench["params"] = {"arch": cell[:-1], "api": bench["params"]["api"]}
         return write(tmp_path, f"r{seed}.json", results)
 
     base, current = renamed(0), renamed(1)

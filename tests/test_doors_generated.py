@@ -65,6 +65,65 @@ def _mutated(original: dict, draw) -> str:
     return text
 
 
+WORDS = ["", "x", "cnn", "resnet", "functional", "sequential", "subclassing", "native", "a|b", "<b>", "$x$", "é", "["]
+
+
+def _semantic(original: dict, rng) -> str:
+    """A file of the right shape whose names, cells and fields are rearranged as a careless tool might."""
+    results = json.loads(json.dumps(original))
+    for _ in range(rng.randint(1, 4)):
+        benches = results["benchmarks"]
+        bench = rng.choice(benches) if benches else None
+        action = rng.randrange(8)
+        if action == 0 and bench:
+            bench["name"] = rng.choice(["test_x", "test_train_throughput", "test_accuracy"]) + rng.choice(
+                ["", f"[{rng.choice(WORDS)}-{rng.choice(WORDS)}]"])  # fmt: skip
+        elif action == 1 and bench:
+            bench["params"] = {key: rng.choice(WORDS) for key in rng.sample(["arch", "api"], rng.randint(0, 2))}
+        elif action == 2 and benches:
+            benches.pop(rng.randrange(len(benches)))
+        elif action == 3 and bench and bench["extra_info"]:
+            bench["extra_info"].pop(rng.choice(sorted(bench["extra_info"])))
+        elif action == 4 and bench:
+            bench["extra_info"]["capabilities"] = {rng.choice(WORDS): {rng.choice(WORDS): rng.choice(WORDS)}}
+        elif action == 5 and bench:
+            bench["extra_info"]["backend" if rng.random() < 0.5 else "reference"] = rng.choice(WORDS)
+        elif action == 6:
+            results["machine_info"]["suite"]["backend"] = rng.choice([*WORDS, None])
+        elif action == 7 and bench:
+            bench["stats"]["data"] = bench["stats"]["data"][: rng.randint(1, 3)]
+    return json.dumps(results)
+
+
+def test_rearranged_files_of_the_right_shape_never_crash_the_report(originals, tmp_path_factory, capsys):
+    """Names, cells and fields rearranged inside a well-formed file: the report, compare and the history end in
+    exit 0, 1 or 2, never a traceback."""
+    good, other = originals
+    original = json.loads(other.read_text())
+
+    @seed(SEED)
+    @settings(max_examples=EXAMPLES // 2, deadline=None, database=None, print_blob=True,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])  # fmt: skip
+    @given(st.randoms(use_true_random=False))
+    def one(rng):
+        folder = tmp_path_factory.mktemp("rearranged")
+        bad = folder / "rearranged.json"
+        bad.write_text(_semantic(original, rng))
+        assert main(["report", str(bad), "--out", str(folder / "report")]) in (0, 2)
+        assert main(["compare", str(good), str(bad)]) in (0, 1, 2)
+        store = str(folder / "store.sqlite")
+        if main(["history", "add", "--db", store, str(bad)]) == 0:
+            assert main(["history", "publish", "--db", store, "--out", str(folder / "page")]) == 0
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and all(line.startswith("error: ") for line in err.splitlines())
+
+    try:
+        one()
+    except BaseException:
+        print(f"hypothesis seed {SEED}: replay with BENCH_HYPOTHESIS_SEED={SEED}")
+        raise
+
+
 @pytest.fixture(scope="module")
 def originals(tmp_path_factory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("originals")

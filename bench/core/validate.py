@@ -105,6 +105,17 @@ _SUITE_TYPES = {
 _POSITIVE = ("images_per_s", "p50_s", "p90_s", "time_to_target_s")
 _COUNTS = ("batch", "params", "epochs", "epochs_planned", "train_images", "test_images", "probe_train_steps")
 _STRINGS = ("backend", "device", "reference", "reference_kind", "dataset")
+#: what bench run writes for each kind of benchmark, which the report, the check and the history read
+REQUIRED = {
+    "train_throughput": ("batch", "images_per_s", "backend", "device"),
+    "inference_throughput": ("batch", "images_per_s", "backend", "device"),
+    "latency_batch1": ("batch", "p50_s", "p90_s", "backend", "device"),
+    "accuracy": ("batch", "test_accuracy", "epochs", "backend", "device"),
+    "first_step_and_memory": ("batch", "first_step_s", "rss_growth_bytes", "backend", "device"),
+    "capabilities": ("capabilities", "backend", "device"),
+}
+#: what every results file's suite metadata holds
+SUITE_REQUIRED = ("backend", "dataset", "device", "device_kind", "cpu_model")
 
 
 def _check_suite(check: _Checker, results: dict) -> dict:
@@ -116,6 +127,8 @@ def _check_suite(check: _Checker, results: dict) -> dict:
         check.fail(f"the suite's profile is {suite['profile']!r}, not a name")
     for field, kinds in _SUITE_TYPES.items():
         check.typed(suite, field, kinds, "the suite's")
+    for field in SUITE_REQUIRED:
+        check.typed(suite, field, (str,), "the suite's", nullable=False)
     for field in ("changed_paths", "top_ups"):
         if any(not isinstance(item, str) for item in suite.get(field) or []):
             check.fail(f"the suite's {field!r} holds something that is not a path")
@@ -232,11 +245,13 @@ def _check_benchmark(check: _Checker, bench, seen: set[str]) -> None:
     seen.add(name)
     for field, kinds in (("stats", (dict,)), ("extra_info", (dict,))):
         check.typed(bench, field, kinds, "its", name, nullable=False)
-    params = check.typed(bench, "params", (dict,), "its", name)
-    for field in ("arch", "api"):
-        value = check.typed(params or {}, field, (str,), "params'", name)
-        if value is not None and "\x00" in value:
-            check.fail(f"params' {field} holds a NUL", name)
+    params = check.typed(bench, "params", (dict,), "its", name, nullable=False)
+    # every benchmark of the suite names its cell: the architecture, and the API (the capability table is per
+    # architecture); the reports place each row by them
+    for field in ("arch", "api") if not name.startswith("test_capabilities") else ("arch",):
+        value = check.typed(params, field, (str,), "params'", name, nullable=False)
+        if not value.strip() or "\x00" in value:
+            check.fail(f"params' {field} is empty or holds a NUL", name)
     check.typed(bench, "param", (str,), "its", name)
     for field in ("stats", "extra_info", "params"):
         where = _first_non_finite(bench[field], field)
@@ -244,6 +259,10 @@ def _check_benchmark(check: _Checker, bench, seen: set[str]) -> None:
             check.fail(f"{terminal(where)[:120]} is NaN, Infinity, too large or not Unicode: figures must be finite numbers", name)
     _check_rounds(check, bench, name)
     _check_extra(check, bench["extra_info"], name)
+    kind = name.split("[", 1)[0].removeprefix("test_")
+    missing = [field for field in REQUIRED.get(kind, ()) if bench["extra_info"].get(field) is None]
+    if missing:
+        check.fail(f"extra_info lacks {', '.join(missing)}, which bench run writes for every {kind} benchmark", name)
 
 
 def check(results, path: str) -> None:
