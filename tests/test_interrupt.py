@@ -184,7 +184,9 @@ def test_a_results_file_cut_off_while_written_is_kept_aside_never_passed_off(tmp
     from bench.run.supervise import publish, writing_path
 
     out = tmp_path / "results.json"
-    whole = json.dumps({"benchmarks": [], "machine_info": {"suite": {"profile": "smoke"}}})
+    suite = {"profile": "smoke", "backend": "tensorflow", "dataset": "mnist-5k", "device": "CPU", "device_kind": "cpu",
+             "cpu_model": "AMD EPYC"}  # fmt: skip
+    whole = json.dumps({"benchmarks": [], "machine_info": {"suite": suite}})
     writing_path(out).write_text(whole[: len(whole) // 2])  # what a kill during the write leaves
     publish(writing_path(out), out)
     assert not out.exists() and (tmp_path / "results.json.truncated").is_file()

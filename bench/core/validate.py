@@ -105,14 +105,14 @@ _SUITE_TYPES = {
 _POSITIVE = ("images_per_s", "p50_s", "p90_s", "time_to_target_s")
 _COUNTS = ("batch", "params", "epochs", "epochs_planned", "train_images", "test_images", "probe_train_steps")
 _STRINGS = ("backend", "device", "reference", "reference_kind", "dataset")
-#: what bench run writes for each kind of benchmark, which the report, the check and the history read
+#: the figures bench run writes for each kind of benchmark that the report, the check and the history read
 REQUIRED = {
-    "train_throughput": ("batch", "images_per_s", "backend", "device"),
-    "inference_throughput": ("batch", "images_per_s", "backend", "device"),
-    "latency_batch1": ("batch", "p50_s", "p90_s", "backend", "device"),
-    "accuracy": ("batch", "test_accuracy", "epochs", "backend", "device"),
-    "first_step_and_memory": ("batch", "first_step_s", "rss_growth_bytes", "backend", "device"),
-    "capabilities": ("capabilities", "backend", "device"),
+    "train_throughput": ("batch", "images_per_s"),
+    "inference_throughput": ("batch", "images_per_s"),
+    "latency_batch1": ("batch", "p50_s", "p90_s"),
+    "accuracy": ("test_accuracy", "epochs"),
+    "first_step_and_memory": ("first_step_s", "rss_growth_bytes"),
+    "capabilities": ("capabilities",),
 }
 #: what every results file's suite metadata holds
 SUITE_REQUIRED = ("backend", "dataset", "device", "device_kind", "cpu_model")
