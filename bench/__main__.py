@@ -101,7 +101,10 @@ def _report(args: argparse.Namespace) -> int:
         results.load(path)
     from bench.report.build import build_report
 
-    report = build_report(paths, args.out)
+    try:
+        report = build_report(paths, args.out)
+    except (KeyError, TypeError, IndexError, AttributeError) as error:  # a figure the door let by that a row needs
+        raise UsageError(f"the results cannot be reported: {type(error).__name__} {error}") from None
     print(f"wrote {report}")
     return 0
 

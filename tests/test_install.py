@@ -42,7 +42,7 @@ def _bench(python: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_the_installed_package_is_the_one_that_runs(installed, tmp_path):
-    where = subprocess.run([installed, "-c", "import bench, reports; print(bench.__file__, reports.__file__)"],
+    where = subprocess.run([installed, "-c", "import bench, implementations; print(bench.__file__, implementations.__file__)"],
                            cwd=tmp_path, capture_output=True, text=True, check=True).stdout  # fmt: skip
     assert str(ROOT) not in where and "site-packages" in where
 
