@@ -1,74 +1,96 @@
-"""The tutorial's architectures written with each Keras API.
+"""The models the suite measures: the tutorial's architectures, or the user's models files.
 
 Public entry point::
 
-    from implementations import ARCHS, APIS, build
+    from implementations import ARCHS, build, model_set
     model = build("resnet", "functional", seed=0)
 
-Architecture modules live in :mod:`implementations.archs` and are discovered
-at import time, so a new architecture is one new module there.
+Every set of models comes in through :func:`implementations.loader.load`: the built-in ``cnn`` and ``resnet``
+(:mod:`implementations.archs`) by default, or the models files named in ``$BENCH_MODELS`` (paths or module
+names separated by ``os.pathsep``; ``bench run --models`` sets it), which then replace them.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
+import os
 
 import keras
 
-from implementations import archs as _archs_package
-from implementations.blocks import SeedStream
-from implementations.registry import APIS, Entry, entries
+from bench.core.kinds import APIS
+from implementations.loader import ModelsFileError, ModelSet, load
 
-for _module in pkgutil.iter_modules(_archs_package.__path__):
-    importlib.import_module(f"{_archs_package.__name__}.{_module.name}")
+#: where ``bench run --models`` hands its models files to the suite's processes
+MODELS_ENV = "BENCH_MODELS"
+BUILT_IN = ("implementations.archs.cnn", "implementations.archs.resnet")
 
-#: Architecture names, in registration order.
-ARCHS: tuple[str, ...] = tuple(dict.fromkeys(arch for arch, _ in entries()))
-
-__all__ = ["APIS", "ARCHS", "build", "entry", "cell_ids"]
+__all__ = ["APIS", "ARCHS", "MODELS_ENV", "ModelSet", "ModelsFileError", "build", "cell_ids", "model_set",
+           "load_sets", "specs"]  # fmt: skip
 
 
-def entry(arch: str, api: str) -> Entry:
-    """The registry entry for (arch, api); ValueError naming the valid choices otherwise."""
-    if arch not in ARCHS:
-        raise ValueError(f"unknown architecture {arch!r}; valid architectures: {', '.join(ARCHS)}")
-    if api not in APIS:
-        raise ValueError(f"unknown API {api!r}; valid APIs: {', '.join(APIS)}")
-    return entries()[(arch, api)]
+def specs() -> list[str]:
+    """The models files of this process: ``$BENCH_MODELS``, else the built-in architectures."""
+    given = [spec for spec in os.environ.get(MODELS_ENV, "").split(os.pathsep) if spec.strip()]
+    return given or list(BUILT_IN)
+
+
+def load_sets(given: list[str]) -> dict[str, ModelSet]:
+    """{name: set} of the models files ``given``; ModelsFileError for a file that fails or a name twice."""
+    sets: dict[str, ModelSet] = {}
+    for spec in given:
+        loaded = load(spec)
+        if loaded.name in sets:
+            raise ModelsFileError(
+                f"two models files are named {loaded.name!r} ({sets[loaded.name].origin} and {spec}); "
+                "set NAME in one of them"
+            )
+        sets[loaded.name] = loaded
+    return sets
+
+
+_LOADED: dict[tuple[str, ...], dict[str, ModelSet]] = {}
+
+
+def _sets() -> dict[str, ModelSet]:
+    """The sets of :func:`specs`, loaded once per list of files (``bench run --models`` sets it after
+    this package may have been imported)."""
+    given = tuple(specs())
+    if given not in _LOADED:
+        _LOADED[given] = load_sets(list(given))
+    return _LOADED[given]
+
+
+def __getattr__(name: str):
+    if name == "ARCHS":  # the names of the model sets, in the order given
+        return tuple(_sets())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def model_set(arch: str) -> ModelSet:
+    """The set named ``arch``; ValueError naming the valid choices otherwise."""
+    sets = _sets()
+    if arch not in sets:
+        raise ValueError(f"unknown architecture {arch!r}; valid architectures: {', '.join(sets)}")
+    return sets[arch]
 
 
 def cell_ids() -> list[tuple[str, str]]:
-    """Every (arch, api) pair, architectures outer, APIs in :data:`APIS` order."""
-    return [(arch, api) for arch in ARCHS for api in APIS]
+    """Every (arch, api) given, architectures outer, APIs in :data:`APIS` order."""
+    return [(arch, api) for arch, chosen in _sets().items() for api in chosen.apis]
 
 
-def build(
-    arch: str,
-    api: str,
-    *,
-    input_shape: tuple[int, ...] = (28, 28, 1),
-    num_classes: int = 10,
-    seed: int | None = None,
-) -> keras.Model:
+def build(arch: str, api: str, *, seed: int | None = None, **options) -> keras.Model:
     """Build ``arch`` written with ``api``, with its weights already created.
 
     Args:
         arch: one of :data:`ARCHS`.
-        api: one of :data:`APIS`.
-        input_shape: shape of one image, channels last.
-        num_classes: number of logits the model outputs.
-        seed: with an int, every kernel initializer gets a seed derived from it
-            in layer order, so the three APIs of one arch start from identical
-            weights; ``None`` leaves initialization unseeded.
-
-    Returns:
-        A built ``keras.Model`` (``count_params()`` works without a call).
+        api: one of the APIs its models file gives.
+        seed: with an int, two builds (and, for the built-in archs, the APIs of one arch) start from
+            identical weights; ``None`` leaves initialization unseeded.
+        options: passed on to a builder that takes them (the built-in archs take ``input_shape`` and
+            ``num_classes``).
     """
-    cell = entry(arch, api)
-    model = cell.builder(tuple(input_shape), int(num_classes), SeedStream(seed))
-    if not model.weights:
-        # A subclassed model creates its weights on its first call; one
-        # inference-mode call on zeros leaves BatchNorm statistics untouched.
-        model(keras.ops.zeros((1, *input_shape)), training=False)
-    return model
+    chosen = model_set(arch)
+    if api not in chosen.builders:
+        given = ", ".join(chosen.apis)
+        raise ValueError(f"unknown API {api!r} for {arch}; valid APIs: {given}")
+    return chosen.build(api, seed, **options)

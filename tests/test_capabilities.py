@@ -155,12 +155,13 @@ def test_a_background_probe_with_more_output_than_a_pipe_holds_finishes():
     assert stdout.splitlines()[-1] == '{"done": 1}' and len(stderr) == 300_000
 
 
-def test_a_failed_data_parallel_probe_says_why_for_every_api():
+def test_a_failed_data_parallel_probe_says_why_for_every_api(monkeypatch):
+    monkeypatch.setattr(capabilities.portable, "_PROBED", [implementations.model_set("cnn")])
     script = "import sys; sys.exit('RuntimeError: no second device')"
     probe = capabilities.BackgroundProbe([sys.executable, "-c", script], cwd=Path.cwd(), env=dict(os.environ))
     verdicts = capabilities.data_parallel(probe)
-    assert set(verdicts) == set(implementations.APIS)
-    for api in implementations.APIS:
+    assert set(verdicts) == set(implementations.model_set("cnn").apis)
+    for api in implementations.model_set("cnn").apis:
         assert verdicts[api] == dict.fromkeys(
             ("inside", "outside", "model parallel"), "no: RuntimeError: no second device"
         )

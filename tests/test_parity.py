@@ -31,7 +31,7 @@ SEED = 1234
 PAIRS = [
     pytest.param(arch, a, b, id=f"{arch}-{a}-vs-{b}")
     for arch in implementations.ARCHS
-    for a, b in itertools.combinations(implementations.APIS, 2)
+    for a, b in itertools.combinations(implementations.model_set(arch).apis, 2)
 ]
 
 
@@ -91,7 +91,7 @@ def test_parameter_counts_match_the_tutorial(arch, api):
     assert (model.count_params(), trainable, non_trainable) == EXPECTED_PARAMS[arch]
 
 
-@pytest.mark.parametrize("api", implementations.APIS)
+@pytest.mark.parametrize("api", implementations.model_set("resnet").apis)
 def test_resnet_block_output_shapes(api):
     model = implementations.build("resnet", api)
     blocks = [layer for layer in model.layers if "block" in layer.name or "Residual" in type(layer).__name__]

@@ -1,14 +1,15 @@
 """The public entry point: names, errors, and weights that exist on return."""
 
+import numpy as np
 import pytest
 
 import implementations
-from implementations.registry import register
 
 
 def test_names():
     assert implementations.ARCHS == ("cnn", "resnet")
-    assert implementations.APIS == ("sequential", "functional", "subclassing")
+    assert implementations.APIS == ("sequential", "functional", "subclassing", "functional_subclass")
+    assert implementations.model_set("cnn").apis == ("sequential", "functional", "subclassing")
 
 
 @pytest.mark.parametrize(
@@ -20,9 +21,9 @@ def test_unknown_name_lists_valid_ones(arch, api, listed):
         implementations.build(arch, api)
 
 
-def test_duplicate_registration_is_refused():
-    with pytest.raises(ValueError, match="already registered"):
-        register("cnn", "functional")(lambda *args: None)
+def test_two_files_of_one_name_are_refused():
+    with pytest.raises(ValueError, match="two models files are named 'cnn'"):
+        implementations.load_sets(["implementations.archs.cnn", "implementations.archs.cnn"])
 
 
 @pytest.mark.parametrize(("arch", "api"), implementations.cell_ids())
@@ -36,7 +37,7 @@ def test_weights_exist_on_return(arch, api):
 def test_same_seed_gives_identical_weights_in_every_api(arch):
     weights = {
         api: [w.numpy() for w in implementations.build(arch, api, seed=7).weights]
-        for api in implementations.APIS
+        for api in implementations.model_set(arch).apis
     }
     reference = weights["functional"]
     for api, values in weights.items():
@@ -47,4 +48,4 @@ def test_same_seed_gives_identical_weights_in_every_api(arch):
 
 def test_other_shapes_and_class_counts():
     model = implementations.build("resnet", "subclassing", input_shape=(32, 32, 3), num_classes=4)
-    assert tuple(model(__import__("numpy").zeros((2, 32, 32, 3), "float32")).shape) == (2, 4)
+    assert tuple(model(np.zeros((2, 32, 32, 3), "float32")).shape) == (2, 4)

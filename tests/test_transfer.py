@@ -23,14 +23,9 @@ def test_weights_move_between_graph_models_not_into_nested_ones():
 
 def test_a_model_whose_layers_differ_does_not_take_the_weights(monkeypatch):
     """Broken on purpose: the Sequential builder makes the subclassed model (other nesting, other paths)."""
-    real_entry = implementations.entry
-    subclassed = real_entry("cnn", "subclassing").builder
-
-    def entry(arch, api):
-        found = real_entry(arch, api)
-        return dataclasses.replace(found, builder=subclassed) if api == "sequential" else found
-
-    monkeypatch.setattr(implementations, "entry", entry)
+    real = implementations.model_set("cnn")
+    broken = dataclasses.replace(real, builders={**real.builders, "sequential": real.builders["subclassing"]})
+    monkeypatch.setattr(implementations, "model_set", lambda arch: broken)
     assert transfer.weights_across_apis("cnn")["sequential"].startswith("no: ")
 
 
@@ -43,7 +38,7 @@ def test_get_layer_reaches_only_top_level_layers():
     assert transfer.get_layer_reach(nested).startswith("partly: 0 of 7 weighted layers by name")
 
 
-@pytest.mark.parametrize("api", implementations.APIS)
+@pytest.mark.parametrize("api", implementations.model_set("cnn").apis)
 def test_freezing_keeps_the_frozen_weights_before_and_after_compile(api):
     assert transfer.freezing("cnn", api) == {"before compile": "yes", "after compile": "yes"}
 

@@ -6,8 +6,17 @@ is a ``train_throughput`` benchmark of the cell ``cnn-sequential``).
 
 from __future__ import annotations
 
-#: the three ways Keras can express a model, in the order reports list them (the registry's cells)
-APIS: tuple[str, ...] = ("sequential", "functional", "subclassing")
+#: the ways Keras can express a model, in the order reports list them: the builder names of a models file
+#: (implementations.loader).  ``functional_subclass`` is a keras.Model subclass whose __init__ builds a graph
+#: and hands it to ``super().__init__(inputs, outputs)``, the pattern Keras recommends for distributing models.
+APIS: tuple[str, ...] = ("sequential", "functional", "subclassing", "functional_subclass")
+
+
+def api_label(api: str) -> str:
+    """How a report names an API: ``Functional subclass`` for ``functional_subclass``."""
+    return api.replace("_", " ").capitalize()
+
+
 #: the "API" name of the cells that time the native models (no Keras)
 NATIVE = "native"
 

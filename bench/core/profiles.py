@@ -60,11 +60,15 @@ class Profile:
     def to_dict(self) -> dict:
         return asdict(self)
 
-    def target_for(self, arch: str, dataset: str) -> float:
-        """The test accuracy the time-to-accuracy figure waits for."""
+    def target_for(self, arch: str, dataset: str) -> float | None:
+        """The test accuracy the time-to-accuracy figure waits for (None for a user's model: no target)."""
         if dataset != self.datasets[0] and arch in self.fallback_accuracy_target:
             return self.fallback_accuracy_target[arch]
-        return self.accuracy_target[arch]
+        return self.accuracy_target.get(arch)
+
+    def epochs_for(self, arch: str) -> int:
+        """Epochs of the accuracy run of ``arch``; a user's model trains as long as the profile's ``cnn``."""
+        return self.epochs.get(arch) or self.epochs.get("cnn") or min(self.epochs.values(), default=1)
 
     @property
     def jit_compile(self):

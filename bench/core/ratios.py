@@ -63,6 +63,18 @@ class Ratio:
         return size if self.meaningful else f"{size} (under {NOISE_FLOOR:.0%})"
 
 
+def apis_in(frame: pd.DataFrame, arch: str) -> list[str]:
+    """The APIs of ``arch`` that a run measured or probed (a models file gives some of them), in report order."""
+    from bench.core.kinds import APIS
+
+    rows = frame[frame["arch"] == arch]
+    seen = set(rows["api"].dropna())
+    for extra in rows["extra"]:
+        if isinstance(extra, dict) and isinstance(extra.get("capabilities"), dict):
+            seen |= set(extra["capabilities"])
+    return [api for api in APIS if api in seen]
+
+
 def normalized(row) -> np.ndarray:
     """Round times (CPU time where recorded) divided by the partner rounds around each."""
     return results_io.normalized_times(*results_io.timed_rounds(row.extra, row.data))

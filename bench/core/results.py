@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.core.kinds import TIMED_KINDS
+from bench.core.kinds import APIS, TIMED_KINDS
 from bench.core.validate import ResultsError, check
 
 
@@ -114,8 +114,19 @@ def frame(results: dict) -> pd.DataFrame:
     return pd.DataFrame(rows + [{**row, "source": source} for row in partner_rows(rows)])
 
 
-#: the API whose model is every other cell's partner in the functional-partner profiles
+#: the API whose model is every other cell's partner in the functional-partner profiles (a user's models file
+#: without it is paired with its first API: :func:`partner_api`)
 PARTNER_API = "functional"
+
+
+def partner_api(arch: str, reference: str | None) -> str | None:
+    """The API of the same architecture whose rounds a cell's were paired with (its ``extra["reference"]``
+    is ``ARCH-API``), or None where the partner was something else (the native reference)."""
+    prefix = f"{arch}-"
+    if not isinstance(reference, str) or not reference.startswith(prefix):
+        return None
+    api = reference[len(prefix):]
+    return api if api in APIS else None
 _KEPT_FROM_SOURCE = ("batch", "backend", "device", "jit", "mixed_precision", "params", "reference_kind")
 
 
@@ -156,22 +167,23 @@ def partner_rows(rows: list[dict]) -> list[dict]:
     sources: dict[tuple, list[dict]] = {}
     for row in rows:
         extra = row["extra"]
-        if row["api"] == PARTNER_API or extra.get("reference") != f"{row['arch']}-{PARTNER_API}":
+        partner = partner_api(row["arch"], extra.get("reference"))
+        if partner is None or row["api"] == partner:
             continue
-        if (row["backend"], row["arch"], PARTNER_API, row["kind"]) in timed:
+        if (row["backend"], row["arch"], partner, row["kind"]) in timed:
             continue
         cpu, wall = extra.get("reference_cpu_round_s") or [], extra.get("reference_round_s") or []
         if len(cpu) >= 3 and len(wall) == len(cpu):
-            sources.setdefault((row["backend"], row["arch"], row["kind"]), []).append(row)
+            sources.setdefault((row["backend"], row["arch"], partner, row["kind"]), []).append(row)
     derived = []
-    for (backend, arch, kind), cells in sources.items():
+    for (backend, arch, partner, kind), cells in sources.items():
         cpu_rounds, cpu_brackets = _interior_and_brackets(cells, "reference_cpu_round_s")
         wall_rounds, wall_brackets = _interior_and_brackets(cells, "reference_round_s")
         first = cells[0]
         extra = {key: first["extra"][key] for key in _KEPT_FROM_SOURCE if key in first["extra"]}
         extra.update(
             {
-                "reference": f"{arch}-{PARTNER_API}",
+                "reference": f"{arch}-{partner}",
                 "cpu_round_s": cpu_rounds,
                 "reference_cpu_round_s": cpu_brackets,
                 "reference_round_s": wall_brackets,
@@ -179,13 +191,13 @@ def partner_rows(rows: list[dict]) -> list[dict]:
             }
         )
         extra.update(wall_figures(kind, extra.get("batch"), wall_rounds))
-        name = f"test_{kind}[{arch}-{PARTNER_API}]"
+        name = f"test_{kind}[{arch}-{partner}]"
         derived.append(
             {
                 "kind": kind,
                 "arch": arch,
-                "api": PARTNER_API,
-                "id": f"{arch}-{PARTNER_API}",
+                "api": partner,
+                "id": f"{arch}-{partner}",
                 "name": name,
                 "backend": backend,
                 "data": wall_rounds,

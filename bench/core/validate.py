@@ -92,6 +92,8 @@ _SUITE_TYPES = {
     "machine": (str,),
     "benchmark_code": (str,),
     "commit_note": (str,),
+    "commit_time": (str,),
+    "models": (list,),
     "reference_version": (int,),
     "seed": (int,),
     "settings": (dict,),
@@ -138,6 +140,8 @@ def _check_suite(check: _Checker, results: dict) -> dict:
         value = suite.get(field)
         if isinstance(value, str) and (len(value) > limit or "\x00" in value):
             check.fail(f"the suite's {field} is over {limit} characters or holds a NUL")
+    if suite.get("commit_time") is not None and not _date(suite["commit_time"]):
+        check.fail(f"the suite's commit_time {terminal(repr(suite['commit_time'])[:60])} is not an ISO 8601 time")
     if results.get("datetime") is not None and not _date(results["datetime"]):
         check.fail(f"'datetime' {terminal(repr(results['datetime'])[:60])} is not an ISO 8601 time")
     info = results.get("commit_info")

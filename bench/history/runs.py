@@ -136,7 +136,8 @@ def read_run(path: Path, *, machine: str | None, trigger: str) -> tuple[dict, li
     info = results.get("commit_info") if isinstance(results.get("commit_info"), dict) else {}
     same_commit = (info.get("id") or "") == commit
     run_time = utc(results.get("datetime"))
-    commit_time = utc(info.get("time")) if same_commit and info.get("time") else run_time
+    recorded = suite.get("commit_time") if isinstance(suite.get("commit_time"), str) else None
+    commit_time = utc(info.get("time")) if same_commit and info.get("time") else utc(recorded) or run_time
     if commit_time is None:
         raise results_io.ResultsError(f"{path}: records neither the commit's time nor the run's")
     version = code_version(suite)

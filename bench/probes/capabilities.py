@@ -1,7 +1,7 @@
 """The capability matrix: what each API's model can do, found by probing the models themselves.
 
-Nothing here is typed in per API: every cell comes from building the registry's
-model and trying the thing (introspection, cloning, saving, loading in a fresh
+Nothing here is typed in per API: every cell comes from building the model set's
+model (the probed inputs are the set's: :func:`bench.probes.portable.use_set`) and trying the thing (introspection, cloning, saving, loading in a fresh
 process, exporting, quantizing, distributing), or from reading its source.  The
 benchmark run probes on its own backend and stores the verdicts in the results file
 (``test_capabilities``), so a report shows each backend's own answers.
@@ -43,7 +43,6 @@ from bench.core.paths import PROJECT_ROOT
 from bench.probes import portable, transfer
 from bench.probes import torch_jit as torch_jit_probe
 from bench.probes.distributed import first_line
-from implementations.registry import RESIDUAL_CUSTOM_LAYER, RESIDUAL_NONE
 
 
 def _outputs(model) -> np.ndarray:
@@ -51,16 +50,26 @@ def _outputs(model) -> np.ndarray:
     return portable.logits(model, portable.images())
 
 
+#: a models file's RESIDUAL values (one, or one per API) that this probe reads
+RESIDUAL_NONE = "none"
+RESIDUAL_CUSTOM_LAYER = "via custom layer"
+MERGES = (keras.layers.Add, keras.layers.Concatenate, keras.layers.Multiply, keras.layers.Average,
+          keras.layers.Subtract, keras.layers.Maximum, keras.layers.Minimum)  # fmt: skip
+
+
 def residual_topology(arch: str, api: str, model: keras.Model) -> str:
-    """How skip connections are expressed: as graph edges, inside call(), via a custom layer, or none."""
-    entry = implementations.entry(arch, api)
-    if entry.residual == RESIDUAL_NONE:
+    """How skip connections are expressed: as graph edges, inside call(), via a custom layer, or none.
+
+    A models file may say (``RESIDUAL``); otherwise a merge layer in the graph is an edge, and a model
+    or layer of the user's own classes may join branches in its ``call()``."""
+    declared = implementations.model_set(arch).residual.get(api)
+    if declared == RESIDUAL_NONE:
         return "none in this architecture"
     top_level = {type(layer).__module__.split(".")[0] for layer in model.layers}
-    has_add = any(isinstance(layer, keras.layers.Add) for layer in model.layers)
+    has_add = any(isinstance(layer, MERGES) for layer in model.layers)
     if has_add:
-        return "native: Add layer in the graph"
-    if entry.residual == RESIDUAL_CUSTOM_LAYER or top_level - {"keras"}:
+        return "native: merge layer in the graph"
+    if declared == RESIDUAL_CUSTOM_LAYER or top_level - {"keras"}:
         custom = sorted(
             {
                 type(layer).__name__
@@ -71,7 +80,9 @@ def residual_topology(arch: str, api: str, model: keras.Model) -> str:
         if isinstance(model, (keras.Sequential,)) or type(model).__name__ in ("Functional", "Sequential"):
             return f"via custom layer ({', '.join(custom)})"
         return f"native: in Python call() ({', '.join(custom)})"
-    return "native"
+    if declared is None and type(model).__module__.split(".")[0] != "keras":
+        return "not declared (in Python call(), if any)"
+    return "native" if declared else "none found in the graph"
 
 
 def summary_shapes(model: keras.Model) -> str:
@@ -137,6 +148,15 @@ def save_round_trip(model: keras.Model) -> str:
         return f"no: {first_line(error)}"
 
 
+def code_of(arch: str, api: str, model: keras.Model) -> tuple:
+    """What counts as the code of ``api``: its builder, the helpers the file lists for it (``USES``) and the
+    classes of the model and its layers that are not Keras' own."""
+    chosen = implementations.model_set(arch)
+    classes = [type(model), *(type(layer) for layer in model._flatten_layers(include_self=False))]
+    own = [c for c in dict.fromkeys(classes) if c.__module__.split(".")[0] != "keras"]
+    return (chosen.builders[api], *chosen.uses.get(api, ()), *own)
+
+
 def code_lines(sources) -> int:
     """Lines of code in ``sources``: no blank lines, comments or docstrings."""
     total = 0
@@ -176,15 +196,13 @@ def clone_with_function(model: keras.Model) -> str:
 
 def build_then_load_weights(arch: str, api: str, model: keras.Model) -> str:
     """The Keras 2 habit: a freshly made model, ``build(shape)``, then ``load_weights`` — does it load?"""
-    entry = implementations.entry(arch, api)
-    from implementations.blocks import SeedStream
-
     try:
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "model.weights.h5"
             model.save_weights(path)
-            fresh = entry.builder((28, 28, 1), 10, SeedStream(1))  # other initial weights
-            fresh.build((None, 28, 28, 1))
+            fresh = implementations.model_set(arch).make(api, 1)  # other initial weights
+            shapes = [(None, *np.shape(array)[1:]) for array in portable.flat(portable.images())]
+            fresh.build(shapes[0] if len(shapes) == 1 else shapes)
             created = len(fresh.weights)
             fresh.load_weights(path)
         if np.allclose(_outputs(fresh), _outputs(model), atol=1e-6):
@@ -197,11 +215,9 @@ def build_then_load_weights(arch: str, api: str, model: keras.Model) -> str:
 def exports(arch: str, api: str, model: keras.Model) -> dict[str, str]:
     """Every export format, each exported, loaded back by its runtime and run (:mod:`bench.probes.portable`),
     on a model its builder just made and on ``model`` (called)."""
-    from implementations.blocks import SeedStream
-
     verdicts = {}
     for fmt, row in portable.ROWS.items():
-        fresh = implementations.entry(arch, api).builder((28, 28, 1), 10, SeedStream(0))
+        fresh = implementations.model_set(arch).make(api, 0)
         verdicts[row] = portable.export_verdict(fresh, model, fmt)
     return verdicts
 
@@ -315,6 +331,8 @@ def fresh_process_loads(models: dict[str, keras.Model], extra_path: str | None =
     ``{"<name>/file only": verdict, "<name>/with its modules": verdict}``.
     """
     jobs = []
+    blocked = tuple(dict.fromkeys([*PROJECT_PACKAGES, *(name.split(".")[0] for model in models.values()
+                                                        for name in defining_modules(model))]))  # fmt: skip
     with tempfile.TemporaryDirectory() as folder:
         np.save(Path(folder) / "images.npy", portable.images())
         for name, model in models.items():
@@ -330,7 +348,7 @@ def fresh_process_loads(models: dict[str, keras.Model], extra_path: str | None =
                     }
                 )
         completed = subprocess.run(
-            [sys.executable, "-c", _FRESH_LOADER.format(packages=PROJECT_PACKAGES), json.dumps(jobs)],
+            [sys.executable, "-c", _FRESH_LOADER.format(packages=blocked), json.dumps(jobs)],
             cwd=folder,
             capture_output=True,
             text=True,
@@ -440,9 +458,15 @@ def start_torch_jit(arch: str) -> BackgroundProbe | None:
 def torch_jit(probe: BackgroundProbe | None) -> dict[str, str]:
     """{api: verdict} of a probe of :func:`start_torch_jit`."""
     if probe is None:
-        return dict.fromkeys(implementations.APIS, torch_jit_probe.NOT_TORCH)
+        return dict.fromkeys(portable_apis(), torch_jit_probe.NOT_TORCH)
     verdicts, why = probe.verdicts()
-    return verdicts if verdicts is not None else dict.fromkeys(implementations.APIS, f"no: {why}")
+    return verdicts if verdicts is not None else dict.fromkeys(portable_apis(), f"no: {why}")
+
+
+def portable_apis() -> tuple[str, ...]:
+    """The APIs of the set being probed."""
+    probed = portable._PROBED[0]
+    return probed.apis if probed is not None else implementations.APIS
 
 
 def data_parallel(probe: BackgroundProbe) -> dict[str, dict[str, str]]:
@@ -451,7 +475,7 @@ def data_parallel(probe: BackgroundProbe) -> dict[str, dict[str, str]]:
     if verdicts is None:
         return {
             api: dict.fromkeys(("inside", "outside", "model parallel"), f"no: {why}")
-            for api in implementations.APIS
+            for api in portable_apis()
         }
     return verdicts
 
@@ -461,9 +485,9 @@ def _in_process_verdicts(arch: str) -> tuple[dict[str, dict], dict[str, keras.Mo
     verdicts: dict[str, dict] = {}
     to_load: dict[str, keras.Model] = {}
     across = transfer.weights_across_apis(arch)
-    for api in implementations.APIS:
-        entry = implementations.entry(arch, api)
+    for api in implementations.model_set(arch).apis:
         model = implementations.build(arch, api, seed=0)
+        sources = code_of(arch, api, model)
         to_load[api] = model
         quantizations = {}
         for mode in QUANTIZATION_MODES:
@@ -490,8 +514,8 @@ def _in_process_verdicts(arch: str) -> tuple[dict[str, dict], dict[str, keras.Mo
             "mixed_float16 set globally": global_policy,
             "mixed_float16 set on the model": model_policy,
             "eager model(x) vs compiled predict, batch 1": eager_latency(model),
-            "lines of code": code_lines(entry.sources),
-            "code counted": ", ".join(getattr(s, "__name__", str(s)) for s in entry.sources),
+            "lines of code": code_lines(sources),
+            "code counted": ", ".join(getattr(s, "__name__", str(s)) for s in sources),
         }
     return verdicts, to_load
 
@@ -501,10 +525,11 @@ def probe_architecture(arch: str) -> dict[str, dict[str, str | int]]:
 
     The data-parallel probe runs in its own process from the start, beside the others.
     """
+    portable.use_set(implementations.model_set(arch))
     distributed_run, jit_run = start_data_parallel(arch), start_torch_jit(arch)
     try:
         verdicts, to_load = _in_process_verdicts(arch)
-        loads = fresh_process_loads(to_load)
+        loads = fresh_process_loads(to_load, implementations.model_set(arch).folder)
         distributed = data_parallel(distributed_run)
         compiled = torch_jit(jit_run)
     finally:

@@ -38,8 +38,8 @@ def main(arch: str) -> dict:
     import numpy as np
 
     import implementations
-    from bench.run.backend_ops import loss_function
 
+    chosen = implementations.model_set(arch)
     if backend == "jax":
         import jax
 
@@ -71,13 +71,11 @@ def main(arch: str) -> dict:
         )
         no_model_parallel = "n/a (Keras' ModelParallel runs on the JAX backend only)"
         return {api: {"inside": reason, "outside": reason, "model parallel": no_model_parallel}
-                for api in implementations.APIS}  # fmt: skip
+                for api in chosen.apis}  # fmt: skip
 
-    rng = np.random.default_rng(0)
-    images = rng.random((8, 28, 28, 1), dtype=np.float32)
-    labels = rng.integers(0, 10, 8)
+    images, labels = chosen.sample_batch(8)
     verdicts = {}
-    for api in implementations.APIS:
+    for api in chosen.apis:
         verdicts[api] = {}
         for where in ("inside", "outside"):
             try:
@@ -86,7 +84,7 @@ def main(arch: str) -> dict:
                 with scope():
                     if where == "inside":
                         model = implementations.build(arch, api, seed=0)
-                    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=loss_function())
+                    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=chosen.training_loss())
                     loss = float(np.asarray(model.train_on_batch(images, labels)).reshape(-1)[0])
                 verdicts[api][where] = "yes" if np.isfinite(loss) else f"no: loss {loss}"
             except Exception as error:
@@ -94,7 +92,7 @@ def main(arch: str) -> dict:
             finally:
                 leave()
     sharded = model_parallel(arch, images, labels) if backend == "jax" else {}
-    for api in implementations.APIS:
+    for api in chosen.apis:
         verdicts[api]["model parallel"] = sharded.get(
             api, "n/a (Keras' ModelParallel runs on the JAX backend only)"
         )
@@ -111,9 +109,9 @@ def model_parallel(arch: str, images, labels) -> dict[str, str]:
     import numpy as np
 
     import implementations
-    from bench.run.backend_ops import loss_function
 
-    source = implementations.build(arch, "functional", seed=0)
+    chosen = implementations.model_set(arch)
+    source = implementations.build(arch, chosen.partner, seed=0)
     kernels = {v.path: len(v.shape) for v in source.weights if v.path.endswith("kernel")}
     mesh = keras.distribution.DeviceMesh(
         (1, DEVICES), ["batch", "model"], devices=jax.devices("cpu")[:DEVICES]
@@ -126,10 +124,10 @@ def model_parallel(arch: str, images, labels) -> dict[str, str]:
         keras.distribution.ModelParallel(layout_map=layout, batch_dim_name="batch")
     )
     try:
-        for api in implementations.APIS:
+        for api in chosen.apis:
             try:
                 model = implementations.build(arch, api, seed=0)
-                model.compile(optimizer=keras.optimizers.SGD(0.01), loss=loss_function())
+                model.compile(optimizer=keras.optimizers.SGD(0.01), loss=chosen.training_loss())
                 loss = float(np.asarray(model.train_on_batch(images, labels)).reshape(-1)[0])
                 kernels = [v for v in model.weights if v.path.endswith("kernel")]
                 split = sum("model" in str(v.value.sharding.spec) for v in kernels)

@@ -59,10 +59,15 @@ def main(argv: list[str] | None = None) -> int:
     from bench.run import backend_ops
     from bench.run.steps import NATIVE, compiled_model, train_step
 
+    import implementations
+
     profile = get_profile(args.profile)
-    rng = np.random.default_rng(profile.seed)
-    images = rng.random((args.batch, 28, 28, 1), dtype=np.float32)
-    labels = rng.integers(0, 10, args.batch)
+    if args.api == NATIVE:
+        rng = np.random.default_rng(profile.seed)
+        images = rng.random((args.batch, 28, 28, 1), dtype=np.float32)
+        labels = rng.integers(0, 10, args.batch)
+    else:
+        images, labels = implementations.model_set(args.arch).sample_batch(args.batch, profile.seed)
     # the peak should belong to the model: start counting after the framework import
     peak_since_import = reset_peak_rss()
     baseline_rss = rss_bytes()

@@ -54,14 +54,50 @@ class NotOffered(Exception):
     """The format cannot be probed here: not on this backend, or a package it needs is not installed."""
 
 
-def images(count: int = BATCH) -> np.ndarray:
+#: the model set whose inputs the probes feed (:func:`use_set`); None: the profile's 28x28x1 images
+_PROBED: list = [None]
+
+
+def use_set(model_set) -> None:
+    """Probe with the inputs and labels of ``model_set`` (an :class:`implementations.ModelSet`) from now on."""
+    _PROBED[0] = model_set
+
+
+def images(count: int = BATCH):
+    """The probes' inputs: ``count`` examples of the probed set (an array, or a list or dict of arrays)."""
+    if _PROBED[0] is not None:
+        return _PROBED[0].sample_inputs(count)
     return np.random.default_rng(0).random((count, 28, 28, 1), dtype=np.float32)
 
 
-def logits(model, batch: np.ndarray) -> np.ndarray:
+def labels(count: int = BATCH) -> np.ndarray:
+    """Labels for ``images(count)``, as the probed set's loss takes them."""
+    if _PROBED[0] is not None:
+        return _PROBED[0].sample_batch(count)[1]
+    return np.arange(count) % 10
+
+
+def flat(x) -> list[np.ndarray]:
+    """The arrays of one batch of inputs, in the order a runtime's inputs take them."""
+    if isinstance(x, dict):
+        return list(x.values())
+    if isinstance(x, (list, tuple)):
+        return list(x)
+    return [x]
+
+
+def joined(outputs) -> np.ndarray:
+    """One (batch, n) array of a model's outputs, however many it has: what probes compare."""
+    parts = [np.asarray(keras.ops.convert_to_numpy(part)) for part in keras.tree.flatten(outputs)]
+    if len(parts) == 1:
+        return parts[0]
+    return np.concatenate([part.reshape(len(part), -1) for part in parts], axis=1)
+
+
+def logits(model, batch) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        return keras.ops.convert_to_numpy(model(batch, training=False))
+        return joined(model(batch, training=False))
 
 
 def _saved_model_runner(path: Path):
@@ -73,7 +109,7 @@ def _saved_model_runner(path: Path):
     except ImportError as error:
         raise NotOffered("tensorflow not installed to load the SavedModel") from error
     loaded = tf.saved_model.load(str(path))
-    return "tf.saved_model.load", lambda batch: np.asarray(loaded.serve(tf.constant(batch)))
+    return "tf.saved_model.load", lambda batch: joined(loaded.serve(*(tf.constant(a) for a in flat(batch))))
 
 
 def _onnx_runner(path: Path):
@@ -82,8 +118,8 @@ def _onnx_runner(path: Path):
     except ImportError as error:
         raise NotOffered("onnxruntime not installed") from error
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    name = session.get_inputs()[0].name
-    return "onnxruntime", lambda batch: session.run(None, {name: batch})[0]
+    names = [entry.name for entry in session.get_inputs()]
+    return "onnxruntime", lambda batch: joined(session.run(None, dict(zip(names, flat(batch), strict=True))))
 
 
 def _litert_runner(path: Path):
@@ -97,12 +133,15 @@ def _litert_runner(path: Path):
 
     def run(batch: np.ndarray) -> np.ndarray:
         interpreter = Interpreter(model_path=str(path))
-        entry = interpreter.get_input_details()[0]
-        interpreter.resize_tensor_input(entry["index"], batch.shape)
+        entries = interpreter.get_input_details()
+        arrays = flat(batch)
+        for entry, array in zip(entries, arrays, strict=True):
+            interpreter.resize_tensor_input(entry["index"], array.shape)
         interpreter.allocate_tensors()
-        interpreter.set_tensor(entry["index"], batch)
+        for entry, array in zip(entries, arrays, strict=True):
+            interpreter.set_tensor(entry["index"], array.astype(entry["dtype"]))
         interpreter.invoke()
-        return interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+        return joined([interpreter.get_tensor(out["index"]) for out in interpreter.get_output_details()])
 
     return "the LiteRT interpreter", run
 
@@ -111,7 +150,9 @@ def _torch_runner(path: Path):
     import torch
 
     program = torch.export.load(str(path)).module()
-    return "torch.export.load", lambda batch: program(torch.from_numpy(batch)).detach().cpu().numpy()
+    return "torch.export.load", lambda batch: joined(
+        [out.detach().cpu().numpy() for out in keras.tree.flatten(program(*map(torch.from_numpy, flat(batch))))]
+    )
 
 
 RUNNERS = {"tf_saved_model": _saved_model_runner, "onnx": _onnx_runner, "litert": _litert_runner,

@@ -31,29 +31,32 @@ def _trained(arch: str, api: str, jit: bool, images, labels):
     import implementations
 
     model = implementations.build(arch, api, seed=0)
-    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    loss = implementations.model_set(arch).training_loss()
     model.compile(optimizer=keras.optimizers.SGD(0.05), loss=loss, jit_compile=jit)
     losses, seconds = [], []
     for _ in range(STEPS):
         started = time.perf_counter()
         losses.append(float(np.asarray(model.train_on_batch(images, labels)).reshape(-1)[0]))
         seconds.append(time.perf_counter() - started)
-    predictions = np.asarray(model.predict_on_batch(images))
+    from bench.probes.portable import joined
+
+    predictions = joined(model.predict_on_batch(images))
     return losses, predictions, seconds[0], float(np.median(seconds[2:])), bool(model.jit_compile)
 
 
 def main(arch: str) -> dict[str, str]:
+    import implementations
+
+    apis = implementations.model_set(arch).apis
     if os.environ.get("KERAS_BACKEND") != "torch":
-        return dict.fromkeys(_apis(), NOT_TORCH)
+        return dict.fromkeys(apis, NOT_TORCH)
     import numpy as np
 
     from bench.probes.distributed import first_line
 
-    rng = np.random.default_rng(0)
-    images = rng.random((BATCH, 28, 28, 1), dtype=np.float32)
-    labels = rng.integers(0, 10, BATCH)
+    images, labels = implementations.model_set(arch).sample_batch(BATCH)
     verdicts = {}
-    for api in _apis():
+    for api in apis:
         try:
             eager_losses, eager_out, _, eager_step, _ = _trained(arch, api, False, images, labels)
             losses, out, first, step, in_effect = _trained(arch, api, True, images, labels)
@@ -70,12 +73,6 @@ def main(arch: str) -> dict[str, str]:
         else:
             verdicts[api] = f"yes (results within {gap:.2%} of eager's; {timing})"
     return verdicts
-
-
-def _apis() -> tuple[str, ...]:
-    from bench.core.kinds import APIS
-
-    return APIS
 
 
 if __name__ == "__main__":

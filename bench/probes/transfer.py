@@ -1,7 +1,7 @@
 """What transfer learning needs, proven by outputs and weights: moving weights between the three APIs,
 reaching a nested layer by name, freezing part of a model, and LoRA.
 
-Each probe builds the registry's models, does the thing a user would, and says "yes" only when what
+Each probe builds the model set's models, does the thing a user would, and says "yes" only when what
 came out is what should have: the same logits (within :data:`TOLERANCE`), the frozen weights unchanged to
 the bit while the rest moved, the same outputs after a ``.keras`` round trip.
 """
@@ -16,34 +16,34 @@ import numpy as np
 
 import implementations
 from bench.probes.distributed import first_line
-from bench.probes.portable import images, logits
-from implementations.blocks import SeedStream
+from bench.probes.portable import images, labels, logits
 
 TOLERANCE = 1e-5
 LORA_RANK = 4
-#: the API whose weights the others load (the one Keras' guides save from)
-SOURCE_API = "functional"
+#: the API whose weights the others load: the set's partner, Functional where given (the one Keras' guides
+#: save from)
 #: what a user can do where another API's weights file does not load
 WHY_WEIGHTS = ("a .weights.h5 file follows the saving model's layer nesting: copy layer by layer with "
                "get_weights/set_weights, or save and load with the same API")  # fmt: skip
 
 
 def _other_weights(arch: str, api: str) -> keras.Model:
-    """``arch`` in ``api`` with other initial weights than the registry's seed 0, called once (built)."""
-    model = implementations.entry(arch, api).builder((28, 28, 1), 10, SeedStream(5))
+    """``arch`` in ``api`` with other initial weights than the probes' seed 0, called once (built)."""
+    model = implementations.model_set(arch).make(api, 5)
     logits(model, images())
     return model
 
 
 def weights_across_apis(arch: str) -> dict[str, str]:
-    """{api: verdict}: the Functional model's ``save_weights`` file, loaded into each API's model."""
-    source = implementations.build(arch, SOURCE_API, seed=0)
+    """{api: verdict}: the partner model's ``save_weights`` file, loaded into each API's model."""
+    chosen = implementations.model_set(arch)
+    source = implementations.build(arch, chosen.partner, seed=0)
     expected = logits(source, images())
     verdicts = {}
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "source.weights.h5"
         source.save_weights(path)
-        for api in implementations.APIS:
+        for api in chosen.apis:
             target = _other_weights(arch, api)
             try:
                 target.load_weights(path)
@@ -75,15 +75,13 @@ def get_layer_reach(model: keras.Model) -> str:
             "through their parent's attributes, or build the model with the Functional API)")  # fmt: skip
 
 
-def _compiled(model: keras.Model) -> keras.Model:
-    model.compile(optimizer=keras.optimizers.SGD(0.1),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))  # fmt: skip
+def _compiled(model: keras.Model, arch: str) -> keras.Model:
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss=implementations.model_set(arch).training_loss())
     return model
 
 
 def _one_step(model: keras.Model) -> None:
-    labels = np.arange(len(images())) % 10
-    model.train_on_batch(images(), labels)
+    model.train_on_batch(images(), labels())
 
 
 def _freeze_verdict(model: keras.Model, frozen: keras.layers.Layer) -> str:
@@ -112,9 +110,9 @@ def freezing(arch: str, api: str) -> dict[str, str]:
         try:
             if when == "before compile":
                 first.trainable = False
-                _compiled(model)
+                _compiled(model, arch)
             else:
-                _compiled(model)
+                _compiled(model, arch)
                 first.trainable = False
             verdicts[when] = _freeze_verdict(model, first)
         except Exception as error:
@@ -133,7 +131,7 @@ def lora(arch: str, api: str) -> str:
         for layer in adapted:
             layer.enable_lora(LORA_RANK)
         after = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
-        _compiled(model)
+        _compiled(model, arch)
         _one_step(model)
         expected = logits(model, images())
         with tempfile.TemporaryDirectory() as folder:

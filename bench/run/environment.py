@@ -6,9 +6,11 @@ import hashlib
 import os
 import platform
 import subprocess
+from pathlib import Path
 
 import keras
 
+import implementations
 from bench.core.paths import PROJECT_ROOT
 from bench.core.profiles import Profile
 from bench.run import backend_ops
@@ -22,29 +24,50 @@ def _version(module: str) -> str | None:
         return None
 
 
-def _git(*args: str) -> str:
+def _git(*args: str, where: Path = PROJECT_ROOT) -> str:
     return subprocess.run(
-        ["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+        ["git", *args], cwd=where, capture_output=True, text=True, check=True
     ).stdout.rstrip("\n")  # porcelain lines start with a space
 
 
+def measured_tree() -> Path:
+    """The tree whose commit a run records: the folder of the user's models files (their repository) when
+    ``bench run --models`` gave some, else this project's."""
+    folders = [implementations.model_set(arch).folder for arch in implementations.ARCHS]
+    own = [folder for folder in folders if folder]
+    return Path(own[0]) if own and os.environ.get(implementations.MODELS_ENV) else PROJECT_ROOT
+
+
 def checkout() -> dict:
-    """The commit ("-dirty" when tracked files have changes) and those files, from one look at the tree.
+    """The commit ("-dirty" when tracked files have changes), its time and those files, from one look at the
+    tree (:func:`measured_tree`).
 
     Taken when a run starts, since the tree may change during it.  Outside git the commit is
     $BENCH_COMMIT (a copy of the tree on a leased GPU machine names its commit there).
     """
+    where = measured_tree()
     try:
-        commit = _git("rev-parse", "HEAD")
-        status = _git("status", "--porcelain", "--untracked-files=no")
+        commit = _git("rev-parse", "HEAD", where=where)
+        status = _git("status", "--porcelain", "--untracked-files=no", where=where)
+        commit_time = _git("show", "-s", "--format=%cI", "HEAD", where=where)
     except (OSError, subprocess.CalledProcessError):
         return {"commit": os.environ.get("BENCH_COMMIT"), "changed_paths": [], "parent": None}
     changed = [line[3:] for line in status.splitlines()]
     try:
-        parent = _git("rev-parse", "--verify", "--quiet", "HEAD^")
+        parent = _git("rev-parse", "--verify", "--quiet", "HEAD^", where=where)
     except subprocess.CalledProcessError:
         parent = None  # the first commit
-    return {"commit": commit + ("-dirty" if changed else ""), "changed_paths": changed, "parent": parent}
+    return {"commit": commit + ("-dirty" if changed else ""), "changed_paths": changed, "parent": parent,
+            "commit_time": commit_time}  # fmt: skip
+
+
+def models() -> list[dict]:
+    """What a run of users' models files measured: each set's name, file and source digest."""
+    if not os.environ.get(implementations.MODELS_ENV):
+        return []
+    return [{"name": arch, "file": implementations.model_set(arch).origin,
+             "digest": implementations.model_set(arch).digest(), "apis": list(implementations.model_set(arch).apis)}
+            for arch in implementations.ARCHS]  # fmt: skip
 
 
 #: the code that decides what a benchmark measures and how: when it changes, the history starts a new series
@@ -99,7 +122,10 @@ def describe(profile: Profile, dataset: str, dataset_note: str | None, at_start:
         "dataset_fallback": dataset_note,
         "seed": profile.seed,
         "commit": at_start["commit"],
+        "commit_time": at_start.get("commit_time"),
         "changed_paths": at_start["changed_paths"],
+        #: users' models files measured (bench run --models); their repository's commit is "commit"
+        **({"models": models()} if models() else {}),
         "parent": at_start.get("parent"),
         #: the name the history files this run under ($BENCH_MACHINE; else derived from the CPU and device)
         "machine": os.environ.get("BENCH_MACHINE") or None,

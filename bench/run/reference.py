@@ -86,18 +86,21 @@ class ReferenceWorkload(_Pacer):
 
 
 class FunctionalPartner(_Pacer):
-    """The Functional model of ``arch``, compiled like every cell, stepping on the cells' own batches."""
+    """The partner model of ``arch`` (Functional, or a models file's first API without it), compiled like
+    every cell, stepping on the cells' own batches."""
 
     def __init__(self, arch: str, profile, *, train_batch, predict_images) -> None:
-        from bench.run.steps import compiled_model, inference_step, train_step
+        import implementations
+        from bench.run.steps import compiled_model, first_examples, inference_step, train_step
 
-        self.name = f"{arch}-functional"
-        self.model = compiled_model(arch, "functional", profile)
+        partner = implementations.model_set(arch).partner
+        self.name = f"{arch}-{partner}"
+        self.model = compiled_model(arch, partner, profile)
         images, labels = train_batch
         super().__init__(
             {
                 TRAIN: train_step(self.model, images, labels),
                 PREDICT: inference_step(self.model, predict_images),
-                LATENCY: inference_step(self.model, predict_images[:1]),
+                LATENCY: inference_step(self.model, first_examples(predict_images, 1)),
             }
         )

@@ -1,4 +1,4 @@
-"""Building and compiling a registry model the way every benchmark does, and its timed steps."""
+"""Building and compiling a models file's model the way every benchmark does, and its timed steps."""
 
 from __future__ import annotations
 
@@ -10,7 +10,11 @@ import numpy as np
 import implementations
 from bench.core.kinds import NATIVE
 from bench.core.profiles import Profile
-from bench.run.backend_ops import loss_function
+
+
+def first_examples(x, count: int):
+    """The first ``count`` examples of a batch of inputs (an array, or a list or dict of arrays)."""
+    return keras.tree.map_structure(lambda array: array[:count], x)
 
 
 @contextlib.contextmanager
@@ -25,12 +29,13 @@ def precision_policy(profile: Profile):
 
 
 def compiled_model(arch: str, api: str, profile: Profile, *, seed: int | None = None) -> keras.Model:
-    """(arch, api) from the registry, compiled with the tutorial's recipe (Adam, SCCE from logits)."""
+    """(arch, api) from its models file, compiled with the tutorial's recipe (Adam; the file's loss, SCCE
+    from logits by default)."""
     with precision_policy(profile):
         model = implementations.build(arch, api, seed=profile.seed if seed is None else seed)
     model.compile(
         optimizer=keras.optimizers.Adam(1e-3),
-        loss=loss_function(),
+        loss=implementations.model_set(arch).training_loss(),
         metrics=["accuracy"],
         jit_compile=profile.jit_compile,
     )
@@ -125,6 +130,7 @@ def inference_step(model, images: np.ndarray):
         return lambda: model.predict(images)
 
     def step() -> np.ndarray:
-        return np.asarray(model.predict_on_batch(images))
+        outputs = keras.tree.flatten(model.predict_on_batch(images))
+        return np.concatenate([np.reshape(part, (len(part), -1)) for part in map(np.asarray, outputs)], axis=1)
 
     return step

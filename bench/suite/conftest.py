@@ -19,16 +19,39 @@ import implementations  # noqa: E402
 from bench.core.kinds import NATIVE  # noqa: E402
 from bench.run import backend_ops, datasets, environment  # noqa: E402
 from bench.run.reference import ReferenceWorkload  # noqa: E402
+from implementations.loader import PROFILE_DATASET  # noqa: E402
 from implementations.native import NATIVE_ARCHS  # noqa: E402
 
+
+def uses_profile_data(arch: str) -> bool:
+    """Whether ``arch`` takes the profile's dataset (the built-in archs) rather than its models file's own."""
+    return implementations.model_set(arch).dataset == PROFILE_DATASET
+
+
 CELLS = [pytest.param(arch, api, id=f"{arch}-{api}") for arch, api in implementations.cell_ids()]
-#: the timed cells plus, after each architecture's, the same model written natively in the backend's framework
+#: the timed cells plus, after each built-in architecture's, the same model written natively in the backend's
+#: framework
 TIMED_CELLS = [
     pytest.param(arch, api, id=f"{arch}-{api}")
     for arch in implementations.ARCHS
-    for api in (*implementations.APIS, *((NATIVE,) if arch in NATIVE_ARCHS else ()))
+    for api in (*implementations.model_set(arch).apis, *((NATIVE,) if uses_profile_data(arch)
+                                                         and arch in NATIVE_ARCHS else ()))
 ]
 _LOADED: dict = {}
+
+
+def dataset_name() -> tuple[str, str | None]:
+    """(what the results record as the dataset, its fallback note): the profile's, or each models file's."""
+    names, note = [], None
+    for arch in implementations.ARCHS:
+        chosen = implementations.model_set(arch)
+        if chosen.dataset == PROFILE_DATASET:
+            name, _, note = _dataset()
+            names.append(name)
+        else:
+            source = "data()" if chosen.data else "sample_batch()" if chosen.sampler else "inputs drawn at random"
+            names.append(f"{arch}: {source}")
+    return ", ".join(dict.fromkeys(names)), note
 
 
 def _profile():
@@ -71,11 +94,14 @@ def reference(profile):
 
 
 @pytest.fixture
-def batch_of(dataset):
-    """batch_of(n): the first n training images and labels, repeated when the set is smaller."""
+def batch_of(request, profile):
+    """batch_of(n, arch): the first n training images and labels of the profile's dataset, repeated when the
+    set is smaller; for a user's model, n examples of its models file (its ``sample_batch``)."""
 
-    def take(count: int):
-        images, labels = dataset["train"]
+    def take(count: int, arch: str):
+        if not uses_profile_data(arch):
+            return implementations.model_set(arch).sample_batch(count, profile.seed)
+        images, labels = request.getfixturevalue("dataset")["train"]
         index = np.arange(count) % len(images)
         return images[index], labels[index]
 
@@ -109,7 +135,7 @@ def pytest_sessionstart(session):
 
 def pytest_benchmark_update_machine_info(config, machine_info):
     """Record profile, backend, device, dataset, versions, commit and seeds in the results."""
-    name, _, note = _dataset()
+    name, note = dataset_name()
     machine_info["suite"] = environment.describe(_profile(), name, note, _LOADED.get("checkout"))
 
 

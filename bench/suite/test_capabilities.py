@@ -19,7 +19,7 @@ def test_capabilities(benchmark, profile, arch):
         pytest.skip(f"n/a: the {profile.name} profile probes no capabilities")
     verdicts: dict = {}
     benchmark.pedantic(lambda: verdicts.update(probe_architecture(arch)), rounds=1, iterations=1)
-    assert set(verdicts) == set(implementations.APIS)
+    assert set(verdicts) == set(implementations.model_set(arch).apis)
     benchmark.extra_info.update(
         {
             "backend": backend_ops.backend_name(),

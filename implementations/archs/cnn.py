@@ -1,4 +1,5 @@
-"""``cnn``: the tutorial's Conv-BatchNorm-ReLU network, written with all three APIs.
+"""``cnn``: the tutorial's Conv-BatchNorm-ReLU network, written with all three APIs: a models file
+(:mod:`implementations.loader`) like any user's.
 
 Three conv blocks (32, 64, 128 filters, 3x3, padding "same"), Flatten,
 Dense(num_classes) logits: 1,097,098 parameters for 28x28x1 input and 10
@@ -18,14 +19,17 @@ from implementations.blocks import (
     conv_bn_relu,
     dense_head,
 )
-from implementations.registry import register
 
+NAME = "cnn"
+DATASET = "profile"  # the profile's 28x28x1 images, 10 classes
+RESIDUAL = "none"
 FILTERS = (32, 64, 128)
+INPUT_SHAPE = (28, 28, 1)
 
 
-@register("cnn", "sequential")
-def sequential(input_shape, num_classes, seeds: SeedStream) -> keras.Model:
+def sequential(seed=None, input_shape=INPUT_SHAPE, num_classes=10) -> keras.Model:
     """A flat Sequential stack of the shared conv-block layers."""
+    seeds = SeedStream(seed)
     stack = [keras.Input(shape=input_shape)]
     for index, filters in enumerate(FILTERS):
         stack += conv_bn_relu(filters, seed=seeds.take(), name=f"block{index}")
@@ -33,9 +37,9 @@ def sequential(input_shape, num_classes, seeds: SeedStream) -> keras.Model:
     return keras.Sequential(stack, name="cnn_sequential")
 
 
-@register("cnn", "functional")
-def functional(input_shape, num_classes, seeds: SeedStream) -> keras.Model:
+def functional(seed=None, input_shape=INPUT_SHAPE, num_classes=10) -> keras.Model:
     """The same layers chained as a functional graph."""
+    seeds = SeedStream(seed)
     inputs = keras.Input(shape=input_shape, name="image")
     x = inputs
     for index, filters in enumerate(FILTERS):
@@ -68,7 +72,6 @@ class SubclassedCNN(keras.Model):
         return {"num_classes": self.num_classes, "seed": self.seed, "name": self.name}
 
 
-@register("cnn", "subclassing", uses=(SubclassedCNN, ConvBNReLU))
-def subclassing(input_shape, num_classes, seeds: SeedStream) -> keras.Model:
+def subclassing(seed=None, input_shape=INPUT_SHAPE, num_classes=10) -> keras.Model:
     """The subclassed model; :func:`implementations.build` creates its weights with one call."""
-    return SubclassedCNN(num_classes, seed=seeds.take(len(FILTERS) + 1), name="cnn_subclassing")
+    return SubclassedCNN(num_classes, seed=SeedStream(seed).take(len(FILTERS) + 1), name="cnn_subclassing")

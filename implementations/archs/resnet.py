@@ -6,7 +6,7 @@ GlobalAveragePooling2D and Dense(num_classes): 2,400,490 parameters.
 
 A Sequential model cannot express a skip connection, so the Sequential
 implementation stacks :class:`~implementations.blocks.ResidualBlock` custom
-layers; the registry records that as residual "via custom layer".
+layers; RESIDUAL records that as "via custom layer".  A models file (:mod:`implementations.loader`).
 """
 
 from __future__ import annotations
@@ -22,15 +22,19 @@ from implementations.blocks import (
     dense_head,
     residual_block_functional,
 )
-from implementations.registry import RESIDUAL_CUSTOM_LAYER, RESIDUAL_NATIVE, register
 
+NAME = "resnet"
+DATASET = "profile"  # the profile's 28x28x1 images, 10 classes
+RESIDUAL = {"sequential": "via custom layer", "functional": "native", "subclassing": "native"}
+USES = {"functional": (residual_block_functional,)}  # helpers counted as the API's code
+INPUT_SHAPE = (28, 28, 1)
 BLOCK_CHANNELS = ((32, 32, 64), (128, 128, 256), (128, 256, 512))
 SEEDS_PER_BLOCK = 4  # cnn0, cnn1, identity, cnn2
 
 
-@register("resnet", "sequential", residual=RESIDUAL_CUSTOM_LAYER, uses=(ResidualBlock, ConvBNReLU))
-def sequential(input_shape, num_classes, seeds: SeedStream) -> keras.Model:
+def sequential(seed=None, input_shape=INPUT_SHAPE, num_classes=10) -> keras.Model:
     """A Sequential stack whose residual blocks are ResidualBlock custom layers."""
+    seeds = SeedStream(seed)
     stack = [keras.Input(shape=input_shape)]
     for index, channels in enumerate(BLOCK_CHANNELS):
         stack.append(ResidualBlock(channels, seed=seeds.take(SEEDS_PER_BLOCK), name=f"block{index}"))
@@ -38,9 +42,9 @@ def sequential(input_shape, num_classes, seeds: SeedStream) -> keras.Model:
     return keras.Sequential(stack, name="resnet_sequential")
 
 
-@register("resnet", "functional", residual=RESIDUAL_NATIVE, uses=(residual_block_functional,))
-def functional(input_shape, num_classes, seeds: SeedStream) -> keras.Model:
+def functional(seed=None, input_shape=INPUT_SHAPE, num_classes=10) -> keras.Model:
     """Residual blocks as functional graph edges: the skip connection is an Add of two tensors."""
+    seeds = SeedStream(seed)
     inputs = keras.Input(shape=input_shape, name="image")
     x = inputs
     for index, channels in enumerate(BLOCK_CHANNELS):
@@ -75,14 +79,9 @@ class SubclassedResNet(keras.Model):
         return {"num_classes": self.num_classes, "seed": self.seed, "name": self.name}
 
 
-@register(
-    "resnet",
-    "subclassing",
-    residual=RESIDUAL_NATIVE,
-    uses=(SubclassedResNet, ResidualBlock, ConvBNReLU),
-)
-def subclassing(input_shape, num_classes, seeds: SeedStream) -> keras.Model:
+def subclassing(seed=None, input_shape=INPUT_SHAPE, num_classes=10) -> keras.Model:
     """The subclassed model; :func:`implementations.build` creates its weights with one call."""
     return SubclassedResNet(
-        num_classes, seed=seeds.take(SEEDS_PER_BLOCK * len(BLOCK_CHANNELS) + 1), name="resnet_subclassing"
+        num_classes, seed=SeedStream(seed).take(SEEDS_PER_BLOCK * len(BLOCK_CHANNELS) + 1),
+        name="resnet_subclassing",
     )
