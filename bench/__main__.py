@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 
 EXIT_BAD_INPUT = 2
+MODELS_HELP = ("models files (a .py path or a module name) defining sequential(), functional(), subclassing() "
+               "or functional_subclass(), in place of the built-in cnn and resnet (docs/own-models.md)")
 
 
 class UsageError(ValueError):
@@ -42,6 +44,39 @@ def _seconds(text: str) -> float:
     return value
 
 
+def use_models(specs: list[str] | None) -> None:
+    """Hand the models files to this process and every one it starts (``$BENCH_MODELS``): paths made
+    absolute, and the working folder importable for a file given as a module name."""
+    if not specs:
+        return
+    from implementations import MODELS_ENV
+
+    resolved = []
+    for spec in specs:
+        if spec.endswith(".py") or os.sep in spec or "/" in spec:
+            path = Path(spec).expanduser()
+            if not path.is_file():
+                raise UsageError(f"models file {spec} does not exist")
+            resolved.append(str(path.resolve()))
+        elif spec.replace(".", "").replace("_", "").isalnum():
+            resolved.append(spec)
+            os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [os.getcwd(), os.environ.get("PYTHONPATH")]))
+            sys.path.insert(0, os.getcwd())
+        else:
+            raise UsageError(f"models file {spec} does not exist (give a .py path or a module name)")
+    os.environ[MODELS_ENV] = os.pathsep.join(resolved)
+
+
+def _parity() -> None:
+    """Parity of every models file's APIs, before anything is timed (bench.run.parity)."""
+    import implementations
+    from bench.run import parity
+
+    for arch in implementations.ARCHS:
+        for line in parity.check(arch):
+            print(line, flush=True)
+
+
 def _run(args: argparse.Namespace) -> int:
     from bench.core.profiles import get_profile
     from bench.run.supervise import fallback_path, interrupted, measure, pending_signal
@@ -50,6 +85,9 @@ def _run(args: argparse.Namespace) -> int:
     profile = get_profile(args.profile)  # a wrong name or a bad BENCH_* switch stops here, with its message
     out = Path(args.out).resolve()
     _check_writable(out)
+    if args.models:
+        use_models(args.models)
+        _parity()
     print(
         f"bench run: profile {args.profile}, backend {os.environ.get('KERAS_BACKEND', 'tensorflow')}, "
         f"writing {out}",
@@ -147,6 +185,7 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--profile", default=os.environ.get("BENCH_PROFILE", "quick"))
     run.add_argument("--out", required=True, help="results file to write")
     run.add_argument("-k", help="select benchmarks as pytest -k does, e.g. 'resnet and train'")
+    run.add_argument("--models", nargs="+", metavar="FILE", help=MODELS_HELP)
     run.add_argument("pytest_args", nargs="*", help="after --: more pytest arguments")
     run.set_defaults(handler=_run)
 

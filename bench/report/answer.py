@@ -13,7 +13,7 @@ import pandas as pd
 from bench.core import ratios
 from bench.core.capability_names import REMEDIES, SHORT_NAMES
 from bench.core.escape import span
-from bench.core.kinds import APIS, TIMED
+from bench.core.kinds import APIS, TIMED, api_label
 from bench.core.ratios import BASE_API, NOISE_FLOOR, Ratio
 from bench.core.results import archs_of
 from bench.report.decision import (
@@ -91,8 +91,8 @@ def _accuracy(frame, backends, arch, api) -> str:
 def verdict_table(frame, backends, arch) -> pd.DataFrame:
     """API × (train step, predict, batch 1, first step, peak memory, accuracy), each against Functional."""
     rows = []
-    for api in APIS:
-        row = {"API": api.capitalize()}
+    for api in ratios.apis_in(frame, arch):
+        row = {"API": api_label(api)}
         for kind, label in TIMED:
             row[label] = _speed(frame, backends, arch, api, kind)
         row["first step"] = _relative(frame, backends, arch, api, 0, FIRST_STEP_SLACK)
@@ -125,16 +125,17 @@ def capability_table(by_backend: dict[str, dict[str, dict[str, str]]]) -> pd.Dat
     A backend that differs from the others is named once in the cell (``✗ (✓ torch)``); rows alike in every
     cell and in what to do are one row (``int8, int4 .keras load``)."""
     probes = list(dict.fromkeys(p for caps in by_backend.values() for api in caps.values() for p in api))
+    apis = [api for api in APIS if any(api in caps for caps in by_backend.values())]
     rows: dict[tuple, list[str]] = {}
     for probe in probes:
         classes = {
-            backend: {api: verdict_class(caps.get(api, {}).get(probe)) for api in APIS}
+            backend: {api: verdict_class(caps.get(api, {}).get(probe)) for api in apis}
             for backend, caps in by_backend.items()
         }
         if not any(len({c for c in per.values() if c is not None}) > 1 for per in classes.values()):
             continue  # every API alike on every backend: nothing to choose by
         cells = []
-        for api in APIS:
+        for api in apis:
             seen = {backend: per[api] for backend, per in classes.items() if per[api] is not None}
             if not seen:
                 cells.append("–")
@@ -144,14 +145,14 @@ def capability_table(by_backend: dict[str, dict[str, dict[str, str]]]) -> pd.Dat
             only = f" ({_where(list(seen))} only)" if len(seen) < len(classes) and not odd else ""
             others = "".join(f" ({SYMBOL[c]} {_where([b])})" for b, c in odd.items())
             cells.append(SYMBOL[common] + only + others)
-        verdicts = [caps.get(api, {}).get(probe) for caps in by_backend.values() for api in APIS]
+        verdicts = [caps.get(api, {}).get(probe) for caps in by_backend.values() for api in apis]
         remedy = _remedy(probe, [v for v in verdicts if verdict_class(v) in (0, 1)])
         rows.setdefault((*cells, remedy), []).append(SHORT_NAMES.get(probe, probe))
     if not rows:
         return None
     return pd.DataFrame(
         [
-            {"capability": _joined(names), **dict(zip((a.capitalize() for a in APIS), key[:-1], strict=True)),
+            {"capability": _joined(names), **dict(zip((api_label(a) for a in apis), key[:-1], strict=True)),
              "where ✗ or ◐: why, what to do": key[-1]}
             for key, names in rows.items()
         ]
@@ -163,9 +164,11 @@ def recommendation_line(
 ) -> tuple[str, str]:
     """(the API to use, one line of why): the fewest measured drawbacks, ties to fewer lines of code."""
     best = best_api(found, loc)
-    counts = ", ".join(f"{api} {len(found[api])}" for api in APIS)
+    counts = ", ".join(f"{api} {len(found[api])}" for api in found)
     why = f"Fewest measured drawbacks ({counts}; each listed below)"
-    tied = [api for api in APIS if api != best and len(found[api]) == len(found[best])]
+    if len(found) == 1:
+        why = f"The only API given ({best}); its own figures below"
+    tied = [api for api in found if api != best and len(found[api]) == len(found[best])]
     if tied and loc:
         lines = ", ".join(f"{api} {loc[api]}" for api in (best, *tied) if api in loc)
         why += f", tied on drawbacks: fewer lines of code ({lines})"
@@ -196,7 +199,7 @@ def answer_section(frame, capabilities_by_backend) -> list[str]:
         found = drawbacks(frame, present, arch, by_backend)
         loc = lines_of_code(by_backend)
         best, why = recommendation_line(arch, found, loc, next(iter(by_backend.values()), {}))
-        lines += [f"### {span(arch)}: use {best.capitalize()}", *wrap(why), ""]
+        lines += [f"### {span(arch)}: use {api_label(best)}", *wrap(why), ""]
         lines += [verdict_table(frame, present, arch).to_markdown(index=False), ""]
         table = capability_table(by_backend)
         if table is not None:

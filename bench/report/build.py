@@ -155,7 +155,7 @@ def results_table(frame: pd.DataFrame, backend: str, arch: str) -> pd.DataFrame:
         out["params"] = params
         return out
 
-    apis = list(APIS)
+    apis = ratios.apis_in(frame, arch)
     if any(key == (backend, arch, NATIVE) for key in train | infer | latency):
         apis.append(NATIVE)
     per_api = {api: figures(api) for api in apis}
@@ -213,7 +213,7 @@ def native_section(frame: pd.DataFrame, backend: str, arch: str) -> list[str]:
     their medians is free of the machine's drift; the CI is a bootstrap over rounds.
     """
     rows = []
-    for api in APIS:
+    for api in ratios.apis_in(frame, arch):
         row = {"API": api}
         for kind, label in TIMED:
             r = ratios.between(frame, backend, arch, api, NATIVE, kind)
@@ -292,7 +292,7 @@ def decisions(frame: pd.DataFrame, backend: str, arch: str) -> list[str]:
     sentences = []
     for kind, label in TIMED:
         parts = []
-        for api in APIS:
+        for api in ratios.apis_in(frame, arch):
             if api == BASE_API:
                 continue
             r = ratios.to_functional(frame, backend, arch, api, kind)
@@ -306,7 +306,7 @@ def decisions(frame: pd.DataFrame, backend: str, arch: str) -> list[str]:
     accuracy = _per_cell(frame, "accuracy")
     values = {
         api: accuracy[(backend, arch, api)].extra["test_accuracy"]
-        for api in APIS
+        for api in ratios.apis_in(frame, arch)
         if (backend, arch, api) in accuracy
     }
     if len(values) > 1:
@@ -348,7 +348,7 @@ def backend_matrix(frame: pd.DataFrame) -> pd.DataFrame | None:
     if len(backends) < 2:
         return None
     rows = []
-    for arch, api in [(arch, api) for arch in archs_of(frame) for api in APIS]:
+    for arch, api in [(arch, api) for arch in archs_of(frame) for api in ratios.apis_in(frame, arch)]:
         row = {"cell": f"{arch}-{api}"}
         for backend in backends:
             figures = [_throughput(cells.get((backend, arch, api))) for cells in (train, infer)]
@@ -368,7 +368,7 @@ def _fallbacks(all_results: list[dict]) -> list[str]:
         suite = results["machine_info"]["suite"]
         if suite.get("device_kind") != "gpu":
             on_cpu.add(suite["backend"])
-        if suite["dataset"] != "mnist":
+        if suite["dataset"] != "mnist" and not suite.get("models"):  # a user's models bring their own data
             notes.add(f"dataset {suite['dataset']} (offline data)")
     if on_cpu:
         notes.add(f"{', '.join(sorted(on_cpu))} ran on the CPU (no GPU seen by the backend)")
@@ -378,7 +378,7 @@ def _fallbacks(all_results: list[dict]) -> list[str]:
 def _time_to_target(frame: pd.DataFrame, backend: str, arch: str) -> list[str]:
     accuracy = _per_cell(frame, "accuracy")
     targets = []
-    for api in APIS:
+    for api in ratios.apis_in(frame, arch):
         row = accuracy.get((backend, arch, api))
         if row is not None:
             reached = row.extra.get("time_to_target_s")
@@ -389,7 +389,9 @@ def _time_to_target(frame: pd.DataFrame, backend: str, arch: str) -> list[str]:
             )
     if not targets:
         return []
-    target = next(r.extra["accuracy_target"] for k, r in accuracy.items() if k[1] == arch)
+    target = next(r.extra.get("accuracy_target") for k, r in accuracy.items() if k[1] == arch)
+    if target is None:  # a user's model: no target to wait for
+        return []
     return [f"Time to {target:.2%} test accuracy (training time only): " + "; ".join(targets) + ".", ""]
 
 

@@ -84,10 +84,11 @@ def drawbacks(frame, backends, arch, capabilities_by_backend) -> dict[str, list[
     - capabilities: a probe where it does worse than another API (once per probe);
     - accuracy: more than 0.01 below the best API on the same backend (deterministic runs only).
     """
-    found: dict[str, list[str]] = {api: [] for api in APIS}
+    apis = ratios.apis_in(frame, arch)
+    found: dict[str, list[str]] = {api: [] for api in apis}
     for backend in backends:
         for kind, label in TIMED:
-            for api in APIS:
+            for api in apis:
                 if api == BASE_API:
                     continue
                 r = ratios.to_functional(frame, backend, arch, api, kind)
@@ -95,7 +96,7 @@ def drawbacks(frame, backends, arch, capabilities_by_backend) -> dict[str, list[
                     loser = api if r.ratio > 1 else BASE_API
                     who = "" if loser == api else f" than {api}"
                     found[loser].append(f"{label} {abs(r.ratio - 1):.0%} slower{who} on {backend} ({r})")
-        firsts = {api: first_step_of(frame, backend, arch, api) for api in APIS}
+        firsts = {api: first_step_of(frame, backend, arch, api) for api in apis}
         for index, (label, slack) in enumerate(
             (("first step", FIRST_STEP_SLACK), ("peak RSS", MEMORY_SLACK))
         ):
@@ -106,7 +107,7 @@ def drawbacks(frame, backends, arch, capabilities_by_backend) -> dict[str, list[
             for api, value in values.items():
                 if least > 0 and value > least * (1 + slack):
                     found[api].append(f"{label} ×{value / least:.2f} of the least on {backend}")
-        scores = {api: accuracy_of(frame, backend, arch, api) for api in APIS}
+        scores = {api: accuracy_of(frame, backend, arch, api) for api in apis}
         scores = {api: s for api, s in scores.items() if s is not None}
         accuracy_rows = ratios.cells(frame, "accuracy")
         if not all(accuracy_rows[(backend, arch, api)].extra.get("deterministic") for api in scores):
@@ -114,10 +115,10 @@ def drawbacks(frame, backends, arch, capabilities_by_backend) -> dict[str, list[
         for api, score in scores.items():
             if max(scores.values()) - score > 0.01:
                 found[api].append(f"test accuracy {score:.3f} vs {max(scores.values()):.3f} on {backend}")
-    lacking: dict[str, dict[str, list[str]]] = {api: {} for api in APIS}
+    lacking: dict[str, dict[str, list[str]]] = {api: {} for api in apis}
     for backend in backends:
         capabilities = capabilities_by_backend.get(backend, {})
-        for api in APIS:
+        for api in apis:
             for gap in capability_gaps(capabilities, api):
                 lacking[api].setdefault(gap, []).append(backend)
     for api, gaps in lacking.items():
@@ -157,7 +158,7 @@ def recommendation(
         reasons.append(f"fewest drawbacks ({'; '.join(found[best])})")
     if lines_of_code:
         reasons.append(
-            "lines of code " + ", ".join(f"{api} {lines_of_code[api]}" for api in APIS)
+            "lines of code " + ", ".join(f"{api} {lines_of_code[api]}" for api in found if api in lines_of_code)
         )
     others = [
         f"{api}: {len(items)} ({'; '.join(items)})" if items else f"{api}: none"
@@ -182,9 +183,10 @@ def _speed_cell(r) -> str:
 def summary_table(frame, backend, arch, capabilities: dict[str, dict[str, str]]) -> pd.DataFrame:
     """One row per API: time ratios to Functional with CIs, first step, memory, accuracy, lines of code."""
     rows = []
-    firsts = {api: first_step_of(frame, backend, arch, api) for api in APIS}
+    apis = ratios.apis_in(frame, arch)
+    firsts = {api: first_step_of(frame, backend, arch, api) for api in apis}
     base_first, base_rss = firsts.get(BASE_API, (None, None))
-    for api in APIS:
+    for api in apis:
         row = {"cell": f"{arch}-{api}"}
         for kind, label in TIMED:
             r = ratios.to_functional(frame, backend, arch, api, kind)
