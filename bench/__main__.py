@@ -157,13 +157,13 @@ def _regress(args: argparse.Namespace) -> int:
     from bench.check.regress import regress
 
     passed_on = (["-k", args.k] if args.k else []) + (["--", *args.pytest_args] if args.pytest_args else [])
-    return regress(args.out, passed_on, db=args.db, budget_s=args.budget)
+    return regress(args.out, passed_on, db=args.db, budget_s=args.budget, models=args.models, baseline=args.baseline)
 
 
 def _bisect(args: argparse.Namespace) -> int:
     from bench.check.bisect import bisect
 
-    return bisect(args.good, args.bad, args.out, args.k, db=args.db)
+    return bisect(args.good, args.bad, args.out, args.k, db=args.db, models=args.models)
 
 
 def _data(args: argparse.Namespace) -> int:
@@ -209,6 +209,10 @@ def parser() -> argparse.ArgumentParser:
                          "bench-history.sqlite)")
     regress.add_argument("--budget", type=_seconds, help="seconds of further side-by-side pairs a noisy host may "
                          "take to reach the 5%% target (default 900)")
+    regress.add_argument("--models", nargs="+", metavar="FILE", help="models files in a git repository of yours: "
+                         "its --baseline commit and its working tree are measured side by side")
+    regress.add_argument("--baseline", metavar="REF", help="with --models: the commit to compare with (default "
+                         "the previous one, HEAD~1)")
     regress.add_argument("pytest_args", nargs="*", help="after --: more arguments for bench run")
     regress.set_defaults(handler=_regress)
 
@@ -222,6 +226,8 @@ def parser() -> argparse.ArgumentParser:
     culprit.add_argument("-k", help="select benchmarks as pytest -k does, e.g. 'cnn and train_throughput'")
     culprit.add_argument("--out", default="reports/latest-bisect", help="folder for each probe's results")
     culprit.add_argument("--db", help="history store the measurements go into (as bench history)")
+    culprit.add_argument("--models", nargs="+", metavar="FILE", help="models files in a git repository of yours: "
+                         "GOOD and BAD are its commits")
     culprit.set_defaults(handler=_bisect)
 
     data = commands.add_parser("data", help="load a dataset and describe it (checks the files)")

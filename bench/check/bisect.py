@@ -20,7 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.check import stopping
-from bench.check.checkouts import BaselineCheckout, CheckError, git, worktree_of
+from bench.check.checkouts import BaselineCheckout, CheckError, ModelsRepository, git, worktree_of
+from bench.core.paths import PROJECT_ROOT
 from bench.check.sidebyside import measure_pair, pair_files, selection, written_since
 from bench.core import results as results_io
 from bench.history.record import record_files
@@ -30,23 +31,23 @@ BAD, GOOD, OPEN = "bad", "good", "open"
 EXIT_INCONCLUSIVE = 3
 
 
-def resolve(commit: str) -> str:
+def resolve(commit: str, repo: Path = PROJECT_ROOT) -> str:
     """The full id of ``commit``; CheckError (exit 2) when git does not know it."""
     try:
-        return git("rev-parse", "--verify", "--quiet", f"{commit}^{{commit}}")
+        return git("rev-parse", "--verify", "--quiet", f"{commit}^{{commit}}", repo=repo)
     except CheckError:
         raise CheckError(f"git does not know the commit {commit!r}") from None
 
 
-def commits_between(good: str, bad: str) -> list[str]:
+def commits_between(good: str, bad: str, repo: Path = PROJECT_ROOT) -> list[str]:
     """The commits after ``good`` up to ``bad`` on the path between them, oldest first (``bad`` last)."""
     try:
-        git("merge-base", "--is-ancestor", good, bad)
+        git("merge-base", "--is-ancestor", good, bad, repo=repo)
     except CheckError:
         raise CheckError(
             f"{good[:12]} is not an ancestor of {bad[:12]}: bisect needs GOOD before BAD"
         ) from None
-    listed = git("rev-list", "--ancestry-path", "--reverse", f"{good}..{bad}").split()
+    listed = git("rev-list", "--ancestry-path", "--reverse", f"{good}..{bad}", repo=repo).split()
     if not listed:
         raise CheckError(f"no commits between {good[:12]} and {bad[:12]}")
     return listed
@@ -84,11 +85,19 @@ def _judge(base: Path, cur: Path, out_dir: Path, measure) -> tuple[str, str]:
     return (OPEN if undecided(verdicts) else GOOD), figures
 
 
-def bisect(good: str, bad: str, out_dir: str | Path, k: str | None, db: str | None = None) -> int:
+def bisect(good: str, bad: str, out_dir: str | Path, k: str | None, db: str | None = None,
+           models: list[str] | None = None) -> int:  # fmt: skip
     """Find the first bad commit between ``good`` and ``bad`` among the benchmarks ``k`` selects (as pytest
-    -k does; None: all); print the answer; the exit status above."""
-    good, bad = resolve(good), resolve(bad)
-    commits = commits_between(good, bad)
+    -k does; None: all); print the answer; the exit status above.  With ``models`` (users' models files), the
+    commits are those of the git repository that holds them, each measured by this installed suite."""
+    repository = ModelsRepository.of(models) if models else None
+    repo = repository.root if repository else PROJECT_ROOT
+    good, bad = resolve(good, repo), resolve(bad, repo)
+    commits = commits_between(good, bad, repo)
+
+    def side(tree: Path, commit: str) -> BaselineCheckout:
+        return repository.side(tree, commit) if repository else BaselineCheckout(tree, sys.executable, commit)
+
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     store = open_store(db)
@@ -97,22 +106,22 @@ def bisect(good: str, bad: str, out_dir: str | Path, k: str | None, db: str | No
     print(f"bench bisect: {len(commits)} commit(s) after {good[:12]} up to {bad[:12]}; "
           f"the good end is every probe's baseline", flush=True)  # fmt: skip
     try:
-        with stopping.stopped_cleanly_on_signals("bench bisect"), worktree_of(good) as good_tree:
-            baseline = BaselineCheckout(good_tree, sys.executable, good)
+        with stopping.stopped_cleanly_on_signals("bench bisect"), worktree_of(good, repo) as good_tree:
+            baseline = side(good_tree, good)
 
             def probe(commit: str) -> str:
                 folder = out_dir / commit[:12]
                 folder.mkdir(exist_ok=True)
-                with worktree_of(commit) as tree:
-                    side = BaselineCheckout(tree, sys.executable, commit)
+                with worktree_of(commit, repo) as tree:
+                    probed = side(tree, commit)
 
                     def measure(number: int, names: list[str]):
                         base_again, again = pair_files(folder, number)
-                        measure_pair(baseline, base_again, again, ["-k", selection(names)], side)
+                        measure_pair(baseline, base_again, again, ["-k", selection(names)], probed)
                         return results_io.load(base_again), results_io.load(again)
 
                     base, cur = pair_files(folder, 1)
-                    measure_pair(baseline, base, cur, extra, side)
+                    measure_pair(baseline, base, cur, extra, probed)
                     if not cur.is_file():
                         raise CheckError(f"the run of {commit[:12]} wrote no results")
                     answer, figures = _judge(base, cur, folder, measure)
@@ -134,7 +143,7 @@ def bisect(good: str, bad: str, out_dir: str | Path, k: str | None, db: str | No
         print(f"no regression between {good[:12]} and {bad[:12]}")
         return 0
     if outcome == BAD:
-        subject = git("log", "-1", "--format=%s", commits[hi])
+        subject = git("log", "-1", "--format=%s", commits[hi], repo=repo)
         print(f"first bad commit {commits[hi]} ({subject})")
         return 1
     print(f"inconclusive between {name(lo)} and {name(hi)}: a probe stayed 2% or more slower without being "

@@ -32,8 +32,9 @@ class CheckError(ValueError):
     build, a run that wrote no results)."""
 
 
-def git(*args: str) -> str:
-    completed = subprocess.run(["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True)
+def git(*args: str, repo: Path = PROJECT_ROOT) -> str:
+    """git ``args`` in ``repo`` (this project's tree by default); CheckError with git's message."""
+    completed = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True)
     if completed.returncode != 0:
         raise CheckError(f"git {' '.join(args)} failed: {completed.stderr.strip()}")
     return completed.stdout.strip()
@@ -106,12 +107,12 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def remove_stale_worktrees() -> list[Path]:
+def remove_stale_worktrees(repo: Path = PROJECT_ROOT) -> list[Path]:
     """Remove the baseline worktrees that an earlier check, killed before it could, left behind (its
     process is gone), and prune git's records of any whose folder is gone; the ones removed."""
-    git("worktree", "prune")
+    git("worktree", "prune", repo=repo)
     removed = []
-    for line in git("worktree", "list", "--porcelain").splitlines():
+    for line in git("worktree", "list", "--porcelain", repo=repo).splitlines():
         path = Path(line.removeprefix("worktree ")) if line.startswith("worktree ") else None
         if path is None or not path.name.startswith(WORKTREE_PREFIX):
             continue
@@ -121,43 +122,88 @@ def remove_stale_worktrees() -> list[Path]:
             pid = None  # no owner recorded: made before owners were, or cut off while made
         if pid is not None and _alive(pid):
             continue  # another check running now
-        subprocess.run(["git", "worktree", "remove", "--force", str(path)], cwd=PROJECT_ROOT,
+        subprocess.run(["git", "worktree", "remove", "--force", str(path)], cwd=repo,
                        capture_output=True)  # fmt: skip
         shutil.rmtree(path, ignore_errors=True)
         _owner(path).unlink(missing_ok=True)
         removed.append(path)
     if removed:
-        git("worktree", "prune")
+        git("worktree", "prune", repo=repo)
         print(f"bench regress: removed {len(removed)} baseline worktree(s) left by an earlier, killed check",
               flush=True)  # fmt: skip
     return removed
 
 
 class BaselineCheckout(NamedTuple):
-    """The baseline's commit checked out here, and the python that runs it at the recorded versions."""
+    """One side of a pair: a commit checked out here, the python that runs it, and what its ``bench run``
+    is given beyond the check's own arguments (a user's models files in that checkout)."""
 
     worktree: Path
     python: str
     commit: str
+    args: tuple[str, ...] = ()
 
 
 @contextmanager
-def worktree_of(commit: str):
-    """A git worktree of ``commit`` for as long as the block runs (owned by this process, removed after)."""
-    remove_stale_worktrees()
+def worktree_of(commit: str, repo: Path = PROJECT_ROOT):
+    """A git worktree of ``commit`` of ``repo`` for as long as the block runs (owned by this process, removed
+    after)."""
+    remove_stale_worktrees(repo)
     worktree = Path(tempfile.mkdtemp(prefix=WORKTREE_PREFIX))
     _owner(worktree).write_text(str(os.getpid()))  # whose it is, before git knows it: a check beside this one
     try:  # must never take it for a killed check's
-        git("worktree", "add", "--detach", str(worktree), commit)
+        git("worktree", "add", "--detach", str(worktree), commit, repo=repo)
         yield worktree
     finally:
-        subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=PROJECT_ROOT,
+        subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=repo,
                        capture_output=True)  # fmt: skip
         shutil.rmtree(worktree, ignore_errors=True)
         _owner(worktree).unlink(missing_ok=True)
-        subprocess.run(["git", "worktree", "prune"], cwd=PROJECT_ROOT, capture_output=True)
+        subprocess.run(["git", "worktree", "prune"], cwd=repo, capture_output=True)
 
 
 def here() -> BaselineCheckout:
     """The checkout itself, as the current side of a pair."""
     return BaselineCheckout(PROJECT_ROOT, sys.executable, "the checkout")
+
+
+class ModelsRepository(NamedTuple):
+    """Users' models files in their own git repository: what ``regress`` and ``bisect --models`` check out."""
+
+    root: Path
+    files: tuple[str, ...]  # paths inside the repository
+
+    @classmethod
+    def of(cls, files: list[str]) -> ModelsRepository:
+        """The repository holding every one of ``files``; CheckError where one is missing or outside git."""
+        roots, inside = set(), []
+        for name in files:
+            path = Path(name).expanduser().resolve()
+            if not path.is_file():
+                raise CheckError(f"models file {name} does not exist")
+            try:
+                root = Path(git("rev-parse", "--show-toplevel", repo=path.parent)).resolve()
+            except CheckError:
+                raise CheckError(f"models file {name} is not inside a git repository: regress and bisect "
+                                 "check out its commits") from None  # fmt: skip
+            roots.add(root)
+            inside.append(path.relative_to(root).as_posix())
+        if len(roots) > 1:
+            raise CheckError(f"the models files lie in {len(roots)} git repositories; give files of one")
+        return cls(roots.pop(), tuple(inside))
+
+    def resolve(self, ref: str) -> str:
+        """The full id of ``ref`` in the repository; CheckError when git does not know it."""
+        try:
+            return git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", repo=self.root)
+        except CheckError:
+            raise CheckError(f"git does not know the commit {ref!r} in {self.root}") from None
+
+    def side(self, tree: Path, commit: str) -> BaselineCheckout:
+        """The side of a pair that measures the files as ``tree`` (a worktree of ``commit``, or the root) has
+        them, with this suite's python."""
+        return BaselineCheckout(tree, sys.executable, commit, ("--models", *(str(tree / f) for f in self.files)))
+
+    def current(self) -> BaselineCheckout:
+        """The user's working tree as it is: the current side of a check."""
+        return self.side(self.root, "the checkout")

@@ -38,7 +38,9 @@ from bench.check import stopping
 from bench.check.checkouts import (
     BaselineCheckout,
     CheckError,
+    ModelsRepository,
     baseline_environment,
+    here,
     version_pins,
     versions_differ,
     worktree_of,
@@ -108,7 +110,8 @@ def _compare_first_pair(first_pair: tuple[dict, dict], markdown_out: Path):
     return suspected_slowdowns(base, cur), untimed_regressions(verdicts, benchmark_kinds(base)), timed
 
 
-def _framework_gate(checkout: BaselineCheckout, out_dir: Path, first_pair: tuple[dict, dict]) -> list[str]:
+def _framework_gate(checkout: BaselineCheckout, out_dir: Path, first_pair: tuple[dict, dict],
+                    side: BaselineCheckout) -> list[str]:  # fmt: skip
     """The absolute-CPU-time gate (:mod:`bench.check.framework_gate`) as a regression to list, where it fails the
     check: judged on the first pair, and where that makes a suspect, on one more pair of its two
     benchmarks, side by side."""
@@ -120,7 +123,7 @@ def _framework_gate(checkout: BaselineCheckout, out_dir: Path, first_pair: tuple
     if gate.verdict == framework_gate.SUSPECT:
         print(f"bench regress: {gate.describe()}", flush=True)
         base_again, again = (out_dir / name for name in GATE_PAIR)
-        measure_pair(checkout, base_again, again, ["-k", selection(list(framework_gate.INDEX_BENCHMARKS))])
+        measure_pair(checkout, base_again, again, ["-k", selection(list(framework_gate.INDEX_BENCHMARKS))], side)
         if not again.is_file():
             raise CheckError("the checkout's confirming run for the absolute-time gate wrote no results")
         pairs.append((load(base_again), load(again)))
@@ -132,20 +135,38 @@ def _framework_gate(checkout: BaselineCheckout, out_dir: Path, first_pair: tuple
 
 
 def regress(out_dir: str | Path, extra_args: list[str] | None = None, db: str | None = None,
-            budget_s: float | None = None) -> int:  # fmt: skip
+            budget_s: float | None = None, models: list[str] | None = None,
+            baseline: str | None = None) -> int:  # fmt: skip
     """Measure the baseline commit and the checkout here, compare, confirm timed regressions; exit status as
-    :func:`bench.check.compare.compare_files`."""
+    :func:`bench.check.compare.compare_files`.
+
+    With ``models`` (users' models files), the baseline is commit ``baseline`` (default: the previous one)
+    of the git repository that holds them, and the checkout is that repository's working tree: both measured
+    by this installed suite, so only the user's code differs."""
     extra_args = extra_args or []
+    budget_s = DEFAULT_BUDGET_S if budget_s is None else budget_s
+    repository = ModelsRepository.of(models) if models else None
+    if baseline and repository is None:
+        raise CheckError("--baseline names a commit of a models file's repository: give --models too")
+    base_commit = repository.resolve(baseline or "HEAD~1") if repository else None
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     backend = os.environ.get("KERAS_BACKEND", "tensorflow")
-    record = baseline_record(backend)
+    record = baseline_record(backend) if repository is None else None
     store = open_store(db)  # a store that does not open stops the check before anything is measured
     started = time.time()
     try:
         with stopping.stopped_cleanly_on_signals("bench regress"):
-            status = _regress(record, backend, out_dir, extra_args, DEFAULT_BUDGET_S if budget_s is None
-                              else budget_s)  # fmt: skip
+            if repository is None:
+                with _baseline_checkout(record, backend, out_dir) as checkout:
+                    print(f"bench regress: the baseline is the commit of {record.name}", flush=True)
+                    status = _regress(checkout, here(), out_dir, extra_args, budget_s, gate=True)
+            else:
+                with worktree_of(base_commit, repository.root) as tree:
+                    print(f"bench regress: {', '.join(repository.files)} at {base_commit[:12]} against the "
+                          f"working tree of {repository.root}", flush=True)  # fmt: skip
+                    status = _regress(repository.side(tree, base_commit), repository.current(), out_dir,
+                                      extra_args, budget_s, gate=False)  # fmt: skip
     except stopping.Interrupted as stop:
         kept = sorted(path.name for path in out_dir.glob("*.json"))
         print(f"bench regress: interrupted by {stop}; both runs stopped, the baseline worktree removed; "
@@ -155,30 +176,31 @@ def regress(out_dir: str | Path, extra_args: list[str] | None = None, db: str | 
     return status
 
 
-def _regress(record: Path, backend: str, out_dir: Path, extra_args: list[str], budget_s: float) -> int:
+def _regress(checkout: BaselineCheckout, side: BaselineCheckout, out_dir: Path, extra_args: list[str],
+             budget_s: float, *, gate: bool) -> int:  # fmt: skip
+    """The check on one baseline side and one current side: the first pair, pairs for resolution, the
+    absolute-time gate (``gate``: the suite's own models only), confirming pairs."""
     from bench.check.compare import REGRESSION
 
     baseline, current = pair_files(out_dir, 1)
-    with _baseline_checkout(record, backend, out_dir) as checkout:
-        status = measure_pair(checkout, baseline, current, extra_args)
-        if not current.is_file():
-            return status
-        print(f"bench regress: {current.name} against {baseline.name} (commit of {record.name}, run here)",
-              flush=True)  # fmt: skip
-        first_pair = (results_io.load(baseline), results_io.load(current))
-        suspects, others, timed = _compare_first_pair(first_pair, out_dir / "COMPARE.md")
-        pooled = _reach(checkout, out_dir, first_pair, timed, budget_s)
-        suspects = [name for name in suspects if name not in pooled]  # judged on their pooled pairs already
-        others += [name for name, verdict in pooled.items() if verdict == REGRESSION]
-        others += _framework_gate(checkout, out_dir, first_pair)
-        verdict = (
-            _confirm(checkout, out_dir, first_pair, suspects, others) if suspects else (1 if others else 0)
-        )
+    status = measure_pair(checkout, baseline, current, extra_args, side)
+    if not current.is_file():
+        return status
+    print(f"bench regress: {current.name} against {baseline.name} (run here, side by side)", flush=True)
+    first_pair = (results_io.load(baseline), results_io.load(current))
+    suspects, others, timed = _compare_first_pair(first_pair, out_dir / "COMPARE.md")
+    pooled = _reach(checkout, out_dir, first_pair, timed, budget_s, side)
+    suspects = [name for name in suspects if name not in pooled]  # judged on their pooled pairs already
+    others += [name for name, verdict in pooled.items() if verdict == REGRESSION]
+    others += _framework_gate(checkout, out_dir, first_pair, side) if gate else []
+    verdict = (
+        _confirm(checkout, out_dir, first_pair, suspects, others, side) if suspects else (1 if others else 0)
+    )
     return verdict if status == 0 else max(verdict, 1)
 
 
 def _reach(checkout: BaselineCheckout, out_dir: Path, first_pair: tuple[dict, dict], timed: list,
-           budget_s: float) -> dict[str, str]:  # fmt: skip
+           budget_s: float, side: BaselineCheckout) -> dict[str, str]:  # fmt: skip
     """Pairs added for the kinds too noisy for the target on the first pair (:mod:`bench.check.reach`);
     {benchmark: verdict} of the benchmarks judged on those pairs pooled (their regressions fail the check)."""
     from bench.check.compare import benchmark_kinds, markdown
@@ -195,7 +217,7 @@ def _reach(checkout: BaselineCheckout, out_dir: Path, first_pair: tuple[dict, di
 
     def measure(number: int, names: list[str]) -> tuple[dict, dict]:
         baseline_again, again = pair_files(out_dir, number, "resolution")
-        measure_pair(checkout, baseline_again, again, ["-k", selection(names)])
+        measure_pair(checkout, baseline_again, again, ["-k", selection(names)], side)
         if not again.is_file():
             raise CheckError(f"pair {number} of the checkout wrote no results")
         return results_io.load(baseline_again), results_io.load(again)
@@ -218,6 +240,7 @@ def _confirm(
     first_pair: tuple[dict, dict],
     timed: list[str],
     other: list[str],
+    side: BaselineCheckout,
 ) -> int:
     """Measure the suspected timed benchmarks again, pair after pair, and judge each on all its pairs pooled.
 
@@ -237,7 +260,7 @@ def _confirm(
             print(f"bench regress: still {SCREEN_THRESHOLD:.0%} or more slower over {number - 1} pairs and "
                   f"not a regression: {', '.join(names)}; measuring again", flush=True)  # fmt: skip
         baseline_again, again = pair_files(out_dir, number)
-        measure_pair(checkout, baseline_again, again, ["-k", selection(names)])
+        measure_pair(checkout, baseline_again, again, ["-k", selection(names)], side)
         if not again.is_file():
             raise CheckError(f"confirming run {number} of the checkout wrote no results")
         return load(baseline_again), load(again)

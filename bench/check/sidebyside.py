@@ -64,8 +64,9 @@ def measure_pair(checkout: BaselineCheckout, baseline: Path, current: Path, extr
     with tempfile.TemporaryDirectory(prefix="bench-duet-") as folder, ThreadPoolExecutor(2) as pool:
         base_args, base_env = duet_run(extra_args, Path(folder), "baseline")
         args, env = duet_run(extra_args, Path(folder), "checkout")
-        base_job = pool.submit(bench_run, checkout.worktree, baseline, base_args, checkout.python, base_env)
-        current_job = pool.submit(bench_run, side.worktree, current, args, side.python, env)
+        base_job = pool.submit(bench_run, checkout.worktree, baseline, [*checkout.args, *base_args],
+                               checkout.python, base_env)  # fmt: skip
+        current_job = pool.submit(bench_run, side.worktree, current, [*side.args, *args], side.python, env)
         base_status, status = base_job.result(), current_job.result()
     if not baseline.is_file() or base_status not in (0, 1):
         raise CheckError(f"the baseline run of {commit} wrote no usable results (exit {base_status})")
