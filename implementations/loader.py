@@ -243,7 +243,8 @@ def load(spec: str) -> ModelSet:
         )
     name = getattr(module, "NAME", None)
     if name is None:
-        name = re.sub(r"\W", "_", module.__name__.rsplit(".", 1)[-1])
+        stem = Path(str(spec)).stem if str(spec).endswith(".py") else module.__name__.rsplit(".", 1)[-1]
+        name = re.sub(r"\W", "_", stem)
         name = name if name[:1].isalpha() else f"m_{name}"
     if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
         raise ModelsFileError(

@@ -13,6 +13,7 @@ import ast
 import inspect
 import json
 import os
+import pickle
 import subprocess
 import sys
 import tempfile
@@ -268,7 +269,7 @@ def dtype_policies(arch: str, api: str, model: keras.Model) -> tuple[str, str]:
 
 def eager_latency(model: keras.Model) -> str:
     """Batch-1 ``model(x)`` (eager, uncompiled) beside the compiled ``predict_on_batch``: median ms."""
-    image = portable.images()[:1]
+    image = portable.images(1)
     model.compile(jit_compile=False)
 
     def call_eager():
@@ -295,8 +296,10 @@ import importlib, json, sys
 jobs = json.loads(sys.argv[1])
 for name in {packages!r}:
     sys.modules[name] = None  # first the saved files only, not the code that wrote them
+import pickle
 import numpy as np, keras
-images = np.load("images.npy")
+with open("images.pickle", "rb") as stream:
+    images = pickle.load(stream)  # an array, or a list or dict of arrays for a model of several inputs
 verdicts = {{}}
 for job in sorted(jobs, key=lambda job: bool(job["imports"])):
     if job["imports"]:
@@ -306,7 +309,8 @@ for job in sorted(jobs, key=lambda job: bool(job["imports"])):
         for module in job["imports"]:
             importlib.import_module(module)
         model = keras.saving.load_model(job["file"])
-        out = keras.ops.convert_to_numpy(model(images, training=False))
+        parts = [keras.ops.convert_to_numpy(o) for o in keras.tree.flatten(model(images, training=False))]
+        out = parts[0] if len(parts) == 1 else np.concatenate([p.reshape(len(p), -1) for p in parts], axis=1)
         gap = float(np.abs(out - np.load(job["expected"])).max())
         verdicts[job["key"]] = "yes" if gap <= 1e-5 else f"no: outputs differ by {{gap:.2g}}"
     except Exception as error:
@@ -334,7 +338,8 @@ def fresh_process_loads(models: dict[str, keras.Model], extra_path: str | None =
     blocked = tuple(dict.fromkeys([*PROJECT_PACKAGES, *(name.split(".")[0] for model in models.values()
                                                         for name in defining_modules(model))]))  # fmt: skip
     with tempfile.TemporaryDirectory() as folder:
-        np.save(Path(folder) / "images.npy", portable.images())
+        with open(Path(folder) / "images.pickle", "wb") as stream:
+            pickle.dump(portable.images(), stream)
         for name, model in models.items():
             model.save(Path(folder) / f"{name}.keras")
             np.save(Path(folder) / f"{name}.npy", _outputs(model))

@@ -134,7 +134,7 @@ def _litert_runner(path: Path):
     def run(batch: np.ndarray) -> np.ndarray:
         interpreter = Interpreter(model_path=str(path))
         entries = interpreter.get_input_details()
-        arrays = flat(batch)
+        arrays = _matched(entries, flat(batch))
         for entry, array in zip(entries, arrays, strict=True):
             interpreter.resize_tensor_input(entry["index"], array.shape)
         interpreter.allocate_tensors()
@@ -144,6 +144,17 @@ def _litert_runner(path: Path):
         return joined([interpreter.get_tensor(out["index"]) for out in interpreter.get_output_details()])
 
     return "the LiteRT interpreter", run
+
+
+def _matched(entries: list[dict], arrays: list[np.ndarray]) -> list[np.ndarray]:
+    """``arrays`` in the order of a LiteRT model's inputs, which need not be the model's: each input takes
+    the first array left whose rank and trailing dimensions it has."""
+    left, ordered = list(arrays), []
+    for entry in entries:
+        shape = tuple(entry["shape"][1:])
+        index = next((i for i, a in enumerate(left) if a.ndim == len(shape) + 1 and a.shape[1:] == shape), 0)
+        ordered.append(left.pop(index))
+    return ordered
 
 
 def _torch_runner(path: Path):

@@ -1,0 +1,203 @@
+"""A user's models file: loaded like the built-in ones, its parity checked first, every mistake one line.
+
+The three files in tests/models are unlike cnn and resnet: integer token inputs (text_tokens), two inputs
+Sequential cannot express (two_inputs), a single API (single_api).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import implementations
+from bench.__main__ import main
+from implementations.loader import ModelsFileError, load
+
+MODELS = Path(__file__).parent / "models"
+
+
+@pytest.fixture(autouse=True)
+def _own_environment(monkeypatch):
+    """bench run --models sets $BENCH_MODELS and PYTHONPATH for its children: restored after each test."""
+    monkeypatch.delenv(implementations.MODELS_ENV, raising=False)
+    monkeypatch.setenv("PYTHONPATH", __import__("os").environ.get("PYTHONPATH", ""))
+
+
+def _file(tmp_path: Path, name: str, body: str) -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(body))
+    return path
+
+
+def _refused(capsys, *argv: str) -> str:
+    """The one error line of a refused command (exit 2, nothing else on stderr)."""
+    assert main(list(argv)) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err, err
+    return err
+
+
+def test_the_three_files_load_with_their_apis():
+    assert load(str(MODELS / "text_tokens.py")).apis == ("sequential", "functional", "subclassing",
+                                                          "functional_subclass")  # fmt: skip
+    assert load(str(MODELS / "two_inputs.py")).apis == ("functional", "subclassing", "functional_subclass")
+    solo = load(str(MODELS / "single_api.py"))
+    assert solo.apis == ("functional",) and solo.partner == "functional" and solo.name == "solo"
+
+
+def test_inputs_are_drawn_from_the_keras_inputs_where_the_file_gives_no_sample_batch():
+    pair = load(str(MODELS / "two_inputs.py"))
+    x, y = pair.sample_batch(5)
+    assert [a.shape for a in x] == [(5, 16, 16, 3), (5, 8)] and y.shape == (5,) and set(y) <= {0, 1, 2}
+    built = pair.build("subclassing")
+    assert built.count_params() == pair.build("functional").count_params()
+
+
+def test_integer_inputs_without_sample_batch_name_it(tmp_path):
+    source = (MODELS / "text_tokens.py").read_text().replace("def sample_batch(", "def _unused(")
+    chosen = load(str(_file(tmp_path, "tokens_only.py", source)))
+    with pytest.raises(ModelsFileError, match="integer inputs.*define sample_batch"):
+        chosen.sample_batch(2)
+
+
+def test_a_subclassed_model_alone_needs_sample_batch(tmp_path):
+    path = _file(tmp_path, "sub_only.py", """
+        import keras
+        class M(keras.Model):
+            def __init__(self):
+                super().__init__()
+                self.d = keras.layers.Dense(3)
+            def call(self, x):
+                return self.d(x)
+        def subclassing():
+            return M()
+    """)
+    with pytest.raises(ModelsFileError, match="cannot be read from it; define sample_batch"):
+        load(str(path)).sample_batch(2)
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("import keras\nx = 1 +\n", r"bad_file.py:2: SyntaxError"),
+        ("import keras\nraise RuntimeError('no GPU here')\n", r"bad_file.py:2: RuntimeError: no GPU here"),
+        ("import keras\nNAME = 'fine'\n", r"defines no builder; define at least one of sequential\(\)"),
+        ("def functional():\n    raise ValueError('width must be even')\n",
+         r"functional\(\) raised ValueError: width must be even"),
+        ("def functional():\n    return 42\n", r"functional\(\) returned int, not a keras.Model"),
+        ("import keras\nNAME = 'has-dash'\ndef functional():\n    return None\n", r"NAME 'has-dash' is not a name"),
+    ],
+    ids=["syntax", "raises-on-import", "no-builder", "builder-raises", "not-a-model", "bad-name"],
+)
+def test_a_broken_models_file_is_one_error_line(tmp_path, capsys, body, expected):
+    path = _file(tmp_path, "bad_file.py", body)
+    err = _refused(capsys, "run", "--profile", "smoke", "--out", str(tmp_path / "r.json"), "--models", str(path))
+    assert __import__("re").search(expected, err), err
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_a_missing_file_is_one_error_line(tmp_path, capsys):
+    err = _refused(capsys, "run", "--out", str(tmp_path / "r.json"), "--models", str(tmp_path / "nowhere.py"))
+    assert "nowhere.py does not exist" in err
+
+
+def test_sample_batch_the_model_refuses_is_one_error_line(tmp_path, capsys):
+    source = (MODELS / "single_api.py").read_text() + textwrap.dedent("""
+        def sample_batch(batch_size):
+            return np.zeros((batch_size, 28, 28, 1), "float32"), np.zeros(batch_size, "int64")
+    """)
+    err = _refused(capsys, "run", "--out", str(tmp_path / "r.json"), "--models",
+                   str(_file(tmp_path, "wrong_shape.py", source)))  # fmt: skip
+    assert "the functional model refuses the inputs of sample_batch" in err
+
+
+def test_one_api_given_twice_under_different_widths_fails_parity(tmp_path, capsys):
+    twice = _file(tmp_path, "twice.py", f"""
+        import sys
+        sys.path.insert(0, {str(MODELS)!r})
+        import single_api
+        NAME = "solo_twice"
+        def functional():
+            return single_api.functional(width=42)
+        def functional_subclass():
+            return single_api.functional(width=48)
+    """)
+    err = _refused(capsys, "run", "--out", str(tmp_path / "r.json"), "--models", str(twice))
+    assert "parity: solo_twice functional has 100,385 parameters, functional_subclass 130,853" in err
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_outputs_that_differ_with_the_same_weights_fail_parity(tmp_path, capsys):
+    """Broken on purpose: the same layers, another activation in one API."""
+    path = _file(tmp_path, "activation.py", """
+        import keras
+        def sequential():
+            return keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="relu")])
+        def functional():
+            x = keras.Input((4,))
+            return keras.Model(x, keras.layers.Dense(3, activation="tanh")(x))
+    """)
+    err = _refused(capsys, "run", "--out", str(tmp_path / "r.json"), "--models", str(path))
+    assert "activation sequential and functional with the same weights differ by" in err
+
+
+def test_parity_holds_for_the_three_files():
+    from bench.run import parity
+
+    import os
+
+    os.environ[implementations.MODELS_ENV] = os.pathsep.join(str(MODELS / f) for f in
+                                                             ("text_tokens.py", "two_inputs.py", "single_api.py"))
+    lines = [line for arch in implementations.ARCHS for line in parity.check(arch)]
+    assert implementations.ARCHS == ("textcls", "twoinput", "solo")
+    assert sum(" = " in line for line in lines) == 6 + 3  # every pair of APIs of the first two files
+    assert "solo gives functional only (100,385 parameters)" in lines[-1]
+    assert all("outputs within" in line for line in lines if "textcls" in line), lines
+
+
+def test_regress_and_bisect_outside_git_are_one_error_line(tmp_path, capsys):
+    path = _file(tmp_path, "model.py", "import keras\ndef functional():\n    return None\n")
+    err = _refused(capsys, "regress", "--out", str(tmp_path / "out"), "--models", str(path))
+    assert "is not inside a git repository" in err
+    err = _refused(capsys, "bisect", "HEAD~1", "HEAD", "--models", str(path))
+    assert "is not inside a git repository" in err
+
+
+def test_an_unknown_baseline_is_one_error_line(tmp_path, capsys):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _file(repo, "model.py", "import keras\ndef functional():\n    return None\n")
+    for command in (["init", "-q"], ["add", "."], ["-c", "user.name=u", "-c", "user.email=u@x", "commit", "-qm", "m"]):
+        subprocess.run(["git", *command], cwd=repo, check=True)
+    err = _refused(capsys, "regress", "--out", str(tmp_path / "out"), "--models", str(repo / "model.py"),
+                   "--baseline", "no-such-ref")  # fmt: skip
+    assert "git does not know the commit 'no-such-ref'" in err
+
+
+def test_a_models_module_given_by_name_loads(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(MODELS))
+    chosen = load("two_inputs")
+    assert chosen.name == "twoinput" and chosen.folder is None
+    with pytest.raises(ModelsFileError, match="cannot be found"):
+        load("no_such_models_module")
+
+
+def test_a_changed_models_file_changes_its_digest_not_its_name(tmp_path):
+    first = load(str(_file(tmp_path, "evolving.py", "import keras\ndef functional():\n    return None\n")))
+    (tmp_path / "later").mkdir()
+    second = load(str(_file(tmp_path / "later", "evolving.py", "import keras\ndef functional():\n    return 1\n")))
+    assert first.name == second.name == "evolving" and first.digest() != second.digest()
+
+
+def test_sample_batch_of_the_text_model_trains(capsys):
+    chosen = load(str(MODELS / "text_tokens.py"))
+    x, y = chosen.sample_batch(8)
+    model = chosen.build("functional_subclass")
+    model.compile(optimizer="adam", loss=chosen.training_loss())
+    assert np.isfinite(float(np.asarray(model.train_on_batch(x, y)).reshape(-1)[0]))
+    assert sys.modules.get("text_tokens") is not None  # loaded by its own name: its classes pickle and reload
