@@ -77,3 +77,32 @@ def test_the_package_list_is_complete():
         if ".tox" not in init.parts
     }
     assert on_disk <= found and "bench.check.duet" in found
+
+
+OWN_MODELS = ROOT / "tests" / "models"
+
+
+@pytest.mark.parametrize(
+    ("file", "name", "apis"),
+    [
+        ("text_tokens.py", "textcls", ("Sequential", "Functional", "Subclassing", "Functional subclass")),
+        ("two_inputs.py", "twoinput", ("Functional", "Subclassing", "Functional subclass")),
+        ("single_api.py", "solo", ("Functional",)),
+    ],
+)
+def test_a_users_models_file_goes_run_then_report_from_the_installed_package(installed, tmp_path, file, name,
+                                                                            apis):  # fmt: skip
+    """A copy of the file in a folder of its own, outside the source tree, as a user would have it."""
+    own = tmp_path / "user" / file
+    own.parent.mkdir()
+    own.write_text((OWN_MODELS / file).read_text())
+    done = _bench(installed, own.parent, "run", "--profile", "smoke", "--models", file, "--out", "r.json")
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    assert "parity: " in done.stdout
+    report = _bench(installed, own.parent, "report", "r.json", "--out", "report")
+    assert report.returncode == 0, report.stderr[-2000:]
+    text = (own.parent / "report" / "REPORT.md").read_text()
+    answer = text.split("## Per backend")[0]
+    assert f"### `{name}`: use " in answer
+    shown = [line.split("|")[1].strip() for line in answer.splitlines() if line.startswith("| ")][1:]
+    assert tuple(api for api in shown if api in apis) == apis and len(shown) == len(apis), answer

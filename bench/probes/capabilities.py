@@ -81,9 +81,18 @@ def residual_topology(arch: str, api: str, model: keras.Model) -> str:
         if isinstance(model, (keras.Sequential,)) or type(model).__name__ in ("Functional", "Sequential"):
             return f"via custom layer ({', '.join(custom)})"
         return f"native: in Python call() ({', '.join(custom)})"
-    if declared is None and type(model).__module__.split(".")[0] != "keras":
+    if declared is None and type(model).__module__.split(".")[0] != "keras" and not _graph_of(model):
         return "not declared (in Python call(), if any)"
+    if declared is None and _graph_of(model) and len(model.inputs) == 1 and len(model.outputs) == 1:
+        merged = any(isinstance(layer, MERGES) for layer in model._flatten_layers(include_self=False))
+        return "native: merge layer inside a nested layer" if merged else "none in this architecture"
     return "native" if declared else "none found in the graph"
+
+
+def _graph_of(model: keras.Model) -> bool:
+    """Whether ``model`` is a graph of layers (Sequential, Functional or a Functional subclass)."""
+    return isinstance(model, keras.Sequential) or bool(getattr(model, "_nodes_by_depth", None) is not None
+                                                        and getattr(model, "inputs", None))
 
 
 def summary_shapes(model: keras.Model) -> str:

@@ -132,8 +132,10 @@ def capability_table(by_backend: dict[str, dict[str, dict[str, str]]]) -> pd.Dat
             backend: {api: verdict_class(caps.get(api, {}).get(probe)) for api in apis}
             for backend, caps in by_backend.items()
         }
-        if not any(len({c for c in per.values() if c is not None}) > 1 for per in classes.values()):
-            continue  # every API alike on every backend: nothing to choose by
+        differ = any(len({c for c in per.values() if c is not None}) > 1 for per in classes.values())
+        short = len(apis) == 1 and any(c in (0, 1) for per in classes.values() for c in per.values())
+        if not differ and not short:
+            continue  # every API alike on every backend: nothing to choose by (one API: what it cannot do)
         cells = []
         for api in apis:
             seen = {backend: per[api] for backend, per in classes.items() if per[api] is not None}
@@ -180,7 +182,7 @@ def recommendation_line(
     return best, f"{why}; {agree} ({reason})."
 
 
-def answer_section(frame, capabilities_by_backend) -> list[str]:
+def answer_section(frame, capabilities_by_backend, without_data: set[str] = frozenset()) -> list[str]:
     """The first screen of a report: the legend, then per architecture its verdict, tables and reason."""
     backends = sorted(frame["backend"].dropna().unique())
     legend = (
@@ -200,7 +202,10 @@ def answer_section(frame, capabilities_by_backend) -> list[str]:
         loc = lines_of_code(by_backend)
         best, why = recommendation_line(arch, found, loc, next(iter(by_backend.values()), {}))
         lines += [f"### {span(arch)}: use {api_label(best)}", *wrap(why), ""]
-        lines += [verdict_table(frame, present, arch).to_markdown(index=False), ""]
+        table = verdict_table(frame, present, arch)
+        if arch in without_data:
+            table["accuracy"] = "n/a: no data()"
+        lines += [table.to_markdown(index=False), ""]
         table = capability_table(by_backend)
         if table is not None:
             lines += [table.to_markdown(index=False), ""]

@@ -375,6 +375,16 @@ def _fallbacks(all_results: list[dict]) -> list[str]:
     return sorted(notes)
 
 
+def _without_data(all_results: list[dict]) -> set[str]:
+    """The users' model sets whose models files define no data(): their accuracy is n/a, and why."""
+    return {
+        str(entry.get("name"))
+        for results in all_results
+        for entry in results["machine_info"]["suite"].get("models") or []
+        if isinstance(entry, dict) and entry.get("data") is False
+    }
+
+
 def _time_to_target(frame: pd.DataFrame, backend: str, arch: str) -> list[str]:
     accuracy = _per_cell(frame, "accuracy")
     targets = []
@@ -412,7 +422,7 @@ def build_report(paths: list[str | Path], out_dir: str | Path) -> Path:
     ]
     fallbacks = _fallbacks(all_results)
     lines += [*wrap(f"Fallbacks: {'; '.join(fallbacks)}."), ""] if fallbacks else []
-    lines += answer_section(frame, capabilities)
+    lines += answer_section(frame, capabilities, _without_data(all_results))
     lines += summary_section(frame, capabilities, pooled_files)
     lines += [
         "## Details",

@@ -30,11 +30,14 @@ def keras_guide(capabilities: dict[str, dict[str, str]]) -> tuple[str, str] | No
     single-output layers, Functional for other topologies (skip connections, several inputs or outputs),
     subclassing for models that need Python control flow in call().  The topology is the Functional
     model's recorded "residual topology" verdict; None where the run recorded none."""
-    topology = capabilities.get(BASE_API, {}).get(RESIDUAL_TOPOLOGY)
+    graphs = [api for api in (BASE_API, "functional_subclass", "sequential") if api in capabilities]
+    topology = capabilities[graphs[0]].get(RESIDUAL_TOPOLOGY) if graphs else None
     if topology is None:
-        return None  # the run probed no capabilities: the topology is not recorded
+        return None  # the run probed no capabilities (or no graph model): the topology is not recorded
     if topology == NO_RESIDUAL:
         return "sequential", "a plain stack of layers"
+    if "merge layer" in topology:
+        return BASE_API, "branches joined in the graph: not a plain stack"
     return BASE_API, "skip connections: not a plain stack"
 
 
@@ -165,7 +168,8 @@ def recommendation(
         for api, items in found.items()
         if api != best
     ]
-    text = f"**{span(arch)}: use {best}** — {', '.join(reasons)}. Drawbacks of the others: {' | '.join(others)}."
+    text = f"**{span(arch)}: use {best}** — {', '.join(reasons)}." + (
+        f" Drawbacks of the others: {' | '.join(others)}." if others else " The only API given.")
     guided = keras_guide(capabilities)
     if guided is None:
         return text + " (No capability probes recorded: Keras' guides not compared.)"

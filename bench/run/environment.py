@@ -66,7 +66,8 @@ def models() -> list[dict]:
     if not os.environ.get(implementations.MODELS_ENV):
         return []
     return [{"name": arch, "file": implementations.model_set(arch).origin,
-             "digest": implementations.model_set(arch).digest(), "apis": list(implementations.model_set(arch).apis)}
+             "digest": implementations.model_set(arch).digest(), "apis": list(implementations.model_set(arch).apis),
+             "data": implementations.model_set(arch).data is not None}
             for arch in implementations.ARCHS]  # fmt: skip
 
 
