@@ -6,6 +6,7 @@ Sequential cannot express (two_inputs), a single API (single_api).
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -24,8 +25,10 @@ MODELS = Path(__file__).parent / "models"
 @pytest.fixture(autouse=True)
 def _own_environment(monkeypatch):
     """bench run --models sets $BENCH_MODELS and PYTHONPATH for its children: restored after each test."""
-    monkeypatch.delenv(implementations.MODELS_ENV, raising=False)
-    monkeypatch.setenv("PYTHONPATH", __import__("os").environ.get("PYTHONPATH", ""))
+    for name in (implementations.MODELS_ENV, "PYTHONPATH"):
+        monkeypatch.setenv(name, os.environ.get(name, ""))  # recorded, so whatever a test sets is undone
+    monkeypatch.delenv(implementations.MODELS_ENV)
+    monkeypatch.setattr(sys, "path", list(sys.path))
 
 
 def _file(tmp_path: Path, name: str, body: str) -> Path:
@@ -148,8 +151,6 @@ def test_outputs_that_differ_with_the_same_weights_fail_parity(tmp_path, capsys)
 
 def test_parity_holds_for_the_three_files():
     from bench.run import parity
-
-    import os
 
     os.environ[implementations.MODELS_ENV] = os.pathsep.join(str(MODELS / f) for f in
                                                              ("text_tokens.py", "two_inputs.py", "single_api.py"))
