@@ -37,16 +37,40 @@ def sequential(seed=None, input_shape=INPUT_SHAPE, num_classes=10) -> keras.Mode
     return keras.Sequential(stack, name="cnn_sequential")
 
 
-def functional(seed=None, input_shape=INPUT_SHAPE, num_classes=10) -> keras.Model:
-    """The same layers chained as a functional graph."""
+def _graph(seed, input_shape, num_classes):
+    """(inputs, outputs) of the shared layers chained as a functional graph."""
     seeds = SeedStream(seed)
     inputs = keras.Input(shape=input_shape, name="image")
     x = inputs
     for index, filters in enumerate(FILTERS):
         x = apply_layers(x, conv_bn_relu(filters, seed=seeds.take(), name=f"block{index}"))
     x = layers.Flatten(name="flatten")(x)
-    outputs = dense_head(num_classes, seed=seeds.take())(x)
+    return inputs, dense_head(num_classes, seed=seeds.take())(x)
+
+
+def functional(seed=None, input_shape=INPUT_SHAPE, num_classes=10) -> keras.Model:
+    """The same layers chained as a functional graph."""
+    inputs, outputs = _graph(seed, input_shape, num_classes)
     return keras.Model(inputs, outputs, name="cnn_functional")
+
+
+@keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE)
+class FunctionalSubclassCNN(keras.Model):
+    """Functional Subclassing: a keras.Model subclass whose __init__ builds the functional graph."""
+
+    def __init__(self, seed=None, input_shape=INPUT_SHAPE, num_classes=10, **kwargs):
+        inputs, outputs = _graph(seed, tuple(input_shape), num_classes)
+        super().__init__(inputs, outputs, **kwargs)
+        self.seed, self.image_shape, self.num_classes = seed, tuple(input_shape), num_classes
+
+    def get_config(self):
+        return {"seed": self.seed, "input_shape": self.image_shape, "num_classes": self.num_classes,
+                "name": self.name}  # fmt: skip
+
+
+def functional_subclass(seed=None, input_shape=INPUT_SHAPE, num_classes=10) -> keras.Model:
+    """The functional graph inside a subclass, the pattern Keras recommends for distributing models."""
+    return FunctionalSubclassCNN(seed, input_shape, num_classes, name="cnn_functional_subclass")
 
 
 @keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE)

@@ -25,8 +25,9 @@ from implementations.blocks import (
 
 NAME = "resnet"
 DATASET = "profile"  # the profile's 28x28x1 images, 10 classes
-RESIDUAL = {"sequential": "via custom layer", "functional": "native", "subclassing": "native"}
-USES = {"functional": (residual_block_functional,)}  # helpers counted as the API's code
+RESIDUAL = {"sequential": "via custom layer", "functional": "native", "subclassing": "native",
+            "functional_subclass": "native"}  # fmt: skip
+USES = {"functional": (residual_block_functional,), "functional_subclass": (residual_block_functional,)}
 INPUT_SHAPE = (28, 28, 1)
 BLOCK_CHANNELS = ((32, 32, 64), (128, 128, 256), (128, 256, 512))
 SEEDS_PER_BLOCK = 4  # cnn0, cnn1, identity, cnn2
@@ -42,16 +43,40 @@ def sequential(seed=None, input_shape=INPUT_SHAPE, num_classes=10) -> keras.Mode
     return keras.Sequential(stack, name="resnet_sequential")
 
 
-def functional(seed=None, input_shape=INPUT_SHAPE, num_classes=10) -> keras.Model:
-    """Residual blocks as functional graph edges: the skip connection is an Add of two tensors."""
+def _graph(seed, input_shape, num_classes):
+    """(inputs, outputs): residual blocks as functional graph edges, the skip connection an Add of two tensors."""
     seeds = SeedStream(seed)
     inputs = keras.Input(shape=input_shape, name="image")
     x = inputs
     for index, channels in enumerate(BLOCK_CHANNELS):
         x = residual_block_functional(x, channels, seeds=seeds, name=f"block{index}")
     x = layers.GlobalAveragePooling2D(name="pool")(x)
-    outputs = dense_head(num_classes, seed=seeds.take())(x)
+    return inputs, dense_head(num_classes, seed=seeds.take())(x)
+
+
+def functional(seed=None, input_shape=INPUT_SHAPE, num_classes=10) -> keras.Model:
+    """Residual blocks as functional graph edges: the skip connection is an Add of two tensors."""
+    inputs, outputs = _graph(seed, input_shape, num_classes)
     return keras.Model(inputs, outputs, name="resnet_functional")
+
+
+@keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE)
+class FunctionalSubclassResNet(keras.Model):
+    """Functional Subclassing: a keras.Model subclass whose __init__ builds the residual graph."""
+
+    def __init__(self, seed=None, input_shape=INPUT_SHAPE, num_classes=10, **kwargs):
+        inputs, outputs = _graph(seed, tuple(input_shape), num_classes)
+        super().__init__(inputs, outputs, **kwargs)
+        self.seed, self.image_shape, self.num_classes = seed, tuple(input_shape), num_classes
+
+    def get_config(self):
+        return {"seed": self.seed, "input_shape": self.image_shape, "num_classes": self.num_classes,
+                "name": self.name}  # fmt: skip
+
+
+def functional_subclass(seed=None, input_shape=INPUT_SHAPE, num_classes=10) -> keras.Model:
+    """The residual graph inside a subclass, the pattern Keras recommends for distributing models."""
+    return FunctionalSubclassResNet(seed, input_shape, num_classes, name="resnet_functional_subclass")
 
 
 @keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE)
