@@ -225,10 +225,9 @@ if sys.argv[1] == "renamed":  # broken on purpose: the map is keyed by paths of 
     def renamed(arch, api, seed=None):
         calls.append(api)
         model = build(arch, api, seed=seed)
-        if api == "functional" and calls.count("functional") == 1:  # the model the map's keys come from
-            for layer in model.layers:
-                for variable in layer.weights:
-                    variable._path = variable.path.replace(layer.name, layer.name + "_v2")
+        if calls.count(api) == 1:  # the copy each model's map takes its keys from
+            for variable in model.weights:
+                variable._path = "other_model/" + variable.path
         return model
     implementations.build = renamed
 images = np.random.default_rng(0).random((8, 28, 28, 1), dtype=np.float32)
@@ -237,14 +236,17 @@ print(json.dumps(distributed.model_parallel("cnn", images, np.arange(8) % 10)))
 
 
 @pytest.mark.parametrize("case", ["as built", "renamed"])
-def test_model_parallel_shards_only_the_models_whose_paths_the_map_names(case):
+def test_model_parallel_keys_each_model_by_its_own_paths(case):
+    """Sequential's paths carry the model's name as a prefix (cnn_sequential/block0_conv/kernel), the
+    Functional model's do not: a map keyed by each model's own paths shards every API alike, so the verdict
+    does not follow the prefix; a map of other paths shards nothing."""
     pytest.importorskip("jax")
     verdicts = _probe_script(MODEL_PARALLEL_SCRIPT, "jax", case)
-    assert verdicts["sequential"].startswith("no: 0 of 4 kernels sharded")
-    if case == "as built":
-        assert verdicts["functional"] == "yes (4 of 4 kernels sharded by the Functional paths' map)"
-    else:
-        assert verdicts["functional"].startswith("no: 0 of 4 kernels sharded"), verdicts["functional"]
+    for api in implementations.model_set("cnn").apis:
+        if case == "as built":
+            assert verdicts[api] == "yes (4 of 4 kernels sharded by a map of its own paths)", verdicts
+        else:
+            assert verdicts[api].startswith("no: 0 of 4 kernels sharded"), verdicts
 
 
 TORCH_JIT_SCRIPT = """
@@ -289,3 +291,50 @@ def test_the_jax_devices_exist_under_the_runs_own_threading_flags():
     functional = json.loads(completed.stdout.strip().splitlines()[-1])["functional"]
     assert functional["inside"] == "yes", functional
     assert functional["model parallel"].startswith("yes (4 of 4"), functional
+
+
+def _nesting_row(model: keras.Model) -> dict[str, str]:
+    row = {"summary() output shapes": capabilities.summary_shapes(model),
+           capabilities.GET_LAYER_REACH: capabilities.transfer.get_layer_reach(model),
+           "model_to_dot (what plot_model draws)": capabilities.graph_nodes(model),
+           "clone_model with clone_function (model surgery)": capabilities.clone_with_function(model)}  # fmt: skip
+    capabilities.causes_told_apart(model, row)
+    return row
+
+
+def test_causes_told_apart_by_a_functional_control_of_the_same_blocks():
+    """A subclassed cnn hides its inner layers from summary() because its blocks are custom layers: a
+    Functional model of the same blocks does too, so the verdict names that cause; clone_function refuses
+    the subclassed model where the control is cloned, so that ✗ stays the API's."""
+    row = _nesting_row(implementations.build("cnn", "subclassing", seed=0))
+    assert row["summary() output shapes"].endswith("a Functional model of the same blocks shows it too]"), row
+    assert row["model_to_dot (what plot_model draws)"].startswith("partly") and capabilities.NESTED_CAUSE in \
+        row["model_to_dot (what plot_model draws)"]
+    surgery = row["clone_model with clone_function (model surgery)"]
+    assert surgery.startswith("no") and capabilities.NESTED_CAUSE not in surgery, surgery
+    graph = _nesting_row(implementations.build("resnet", "sequential", seed=0))  # Sequential of custom blocks
+    assert graph["summary() output shapes"].endswith(f"[{capabilities.NESTED_CAUSE}, in this graph]"), graph
+
+
+def test_a_subclass_of_keras_layers_only_keeps_its_verdicts_as_the_apis():
+    class Plain(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.hidden, self.out = keras.layers.Dense(8), keras.layers.Dense(10)
+
+        def call(self, x):
+            return self.out(self.hidden(keras.ops.reshape(x, (-1, 28 * 28))))
+
+    model = Plain()
+    model(np.zeros((1, 28, 28, 1), "float32"))
+    row = _nesting_row(model)
+    assert row["model_to_dot (what plot_model draws)"].startswith("partly"), row
+    assert not any(capabilities.NESTED_CAUSE in verdict for verdict in row.values()), row
+
+
+@pytest.mark.parametrize("arch", implementations.ARCHS)
+def test_a_wrapped_subclass_gives_features_even_after_its_layers_served_another_graph(arch):
+    model = implementations.build(arch, "subclassing", seed=0)
+    assert capabilities.blocks_control(model) is not None  # its layers now belong to a second graph too
+    assert capabilities.wrapped_features(model).startswith("yes (")
+    assert capabilities.graph_introspection(model).startswith("no")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import warnings
 
+import keras
 import numpy as np
 import pytest
 
@@ -55,3 +56,19 @@ def test_the_functional_models_weights_go_over_by_set_weights(arch, api):
     target = _other_weights(arch, api)
     target.set_weights(source.get_weights())
     assert np.array_equal(logits(target, images()), logits(source, images()))
+
+
+@pytest.mark.parametrize("arch", implementations.ARCHS)
+def test_a_subclassed_model_wrapped_in_a_functional_model_gives_its_features(arch):
+    """The remedy for feature extraction: wrap call() in a Functional model, check it computes the model's
+    outputs, then cut at an inner layer."""
+    assert REMEDIES["feature extraction via keras.Model(inputs, layer.output)"].startswith(
+        "wrap it: keras.Model(inputs, model.call(inputs))"
+    )
+    model = implementations.build(arch, "subclassing", seed=0)
+    images = np.random.default_rng(0).random((2, 28, 28, 1), dtype=np.float32)
+    inputs = keras.Input((28, 28, 1))
+    wrapper = keras.Model(inputs, model.call(inputs))
+    np.testing.assert_allclose(wrapper(images), model(images), atol=1e-5)
+    features = keras.Model(wrapper.inputs, wrapper.layers[1].output)(images)
+    assert features.shape[0] == 2 and len(features.shape) == 4

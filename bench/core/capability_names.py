@@ -19,8 +19,12 @@ GET_LAYER_REACH = "get_layer(name) reaches every weighted layer"
 #: the freezing rows are this, then "before compile" or "after compile"
 FREEZE = "trainable=False on the first block, set"
 LORA = "LoRA: enable_lora(4), one step, .keras round trip"
+WRAPPED_FEATURES = "feature extraction after wrapping call(): keras.Model(inputs, model.call(inputs))"
 TORCH_JIT = "jit_compile=True on the PyTorch backend (torch.compile), against eager"
-MODEL_PARALLEL = "model parallel on 2 CPU devices, LayoutMap keyed by the Functional model's paths"
+MODEL_PARALLEL = "model parallel on 2 CPU devices, LayoutMap keyed by the model's own variable paths"
+#: the row's name in results recorded before the map was keyed by each model's own paths (a set-up that read
+#: another model's paths as an API limit); reports leave such verdicts out of the drawbacks
+MODEL_PARALLEL_BY_FUNCTIONAL_PATHS = "model parallel on 2 CPU devices, LayoutMap keyed by the Functional model's paths"
 #: the quantization modes probed, each saved and reloaded in a fresh process
 QUANTIZATION_MODES = ("int8", "int4", "float8")
 
@@ -40,6 +44,7 @@ SHORT_NAMES = {
     RESIDUAL_TOPOLOGY: "residual as graph edges",
     "summary() output shapes": "summary shapes",
     "feature extraction via keras.Model(inputs, layer.output)": "feature extraction",
+    WRAPPED_FEATURES: "features via a wrapped call()",
     "clone_model": "clone_model",
     "clone_model with clone_function (model surgery)": "clone_function surgery",
     ".keras save/load (safe_mode)": ".keras round trip",
@@ -75,7 +80,7 @@ REMEDIES = {
     RESIDUAL_TOPOLOGY: "Sequential cannot branch: the skip hides in a custom layer",
     "summary() output shapes": "custom layers show as one row, even with expand_nested",
     "feature extraction via keras.Model(inputs, layer.output)": (
-        "no graph to cut: return the features from call()"
+        "wrap it: keras.Model(inputs, model.call(inputs)), then cut"
     ),
     "clone_model with clone_function (model surgery)": "custom layers clone whole: rebuild the model in code",
     BUILD_LOAD_WEIGHTS: "call it on a batch, not build(), then load_weights",
@@ -92,3 +97,24 @@ REMEDIES = {
         map(quantized_load_row, QUANTIZATION_MODES), "rebuild, call, quantize(), then load_weights"
     ),
 }
+
+
+#: causes that several rows share: a drawback counts once per cause (bench.report.drawbacks)
+CALL_FIRST = "no weights before a first call"
+CLASSES_NEEDED = "a .keras file needs the model's classes registered and imported"
+NESTED_LAYERS = "nested custom layers"
+NO_GRAPH = "no graph to cut features from"
+EXPORT_ROWS = ("export: TF SavedModel", "export: ONNX", "export: LiteRT", "export: torch.export")
+CAUSES = {
+    BUILD_LOAD_WEIGHTS: CALL_FIRST,
+    FRESH_FILE_ONLY: CLASSES_NEEDED,
+    FRESH_WITH_MODULES: CLASSES_NEEDED,
+    ".keras save/load (safe_mode)": CLASSES_NEEDED,
+    **dict.fromkeys(map(quantized_load_row, QUANTIZATION_MODES), CLASSES_NEEDED),
+    WEIGHTS_FROM_FUNCTIONAL: NESTED_LAYERS,  # a weights file follows the saving model's layer nesting
+    "feature extraction via keras.Model(inputs, layer.output)": NO_GRAPH,
+}
+#: rows whose ✗ has no way around it
+HARD_LIMITS = (RESIDUAL_TOPOLOGY,)
+#: the marker a probe adds to a verdict that nested custom layers cause (bench.probes.capabilities)
+NESTED_MARKER = "cause: nested custom layers"

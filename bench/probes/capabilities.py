@@ -34,9 +34,11 @@ from bench.core.capability_names import (
     GET_LAYER_REACH,
     LORA,
     MODEL_PARALLEL,
+    NESTED_MARKER,
     QUANTIZATION_MODES,
     TORCH_JIT,
     WEIGHTS_FROM_FUNCTIONAL,
+    WRAPPED_FEATURES,
     quantized_load_row,
     quantized_row,
 )
@@ -124,6 +126,97 @@ def graph_introspection(model: keras.Model) -> str:
         return f"yes ({inner.name}: {tuple(features.shape[1:])})"
     except Exception as error:
         return f"no: {first_line(error)}"
+
+
+def _symbolic_inputs(x):
+    """``keras.Input``s shaped like one batch of the probed inputs, in the same structure."""
+    return keras.tree.map_structure(lambda a: keras.Input(shape=a.shape[1:], dtype=str(a.dtype)), x)
+
+
+def wrapped_features(model: keras.Model) -> str:
+    """What users do to reach a subclassed model's inner layers: wrap it, ``keras.Model(inputs,
+    model.call(inputs))``, check the wrapper computes the model's outputs, then cut a feature extractor."""
+    x = portable.images()
+    try:
+        inputs = _symbolic_inputs(x)
+        wrapper = keras.Model(inputs, model.call(inputs))
+        gap = float(np.abs(portable.logits(wrapper, x) - _outputs(model)).max())
+    except Exception as error:
+        return f"no: {first_line(error)}"
+    if gap > 1e-5:
+        return f"no: the wrapper's outputs differ by {gap:.2g}"
+    try:
+        chain = _chain(wrapper.outputs[0])
+        inner = chain[len(chain) // 2]  # a tensor of this graph: a layer's .output may name another of its calls
+        features = _outputs(keras.Model(wrapper.inputs, inner))
+        return f"yes ({inner._keras_history.operation.name}: {tuple(features.shape[1:])})"
+    except Exception as error:
+        return f"no: {first_line(error)}"
+
+
+def _chain(tensor) -> list:
+    """The tensors of a graph from an input to ``tensor``, following each operation's first input."""
+    chain = [tensor]
+    for _ in range(10_000):
+        operation, node_index, _ = tensor._keras_history
+        inputs = operation._inbound_nodes[node_index].input_tensors
+        if not inputs:
+            break
+        tensor = inputs[0]
+        chain.append(tensor)
+    return chain[::-1]
+
+
+#: rows whose ◐ or ✗ nested custom layers cause, whatever API holds them; a verdict caused so says
+#: NESTED_CAUSE, established by :func:`blocks_control` for a subclassed model
+NESTING_ROWS = ("summary() output shapes", GET_LAYER_REACH, "model_to_dot (what plot_model draws)",
+                "clone_model with clone_function (model surgery)")  # fmt: skip
+NESTED_CAUSE = NESTED_MARKER
+
+
+def blocks_control(model: keras.Model) -> keras.Model | None:
+    """The control of a subclassed ``model``: a Functional model chaining its top-level layers in order, kept
+    where it computes what ``model`` computes (None otherwise).  A ✗ or ◐ it shares comes from the custom
+    layers, not from subclassing."""
+    x = portable.images()
+    try:
+        inputs = _symbolic_inputs(x)
+        h = inputs
+        for layer in model.layers:
+            h = layer(h)
+        control = keras.Model(inputs, h)
+        return control if np.allclose(portable.logits(control, x), _outputs(model), atol=1e-5) else None
+    except Exception:
+        return None
+
+
+def _has_custom_layers(model: keras.Model) -> bool:
+    return any(type(layer).__module__.split(".")[0] != "keras" for layer in model._flatten_layers(include_self=False))
+
+
+def causes_told_apart(model: keras.Model, row: dict[str, str]) -> None:
+    """Mark in ``row`` the ✗ and ◐ of :data:`NESTING_ROWS` that nested custom layers cause: in a graph
+    model that holds custom layers, or in a subclassed one whose control shows them too."""
+    if not _has_custom_layers(model):
+        return
+    graph = _graph_of(model)
+    control = None if graph else blocks_control(model)
+    probes = {"summary() output shapes": summary_shapes, GET_LAYER_REACH: transfer.get_layer_reach,
+              "model_to_dot (what plot_model draws)": graph_nodes,
+              "clone_model with clone_function (model surgery)": clone_with_function}  # fmt: skip
+    for name in NESTING_ROWS:
+        verdict = str(row.get(name, ""))
+        if not verdict.startswith(("no", "partly")):
+            continue
+        if graph:
+            row[name] = f"{verdict} [{NESTED_CAUSE}, in this graph]"
+        elif control is not None and _rank(probes[name](control)) <= _rank(verdict):
+            row[name] = f"{verdict} [{NESTED_CAUSE}: a Functional model of the same blocks shows it too]"
+
+
+def _rank(verdict: str) -> int:
+    """yes 2, partly 1, no 0: a control that does better than the model puts the cause in its API."""
+    return 2 if verdict.startswith("yes") else 1 if verdict.startswith("partly") else 0
 
 
 def _clone_differs(model: keras.Model, **options) -> str | None:
@@ -514,6 +607,7 @@ def _in_process_verdicts(arch: str) -> tuple[dict[str, dict], dict[str, keras.Mo
             "residual topology": residual_topology(arch, api, model),
             "summary() output shapes": summary_shapes(model),
             "feature extraction via keras.Model(inputs, layer.output)": graph_introspection(model),
+            WRAPPED_FEATURES: wrapped_features(model),
             "clone_model": clone(model),
             "clone_model with clone_function (model surgery)": clone_with_function(model),
             ".keras save/load (safe_mode)": save_round_trip(model),
@@ -531,6 +625,7 @@ def _in_process_verdicts(arch: str) -> tuple[dict[str, dict], dict[str, keras.Mo
             "lines of code": code_lines(sources),
             "code counted": ", ".join(getattr(s, "__name__", str(s)) for s in sources),
         }
+        causes_told_apart(model, verdicts[api])
     return verdicts, to_load
 
 
