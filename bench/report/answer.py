@@ -20,13 +20,13 @@ from bench.report.decision import (
     FIRST_STEP_SLACK,
     MEMORY_SLACK,
     accuracy_of,
-    best_api,
     drawbacks,
     first_step_of,
     keras_guide,
     lines_of_code,
     verdict_class,
 )
+from bench.report.drawbacks import WEIGHT_LEGEND, choose, headline, tally
 from bench.report.text import wrap
 
 SHORT_BACKEND = {"tensorflow": "tf"}
@@ -161,25 +161,29 @@ def capability_table(by_backend: dict[str, dict[str, dict[str, str]]]) -> pd.Dat
     )  # fmt: skip
 
 
-def recommendation_line(
-    arch, found: dict[str, list[str]], loc: dict[str, int], capabilities: dict
-) -> tuple[str, str]:
-    """(the API to use, one line of why): the fewest measured drawbacks, ties to fewer lines of code."""
-    best = best_api(found, loc)
-    counts = ", ".join(f"{api} {len(found[api])}" for api in found)
-    why = f"Fewest measured drawbacks ({counts}; each listed below)"
+def recommendation_line(arch, found: dict[str, list], loc: dict[str, int], capabilities: dict) -> tuple[str, str]:
+    """(the headline, one line of why): the least weighted drawbacks, each cause once; a tie says so and names
+    the shorter API."""
+    choice = choose(found, loc)
     if len(found) == 1:
-        why = f"The only API given ({best}); its own figures below"
-    tied = [api for api in found if api != best and len(found[api]) == len(found[best])]
-    if tied and loc:
-        lines = ", ".join(f"{api} {loc[api]}" for api in (best, *tied) if api in loc)
-        why += f", tied on drawbacks: fewer lines of code ({lines})"
+        why = f"The only API given ({choice.best}); its own figures below"
+    else:
+        weights = ", ".join(f"{api_label(api)} {choice.scores[api]}" for api in found)
+        why = f"Weighted drawbacks ({weights}; {WEIGHT_LEGEND})"
+        deciding = [f"{api_label(api)}: {tally(items)}" for api, items in found.items()
+                    if api not in choice.apis and items]  # fmt: skip
+        if deciding:
+            why += ". Decided by " + "; ".join(deciding) + " (each named below the tables)"
+        if choice.tied:
+            lines = ", ".join(f"{api} {loc[api]}" for api in choice.apis if api in loc)
+            why += f". Nothing decisive separates {' and '.join(map(api_label, choice.apis))}" + (
+                f": lines of code {lines}" if lines else "")
     guided = keras_guide(capabilities)
     if guided is None:
-        return best, f"{why}."
+        return headline(choice, api_label), f"{why}."
     guide, reason = guided
-    agree = "Keras' guides agree" if guide == best else f"Keras' guides point to {guide}"
-    return best, f"{why}; {agree} ({reason})."
+    agree = "Keras' guides agree" if guide in choice.apis else f"Keras' guides point to {guide}"
+    return headline(choice, api_label), f"{why}; {agree} ({reason})."
 
 
 def answer_section(frame, capabilities_by_backend, without_data: set[str] = frozenset()) -> list[str]:
@@ -200,8 +204,8 @@ def answer_section(frame, capabilities_by_backend, without_data: set[str] = froz
         by_backend = {b: caps for b, caps in by_backend.items() if caps}
         found = drawbacks(frame, present, arch, by_backend)
         loc = lines_of_code(by_backend)
-        best, why = recommendation_line(arch, found, loc, next(iter(by_backend.values()), {}))
-        lines += [f"### {span(arch)}: use {api_label(best)}", *wrap(why), ""]
+        title, why = recommendation_line(arch, found, loc, next(iter(by_backend.values()), {}))
+        lines += [f"### {span(arch)}: {title}", *wrap(why), ""]
         table = verdict_table(frame, present, arch)
         if arch in without_data:
             table["accuracy"] = "n/a: no data()"

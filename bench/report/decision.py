@@ -17,6 +17,7 @@ from bench.core.escape import span
 from bench.core.kinds import APIS, TIMED
 from bench.core.ratios import BASE_API, NOISE_FLOOR, Ratio
 from bench.core.results import archs_of
+from bench.report.drawbacks import SPEED, Drawback, capability_drawback, choose, describe, headline, speed_drawbacks
 from bench.report.text import wrap
 
 # a first step this much longer than the quickest API's counts as a drawback: one fresh process per cell,
@@ -66,39 +67,32 @@ def accuracy_of(frame, backend, arch, api) -> float | None:
     return row.extra["test_accuracy"] if row is not None else None
 
 
-def capability_gaps(capabilities: dict[str, dict[str, str]], api: str) -> list[str]:
-    """The probes (short names) in which ``api`` does worse than the best API of the same architecture."""
+def capability_gaps(capabilities: dict[str, dict[str, str]], api: str) -> list[tuple[str, str]]:
+    """(probe, verdict) of the probes in which ``api`` does worse than the best API of the same architecture."""
     gaps = []
     for probe, value in capabilities.get(api, {}).items():
         mine = verdict_class(value)
         others = [verdict_class(c.get(probe)) for c in capabilities.values()]
         best = max((o for o in others if o is not None), default=None)
         if mine is not None and best is not None and mine < best:
-            gaps.append(SHORT_NAMES.get(probe, probe))
+            gaps.append((probe, str(value)))
     return gaps
 
 
-def drawbacks(frame, backends, arch, capabilities_by_backend) -> dict[str, list[str]]:
-    """Per API, the measured reasons not to pick it.
+def drawbacks(frame, backends, arch, capabilities_by_backend) -> dict[str, list[Drawback]]:
+    """Per API, its drawbacks by kind and cause (:mod:`bench.report.drawbacks`).
 
-    - speed: slower than Functional by at least the noise floor, with the CI excluding 1
-      (or, for Functional, another API that much faster), per benchmark kind and backend;
-    - first step and peak memory: over the quickest / smallest API by 25% / 15%;
-    - capabilities: a probe where it does worse than another API (once per probe);
+    - speed: settled-slower by the noise floor or more than the fastest API of a backend, per kind;
+    - first step and peak memory: over the quickest / smallest API by 50% / 15%;
+    - capabilities: a probe where it does worse than another API (once per probe, naming the backends
+      where it differs);
     - accuracy: more than 0.01 below the best API on the same backend (deterministic runs only).
     """
     apis = ratios.apis_in(frame, arch)
-    found: dict[str, list[str]] = {api: [] for api in apis}
+    found: dict[str, list[Drawback]] = {api: [] for api in apis}
     for backend in backends:
-        for kind, label in TIMED:
-            for api in apis:
-                if api == BASE_API:
-                    continue
-                r = ratios.to_functional(frame, backend, arch, api, kind)
-                if isinstance(r, Ratio) and r.meaningful:
-                    loser = api if r.ratio > 1 else BASE_API
-                    who = "" if loser == api else f" than {api}"
-                    found[loser].append(f"{label} {abs(r.ratio - 1):.0%} slower{who} on {backend} ({r})")
+        for api, items in speed_drawbacks(frame, backend, arch, apis).items():
+            found[api] += items
         firsts = {api: first_step_of(frame, backend, arch, api) for api in apis}
         for index, (label, slack) in enumerate(
             (("first step", FIRST_STEP_SLACK), ("peak RSS", MEMORY_SLACK))
@@ -109,7 +103,8 @@ def drawbacks(frame, backends, arch, capabilities_by_backend) -> dict[str, list[
             least = min(values.values())
             for api, value in values.items():
                 if least > 0 and value > least * (1 + slack):
-                    found[api].append(f"{label} ×{value / least:.2f} of the least on {backend}")
+                    text = f"{label} ×{value / least:.2f} of the least on {backend}"
+                    found[api].append(Drawback(SPEED, f"{label} on {backend}", text))
         scores = {api: accuracy_of(frame, backend, arch, api) for api in apis}
         scores = {api: s for api, s in scores.items() if s is not None}
         accuracy_rows = ratios.cells(frame, "accuracy")
@@ -117,18 +112,19 @@ def drawbacks(frame, backends, arch, capabilities_by_backend) -> dict[str, list[
             scores = {}  # without deterministic ops, accuracy differences are run-to-run variation
         for api, score in scores.items():
             if max(scores.values()) - score > 0.01:
-                found[api].append(f"test accuracy {score:.3f} vs {max(scores.values()):.3f} on {backend}")
-    lacking: dict[str, dict[str, list[str]]] = {api: {} for api in apis}
+                text = f"test accuracy {score:.3f} vs {max(scores.values()):.3f} on {backend}"
+                found[api].append(Drawback(SPEED, f"accuracy on {backend}", text))
+    lacking: dict[str, dict[str, tuple[str, list[str]]]] = {api: {} for api in apis}
     for backend in backends:
         capabilities = capabilities_by_backend.get(backend, {})
         for api in apis:
-            for gap in capability_gaps(capabilities, api):
-                lacking[api].setdefault(gap, []).append(backend)
+            for probe, verdict in capability_gaps(capabilities, api):
+                lacking[api].setdefault(probe, (verdict, []))[1].append(backend)
     for api, gaps in lacking.items():
         every = len(backends)
         found[api] += [
-            f"no {gap}" + ("" if len(where) == every else f" on {', '.join(where)}")
-            for gap, where in gaps.items()
+            capability_drawback(probe, verdict, "" if len(where) == every else f" on {', '.join(where)}")
+            for probe, (verdict, where) in gaps.items()
         ]
     return found
 
@@ -143,38 +139,22 @@ def lines_of_code(by_backend: dict[str, dict[str, dict]]) -> dict[str, int]:
     }
 
 
-def best_api(found: dict[str, list[str]], lines: dict[str, int]) -> str:
-    """The API with the fewest drawbacks; ties to fewer lines of code, then to Functional."""
-    order = {api: index for index, api in enumerate((BASE_API, *APIS))}
-    return min(found, key=lambda api: (len(found[api]), lines.get(api, 0), order[api]))
-
-
 def recommendation(
-    arch, found: dict[str, list[str]], lines_of_code: dict[str, int], capabilities: dict[str, dict[str, str]]
+    arch, found: dict[str, list[Drawback]], lines_of_code: dict[str, int], capabilities: dict[str, dict[str, str]]
 ) -> str:
-    """The API with the fewest drawbacks (:func:`best_api`), with its reasons."""
-    best = best_api(found, lines_of_code)
-    reasons = []
-    if not found[best]:
-        reasons.append("no measured drawback")
-    else:
-        reasons.append(f"fewest drawbacks ({'; '.join(found[best])})")
+    """The API of least weighted drawbacks (:func:`bench.report.drawbacks.choose`), with every drawback."""
+    choice = choose(found, lines_of_code)
+    weights = ", ".join(f"{api} {choice.scores[api]}" for api in found)
+    text = f"**{span(arch)}: {headline(choice, str)}** — weighted drawbacks {weights}"
     if lines_of_code:
-        reasons.append(
-            "lines of code " + ", ".join(f"{api} {lines_of_code[api]}" for api in found if api in lines_of_code)
-        )
-    others = [
-        f"{api}: {len(items)} ({'; '.join(items)})" if items else f"{api}: none"
-        for api, items in found.items()
-        if api != best
-    ]
-    text = f"**{span(arch)}: use {best}** — {', '.join(reasons)}." + (
-        f" Drawbacks of the others: {' | '.join(others)}." if others else " The only API given.")
+        text += "; lines of code " + ", ".join(f"{api} {lines_of_code[api]}" for api in found if api in lines_of_code)
+    listed = [f"{api}: {describe(items)}" if items else f"{api}: none" for api, items in found.items()]
+    text += ". " + " | ".join(listed) + "."
     guided = keras_guide(capabilities)
     if guided is None:
         return text + " (No capability probes recorded: Keras' guides not compared.)"
     guide, why = guided
-    agreement = "the measurements agree" if best == guide else f"the measurements point to {best} instead"
+    agreement = "the measurements agree" if guide in choice.apis else f"the measurements point to {choice.best} instead"
     return f"{text} Keras' guides point to {guide} here ({why}); {agreement}."
 
 
