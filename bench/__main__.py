@@ -137,10 +137,19 @@ def _report(args: argparse.Namespace) -> int:
     paths = with_top_ups(args.results)  # each run's top-ups, pooled with it
     for path in paths:  # reject unusable files before the framework is imported and logs
         results.load(path)
+    from bench.report import findings
     from bench.report.build import build_report
 
+    for target in args.findings or []:  # a file without its markers is refused before anything is written
+        try:
+            marked = findings.has_blocks(Path(target))
+        except (OSError, UnicodeDecodeError) as error:
+            raise UsageError(f"--findings {target}: {error}") from None
+        if not marked:
+            raise UsageError(f"--findings {target} holds no generated block: it needs the lines {findings.START} "
+                             f"and {findings.END}")
     try:
-        report = build_report(paths, args.out)
+        report = build_report(paths, args.out, [Path(f) for f in args.findings or []])
     except (KeyError, TypeError, IndexError, AttributeError) as error:  # a figure the door let by that a row needs
         raise UsageError(f"the results cannot be reported: {type(error).__name__} {error}") from None
     print(f"wrote {report}")
@@ -192,6 +201,8 @@ def parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="build REPORT.md and plots from results files")
     report.add_argument("results", nargs="+", help="one or more results files (e.g. one per backend)")
     report.add_argument("--out", required=True, help="directory for REPORT.md and the PNG plots")
+    report.add_argument("--findings", nargs="+", metavar="FILE",
+                        help="also write the findings bullets between the markers of each FILE (README.md)")
     report.set_defaults(handler=_report)
 
     compare = commands.add_parser("compare", help="regression check of CURRENT against BASELINE")

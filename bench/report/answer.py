@@ -8,10 +8,11 @@ The CIs themselves, per backend, follow below the first screen (:mod:`bench.repo
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from bench.core import ratios
-from bench.core.capability_names import REMEDIES, SHORT_NAMES
+from bench.core.capability_names import NESTED_MARKER, REMEDIES, SHORT_NAMES
 from bench.core.escape import span
 from bench.core.kinds import APIS, TIMED, api_label
 from bench.core.ratios import BASE_API, NOISE_FLOOR, Ratio
@@ -31,6 +32,8 @@ from bench.report.text import wrap
 
 SHORT_BACKEND = {"tensorflow": "tf"}
 SYMBOL = {2: "✓", 1: "◐", 0: "✗"}
+#: what to do where nested custom layers, not the API, cause a ✗ or ◐ (the probes' control shows it)
+NESTED_REMEDY = "custom blocks hide their layers, in any API"
 REMEDY_WIDTH = 60  # the answer screen's lines stay within 160 characters
 SAME_ACCURACY = 0.0005  # fixed seeds and deterministic ops: the APIs reach the same accuracy to the digit
 
@@ -39,9 +42,24 @@ def _where(backends: list[str]) -> str:
     return ", ".join(SHORT_BACKEND.get(b, b) for b in backends)
 
 
+def _figure(value: float) -> str:
+    return f"{value:.0f}" if value >= 100 else f"{value:.3g}"
+
+
+def _own(values: list[float | None], unit: str = "") -> str:
+    """The Functional row's own figures, one per backend in the legend's order: '651/428/532 ms'."""
+    shown = [_figure(v) if v is not None else "–" for v in values]
+    return f"{'/'.join(shown)} {unit}".strip() if any(v is not None for v in values) else "–"
+
+
+def _median_round(frame, backend, arch, kind) -> float | None:
+    row = ratios.cells(frame, kind).get((backend, arch, BASE_API))
+    return float(np.median(row.data)) * 1000 if row is not None and len(row.data) else None
+
+
 def _speed(frame, backends, arch, api, kind) -> str:
     if api == BASE_API:
-        return "basis"
+        return _own([_median_round(frame, b, arch, kind) for b in backends], "ms")
     moved: dict[str, list[str]] = {}
     measured = False
     for backend in backends:
@@ -58,7 +76,7 @@ def _speed(frame, backends, arch, api, kind) -> str:
 def _relative(frame, backends, arch, api, index: int, slack: float) -> str:
     """First step (index 0) or peak memory (1) against Functional's, beyond ``slack``; '≈' within it."""
     if api == BASE_API:
-        return "basis"
+        return _own([first_step_of(frame, b, arch, api)[index] for b in backends], ("s", "MB")[index])
     moved, measured = [], False
     for backend in backends:
         mine = first_step_of(frame, backend, arch, api)[index]
@@ -73,8 +91,8 @@ def _relative(frame, backends, arch, api, index: int, slack: float) -> str:
 
 def _accuracy(frame, backends, arch, api) -> str:
     if api == BASE_API:
-        scores = [(b, accuracy_of(frame, b, arch, api)) for b in backends]
-        return ", ".join(f"{s:.3f} ({_where([b])})" for b, s in scores if s is not None) or "–"
+        scores = [accuracy_of(frame, b, arch, api) for b in backends]
+        return "/".join(f"{s:.3f}" if s is not None else "–" for s in scores) if any(scores) else "–"
     moved, measured = [], False
     for backend in backends:
         mine, base = accuracy_of(frame, backend, arch, api), accuracy_of(frame, backend, arch, BASE_API)
@@ -104,6 +122,8 @@ def verdict_table(frame, backends, arch) -> pd.DataFrame:
 
 def _remedy(probe: str, verdicts: list) -> str:
     """What to do about the row's ✗ / ◐: the remedy the probes tried, else the worst verdict's own reason."""
+    if verdicts and all(NESTED_MARKER in str(v) for v in verdicts):
+        return NESTED_REMEDY  # a control of the same blocks shows it too: the cause is not the API
     if probe in REMEDIES:
         return REMEDIES[probe]
     worst = min(verdicts, key=verdict_class, default="")  # the ✗ and ◐ verdicts: a "no" before a "partly"
@@ -169,15 +189,14 @@ def recommendation_line(arch, found: dict[str, list], loc: dict[str, int], capab
         why = f"The only API given ({choice.best}); its own figures below"
     else:
         weights = ", ".join(f"{api_label(api)} {choice.scores[api]}" for api in found)
-        why = f"Weighted drawbacks ({weights}; {WEIGHT_LEGEND})"
+        why = f"Weighted drawbacks: {weights} ({WEIGHT_LEGEND})"
         deciding = [f"{api_label(api)}: {tally(items)}" for api, items in found.items()
                     if api not in choice.apis and items]  # fmt: skip
         if deciding:
-            why += ". Decided by " + "; ".join(deciding) + " (each named below the tables)"
+            why += ". Against " + "; ".join(deciding)
         if choice.tied:
             lines = ", ".join(f"{api} {loc[api]}" for api in choice.apis if api in loc)
-            why += f". Nothing decisive separates {' and '.join(map(api_label, choice.apis))}" + (
-                f": lines of code {lines}" if lines else "")
+            why += ". A tie" + (f"; lines of code {lines}" if lines else "")
     guided = keras_guide(capabilities)
     if guided is None:
         return headline(choice, api_label), f"{why}."
@@ -186,18 +205,20 @@ def recommendation_line(arch, found: dict[str, list], loc: dict[str, int], capab
     return headline(choice, api_label), f"{why}; {agree} ({reason})."
 
 
-def answer_section(frame, capabilities_by_backend, without_data: set[str] = frozenset()) -> list[str]:
-    """The first screen of a report: the legend, then per architecture its verdict, tables and reason."""
+def answer_section(frame, capabilities_by_backend, without_data: set[str] = frozenset(),
+                   scope: list[str] = ()) -> list[str]:  # fmt: skip
+    """The first screen of a report: what was measured, the legend, then per architecture its verdict,
+    tables and reason."""
     backends = sorted(frame["backend"].dropna().unique())
     legend = (
-        "Each API against the Functional model. Speed: each round over the Functional rounds around "
-        f"it (a *paired ratio*); '≈': its 95% CI includes 1 or it is under {NOISE_FLOOR:.0%}; '9% faster "
-        "(torch)': a settled difference, and where. First step and peak memory: ≈ "
-        f"within {FIRST_STEP_SLACK:.0%} and {MEMORY_SLACK:.0%}. Accuracy: 'same' where the APIs agree to the "
-        "digit from the same weights ('~': no deterministic ops). Capabilities where the APIs differ: "
-        "✓ works, ◐ partly, ✗ no."
+        "Each API's time ÷ the Functional model's, timed in alternating rounds of one run: ≈ under "
+        f"{NOISE_FLOOR:.0%} or the 95% interval includes 1; '9% faster (torch)': beyond both, and where. First "
+        f"step and peak memory (added RSS): ≈ within {FIRST_STEP_SLACK:.0%} and {MEMORY_SLACK:.0%}. The Functional "
+        f"row: its own medians ({'/'.join(_where([b]) for b in backends)}). Accuracy 'same': equal to the digit from "
+        "the same weights ('~': no deterministic ops). ✓ works, ◐ partly, ✗ no."
     )
-    lines = ["## The answer", "", *wrap(legend), ""]
+    lines = ["## The answer", "", *wrap(" ".join(scope)), "", *wrap(legend), ""] if scope else \
+        ["## The answer", "", *wrap(legend), ""]
     for arch in archs_of(frame):
         present = [b for b in backends if ((frame["backend"] == b) & (frame["arch"] == arch)).any()]
         by_backend = {b: capabilities_by_backend.get(b, {}).get(arch, {}) for b in present}

@@ -22,7 +22,7 @@ from bench.core.kinds import APIS, NATIVE, TIMED
 from bench.core.ratios import BASE_API, Ratio
 from bench.core.results import archs_of
 from bench.core.stats import median_ci
-from bench.report import plots
+from bench.report import findings, plots
 from bench.report.answer import answer_section
 from bench.report.decision import summary_section
 from bench.report.text import wrap
@@ -375,6 +375,31 @@ def _fallbacks(all_results: list[dict]) -> list[str]:
     return sorted(notes)
 
 
+def _scope(frame: pd.DataFrame, all_results: list[dict], out: Path) -> list[str]:
+    """One line of what was measured: model sizes, data, hardware, versions, what is timed; and the GPU
+    report's answer where one sits beside this report's folder (reports/gpu/*)."""
+    sizes = []
+    for arch in archs_of(frame):
+        params = [r.get("params") for r in frame[frame["arch"] == arch]["extra"] if isinstance(r, dict)]
+        params = [p for p in params if isinstance(p, int)]
+        sizes.append(f"{span(arch)} {max(params):,} parameters" if params else span(arch))
+    suites = [r["machine_info"]["suite"] for r in all_results]
+    datasets = sorted({s["dataset"] for s in suites})
+    cpus = sorted({f"{s.get('cpu_model')}, {s.get('cpu_threads')} threads" for s in suites})
+    devices = sorted({"GPU" if s.get("device_kind") == "gpu" else "CPU" for s in suites})
+    versions = {}
+    for suite in suites:
+        versions.update({k: v for k, v in suite.get("versions", {}).items() if v and k != "numpy"})
+    keras_version = versions.pop("keras", "?")
+    frameworks = ", ".join(f"{k} {v}" for k, v in sorted(versions.items()))
+    line = (f"Measured: {', '.join(sizes)}; data {', '.join(datasets)}; {'; '.join(cpus)}, {' and '.join(devices)}; "
+            f"Keras {keras_version} on {frameworks}; timed: a training step, a predict batch, batch 1 (CPU time).")
+    gpu = sorted((out.parent / "gpu").glob("*/REPORT.md")) if out.name != "gpu" else []
+    links = ", ".join(f"[{path.parent.name}]({path.relative_to(out.parent).as_posix().join(['../', ''])}#the-answer)"
+                      for path in gpu)  # fmt: skip
+    return [line + (f" The answer on a GPU: {links}." if links else "")]
+
+
 def _without_data(all_results: list[dict]) -> set[str]:
     """The users' model sets whose models files define no data(): their accuracy is n/a, and why."""
     return {
@@ -405,15 +430,33 @@ def _time_to_target(frame: pd.DataFrame, backend: str, arch: str) -> list[str]:
     return [f"Time to {target:.2%} test accuracy (training time only): " + "; ".join(targets) + ".", ""]
 
 
-def build_report(paths: list[str | Path], out_dir: str | Path) -> Path:
-    """Write REPORT.md and PNG plots for the results files ``paths`` into ``out_dir``."""
+def _read(paths: list[str | Path]) -> tuple[list[dict], pd.DataFrame, dict[str, list[str]]]:
     # every string of the files shown as itself in Markdown, once: names need no escaping where used below
     all_results = [markdown_strings(results_io.load(path)) for path in paths]
-    frame, pooled_files = results_io.pool_repeats(all_results)
+    return (all_results, *results_io.pool_repeats(all_results))
+
+
+def _blocks(frame: pd.DataFrame) -> dict[str, list[str]]:
+    capabilities = capabilities_by_backend(frame)[0]
+    return {name: findings.findings(frame, capabilities, name) for name in ("summary", "findings")} | {
+        "verdicts": findings.verdicts_table(frame, capabilities)}
+
+
+def findings_of(paths: list[str | Path]) -> dict[str, list[str]]:
+    """The generated blocks (:mod:`bench.report.findings`), by name, of the results files ``paths``."""
+    return _blocks(_read(paths)[1])
+
+
+def build_report(paths: list[str | Path], out_dir: str | Path, findings_into: list[Path] = ()) -> Path:
+    """Write REPORT.md and PNG plots for the results files ``paths`` into ``out_dir``; with ``findings_into``,
+    the findings bullets into each of those files' marked block too."""
+    all_results, frame, pooled_files = _read(paths)
+    for target in findings_into:
+        findings.write_into(Path(target), _blocks(frame))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     capabilities, capability_notes = capabilities_by_backend(frame)
-    lines = ["# Keras API choice: Sequential vs Functional vs subclassing", ""]
+    lines = ["# Keras API choice: Sequential, Functional, subclassing, Functional Subclassing", ""]
     lines += [
         f"**Partial results:** {Path(r['_path']).name} is from an interrupted run "
         f"({r['machine_info']['suite']['interrupted']}); benchmarks it lacks show as missing."
@@ -421,8 +464,8 @@ def build_report(paths: list[str | Path], out_dir: str | Path) -> Path:
         if r["machine_info"]["suite"].get("interrupted")
     ]
     fallbacks = _fallbacks(all_results)
-    lines += [*wrap(f"Fallbacks: {'; '.join(fallbacks)}."), ""] if fallbacks else []
-    lines += answer_section(frame, capabilities, _without_data(all_results))
+    scope = _scope(frame, all_results, out) + ([f"Fallbacks: {'; '.join(fallbacks)}."] if fallbacks else [])
+    lines += answer_section(frame, capabilities, _without_data(all_results), scope)
     lines += summary_section(frame, capabilities, pooled_files)
     lines += [
         "## Details",
@@ -465,16 +508,20 @@ def build_report(paths: list[str | Path], out_dir: str | Path) -> Path:
         ]
     lines += capability_section(capabilities, capability_notes)
     plots.forest_plot(frame, out / "ratios.png")
-    plots.accuracy_plot(frame, out / "accuracy.png")
+    native = plots.forest_plot(frame, out / "native.png", (NATIVE,), "the same networks without Keras")
+    curves = plots.curves_to_show(frame)
+    if curves:
+        plots.accuracy_plot(frame, out / "accuracy.png")
     coincide = plots.coinciding_curves(frame)
     lines += [
         "## Plots",
         "",
-        "![time ÷ Functional per benchmark kind, 95% CI](ratios.png)",
+        "![each API's time ÷ Functional per benchmark kind, 95% CI; left of 1 is faster](ratios.png)",
         "",
-        "![test accuracy per API, a point per backend](accuracy.png)",
-        "",
-        *([f"Accuracy curves drawn on top of each other: {'; '.join(coincide)}.", ""] if coincide else []),
+        *(["![native models' time ÷ Functional (Keras); left of 1: native is faster](native.png)", ""]
+          if native else []),
+        *(["![test accuracy per epoch, per API and backend](accuracy.png)", ""] if curves else []),
+        *([f"Accuracy curves drawn on top of each other: {'; '.join(coincide)}.", ""] if coincide and curves else []),
     ]
     lines += environment_section(all_results)
     report = out / "REPORT.md"

@@ -23,28 +23,32 @@ API_STYLES = {  # told apart by marker and line style, not only colour
     "sequential": {"marker": "s", "linestyle": "--", "color": "C0"},
     "functional": {"marker": "o", "linestyle": "-", "color": "C1"},
     "subclassing": {"marker": "^", "linestyle": ":", "color": "C2"},
+    "functional_subclass": {"marker": "v", "linestyle": (0, (5, 1, 1, 1)), "color": "C4"},
     "native": {"marker": "D", "linestyle": "-.", "color": "C3"},
 }
 
 
-def forest_plot(frame: pd.DataFrame, path: Path) -> None:
-    """Time ÷ Functional with its 95% CI, one panel per benchmark kind, a row per backend × cell.
+def forest_plot(frame: pd.DataFrame, path: Path, apis: tuple[str, ...] = APIS, title: str = "") -> bool:
+    """Time ÷ Functional with its 95% CI, one panel per benchmark kind, a row per backend × cell of ``apis``
+    (the API comparison; the native models apart, in their own figure, so they do not stretch its axis).
 
-    The shaded band is the no-difference band (±NOISE_FLOOR); a dot inside it with a CI
-    crossing 1 is "the same" in the report's words.
+    The shaded band is the no-difference band (±NOISE_FLOOR); a dot inside it with a CI crossing 1 is "the
+    same" in the report's words.  False, and no file, where no cell of ``apis`` was timed.
     """
     backends = sorted(frame["backend"].dropna().unique())
     labels = [
         (backend, arch, api)
         for backend in backends
         for arch in archs_of(frame)
-        for api in (*APIS, "native")
+        for api in apis
         if any((backend, arch, api) in ratios.cells(frame, kind) for kind, _ in TIMED)
     ]
+    if not labels:
+        return False
     fig, axes = plt.subplots(
-        1, len(TIMED), figsize=(4 * len(TIMED), 0.32 * len(labels) + 1.4), sharey=True
+        1, len(TIMED), figsize=(4 * len(TIMED), 0.32 * len(labels) + 1.9), sharey=True
     )
-    for ax, (kind, title) in zip(axes, TIMED, strict=True):
+    for ax, (kind, name) in zip(axes, TIMED, strict=True):
         ax.axvspan(1 - NOISE_FLOOR, 1 + NOISE_FLOOR, color="0.9", zorder=0)
         ax.axvline(1, color="0.5", linewidth=0.8)
         for y, (backend, arch, api) in enumerate(labels):
@@ -60,13 +64,27 @@ def forest_plot(frame: pd.DataFrame, path: Path) -> None:
                 color=style["color"],
                 capsize=3,
             )
-        ax.set_title(f"{title}: time ÷ Functional")
-        ax.set_xlabel(f"ratio, 95% CI (band: ±{NOISE_FLOOR:.0%})")
-    axes[0].set_yticks(range(len(labels)), [plot_text(f"{b} {a}-{p}") for b, a, p in labels], fontsize=7)
+        ax.set_title(f"{name}: time ÷ Functional")
+        ax.set_xlabel(f"← faster · slower →  (95% CI; band ±{NOISE_FLOOR:.0%})")
+    axes[0].set_yticks(range(len(labels)), [plot_text(f"{b} {a}") for b, a, _ in labels], fontsize=7)
     axes[0].invert_yaxis()
-    fig.tight_layout()
+    shown = list(dict.fromkeys(api for _, _, api in labels))
+    handles = [Line2D([], [], marker=API_STYLES.get(api, API_STYLES["native"])["marker"], linestyle="none",
+                      color=API_STYLES.get(api, API_STYLES["native"])["color"], label=plot_text(api))
+               for api in shown]  # fmt: skip
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8, frameon=False)
+    if title:
+        fig.suptitle(plot_text(title), fontsize=10)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
+    return True
+
+
+def curves_to_show(frame: pd.DataFrame) -> bool:
+    """Whether any run trained more than one epoch: only then is there an accuracy curve to plot (one
+    figure per API reads better in the answer's table)."""
+    return any(len(row.extra.get("epoch_log", [])) > 1 for row in ratios.cells(frame, "accuracy").values())
 
 
 def coinciding_curves(frame: pd.DataFrame) -> list[str]:
