@@ -73,3 +73,11 @@ def test_the_weight_does_not_depend_on_how_often_or_in_what_order_a_cause_is_sho
     rng.shuffle(shuffled)
     assert score(shuffled) == score(drawbacks)
     assert score(drawbacks) <= WEIGHTS[HARD] * len({d.cause for d in drawbacks})
+
+
+def test_the_method_page_states_the_weights_the_code_uses():
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "method.md").read_text()
+    for kind, weight in WEIGHTS.items():
+        assert f"| {kind} | {weight} |" in page, kind
