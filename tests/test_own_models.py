@@ -202,3 +202,23 @@ def test_sample_batch_of_the_text_model_trains(capsys):
     model.compile(optimizer="adam", loss=chosen.training_loss())
     assert np.isfinite(float(np.asarray(model.train_on_batch(x, y)).reshape(-1)[0]))
     assert sys.modules.get("text_tokens") is not None  # loaded by its own name: its classes pickle and reload
+
+
+def test_a_model_of_two_inputs_exports_and_runs_in_each_runtime_in_every_api():
+    """What users ask of multi-input subclassed models: SavedModel, ONNX and LiteRT artifacts of the two-input
+    file's models, each fed both inputs by its own runtime, give the Keras logits."""
+    import keras
+
+    from bench.probes import portable
+
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("n/a: the three formats are offered together on the TensorFlow backend")
+    pair = load(str(MODELS / "two_inputs.py"))
+    portable.use_set(pair)
+    try:
+        for api in pair.apis:
+            for fmt in ("tf_saved_model", "onnx", "litert"):
+                verdict = portable.export_verdict(pair.build(api), pair.build(api), fmt)
+                assert verdict.startswith(("yes (run in", "only after a call (run in")), (api, fmt, verdict)
+    finally:
+        portable.use_set(None)
