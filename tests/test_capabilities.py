@@ -338,3 +338,28 @@ def test_a_wrapped_subclass_gives_features_even_after_its_layers_served_another_
     assert capabilities.blocks_control(model) is not None  # its layers now belong to a second graph too
     assert capabilities.wrapped_features(model).startswith("yes (")
     assert capabilities.graph_introspection(model).startswith("no")
+
+
+def test_the_code_counted_takes_in_the_files_own_helpers_however_deep(tmp_path):
+    """A user's file lists no helpers: the lines of code of an API still count the private functions its
+    builder calls, and theirs, not the ones only another API calls."""
+    from implementations.loader import load
+
+    path = tmp_path / "helpers.py"
+    path.write_text(textwrap.dedent("""
+        import keras
+        def _width():
+            return 8
+        def _stack(x):
+            return keras.layers.Dense(_width())(x)
+        def _unused():
+            return 1
+        def functional():
+            x = keras.Input((4,))
+            return keras.Model(x, _stack(x))
+        def sequential():
+            return keras.Sequential([keras.Input((4,)), keras.layers.Dense(_unused() * 8)])
+    """))
+    chosen = load(str(path))
+    found = capabilities._helpers([chosen.builders["functional"]], chosen.module)
+    assert sorted(f.__name__ for f in found) == ["_stack", "_width"]

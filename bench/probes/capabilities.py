@@ -252,12 +252,41 @@ def save_round_trip(model: keras.Model) -> str:
 
 
 def code_of(arch: str, api: str, model: keras.Model) -> tuple:
-    """What counts as the code of ``api``: its builder, the helpers the file lists for it (``USES``) and the
-    classes of the model and its layers that are not Keras' own."""
+    """What counts as the code of ``api``: its builder, the helpers the file lists for it (``USES``), the
+    classes of the model and its layers that are not Keras' own, and every function of the models file that
+    these call by name, however deep (a file need not list its private helpers)."""
     chosen = implementations.model_set(arch)
     classes = [type(model), *(type(layer) for layer in model._flatten_layers(include_self=False))]
     own = [c for c in dict.fromkeys(classes) if c.__module__.split(".")[0] != "keras"]
-    return (chosen.builders[api], *chosen.uses.get(api, ()), *own)
+    sources = [chosen.builders[api], *chosen.uses.get(api, ()), *own]
+    return tuple(dict.fromkeys([*sources, *_helpers(sources, chosen.module)]))
+
+
+def _code_objects(source) -> list:
+    """The code objects of a function, or of every function a class defines, nested ones included."""
+    functions = [source] if inspect.isfunction(source) else [
+        f for f in vars(source).values() if inspect.isfunction(f)] if inspect.isclass(source) else []
+    pending, found = [f.__code__ for f in functions], []
+    while pending:
+        code = pending.pop()
+        found.append(code)
+        pending += [const for const in code.co_consts if inspect.iscode(const)]
+    return found
+
+
+def _helpers(sources: list, module) -> list:
+    """The functions of ``module`` that ``sources`` reference by name, and the ones those reference."""
+    found: list = []
+    pending = list(sources)
+    while pending:
+        for code in _code_objects(pending.pop()):
+            for name in code.co_names:
+                target = vars(module).get(name)
+                if (inspect.isfunction(target) and target.__module__ == module.__name__ and target not in found
+                        and target not in sources):  # fmt: skip
+                    found.append(target)
+                    pending.append(target)
+    return found
 
 
 def code_lines(sources) -> int:
