@@ -63,7 +63,7 @@ def test_a_subclassed_model_wrapped_in_a_functional_model_gives_its_features(arc
     """The remedy for feature extraction: wrap call() in a Functional model, check it computes the model's
     outputs, then cut at an inner layer."""
     assert REMEDIES["feature extraction via keras.Model(inputs, layer.output)"].startswith(
-        "wrap it: keras.Model(inputs, model.call(inputs))"
+        "wrap: keras.Model(x, model.call(x))"
     )
     model = implementations.build(arch, "subclassing", seed=0)
     images = np.random.default_rng(0).random((2, 28, 28, 1), dtype=np.float32)

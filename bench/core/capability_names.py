@@ -42,7 +42,7 @@ def quantized_load_row(mode: str) -> str:
 #: the few words the summary uses for each verdict row
 SHORT_NAMES = {
     RESIDUAL_TOPOLOGY: "residual as graph edges",
-    "summary() output shapes": "summary shapes",
+    "summary() output shapes": "summary()",
     "feature extraction via keras.Model(inputs, layer.output)": "feature extraction",
     WRAPPED_FEATURES: "features via a wrapped call()",
     "clone_model": "clone_model",
@@ -50,7 +50,7 @@ SHORT_NAMES = {
     ".keras save/load (safe_mode)": ".keras round trip",
     BUILD_LOAD_WEIGHTS: "build()+load_weights",
     WEIGHTS_FROM_FUNCTIONAL: "Functional's weights load",
-    GET_LAYER_REACH: "get_layer reach",
+    GET_LAYER_REACH: "get_layer()",
     f"{FREEZE} before compile": "freeze before compile",
     f"{FREEZE} after compile": "freeze after compile",
     LORA: "LoRA",
@@ -62,7 +62,7 @@ SHORT_NAMES = {
     "export: LiteRT": "LiteRT export",
     "export: torch.export": "torch.export",
     **{quantized_row(mode): f"{mode} quantize" for mode in QUANTIZATION_MODES},
-    "model_to_dot (what plot_model draws)": "plot_model graph",
+    "model_to_dot (what plot_model draws)": "plot_model()",
     "mixed_float16 set globally": "global mixed precision",
     "mixed_float16 set on the model": "per-model mixed precision",
     FRESH_FILE_ONLY: "load from the file alone",
@@ -78,23 +78,23 @@ SHORT_NAMES = {
 #: without one shows the reason its verdict gives.  Each was tried on the registry's models
 #: (docs/capabilities.md); the full verdicts, errors included, are in the report's capability section.
 REMEDIES = {
-    RESIDUAL_TOPOLOGY: "Sequential cannot branch: the skip hides in a custom layer",
-    "summary() output shapes": "custom layers show as one row, even with expand_nested",
+    RESIDUAL_TOPOLOGY: "no branch: a custom layer hides the skip",
+    "summary() output shapes": "custom layers: one row, even with expand_nested",
     "feature extraction via keras.Model(inputs, layer.output)": (
-        "wrap it: keras.Model(inputs, model.call(inputs)), then cut"
+        "wrap: keras.Model(x, model.call(x)), then cut"
     ),
-    "clone_model with clone_function (model surgery)": "custom layers clone whole: rebuild the model in code",
-    BUILD_LOAD_WEIGHTS: "call it on a batch, not build(), then load_weights",
-    WEIGHTS_FROM_FUNCTIONAL: "paths follow nesting: set_weights(source.get_weights())",
+    "clone_model with clone_function (model surgery)": "custom layers clone whole: rebuild in code",
+    BUILD_LOAD_WEIGHTS: "call it on a batch, not build(), then load",
+    WEIGHTS_FROM_FUNCTIONAL: "nesting differs: set_weights(src.get_weights())",
     GET_LAYER_REACH: "nested layers: reach them through their block",
-    MODEL_PARALLEL: "key the LayoutMap by this model's own variable paths",
-    MODEL_PARALLEL_BY_FUNCTIONAL_PATHS: "a probe set-up: the map named the Functional model's paths",
+    MODEL_PARALLEL: "key the LayoutMap by this model's own paths",
+    MODEL_PARALLEL_BY_FUNCTIONAL_PATHS: "set-up: the map named another model's paths",
     "export: TF SavedModel": "call the model on a batch before export()",
     "export: ONNX": "call the model on a batch before export()",
-    "export: LiteRT": "call it on a batch before export(); torch: batch 1 only",
+    "export: LiteRT": "call it before export(); torch: batch 1 only",
     "export: torch.export": "call it on a batch before export(); batch 1 only",
     "model_to_dot (what plot_model draws)": "layers made inside custom layers draw as one box",
-    FRESH_FILE_ONLY: "register the classes; import their module before loading",
+    FRESH_FILE_ONLY: "register the classes, import their module first",
     **dict.fromkeys(
         map(quantized_load_row, QUANTIZATION_MODES), "rebuild, call, quantize(), then load_weights"
     ),

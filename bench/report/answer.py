@@ -34,7 +34,8 @@ SHORT_BACKEND = {"tensorflow": "tf"}
 SYMBOL = {2: "✓", 1: "◐", 0: "✗"}
 #: what to do where nested custom layers, not the API, cause a ✗ or ◐ (the probes' control shows it)
 NESTED_REMEDY = "custom blocks hide their layers, in any API"
-REMEDY_WIDTH = 60  # the answer screen's lines stay within 160 characters
+REMEDY_WIDTH = 48  # the answer screen's lines stay within 160 characters
+COLUMN = {"functional_subclass": "Func. subclass"}  # the capability table's narrower headers
 SAME_ACCURACY = 0.0005  # fixed seeds and deterministic ops: the APIs reach the same accuracy to the digit
 
 
@@ -157,6 +158,9 @@ def capability_table(by_backend: dict[str, dict[str, dict[str, str]]]) -> pd.Dat
         if not differ and not short:
             continue  # every API alike on every backend: nothing to choose by (one API: what it cannot do)
         cells = []
+        probed = {api: {b for b, per in classes.items() if per[api] is not None} for api in apis}
+        alike = {frozenset(where) for where in probed.values() if where}
+        scope = next(iter(alike)) if len(alike) == 1 and len(next(iter(alike))) < len(classes) else None
         for api in apis:
             seen = {backend: per[api] for backend, per in classes.items() if per[api] is not None}
             if not seen:
@@ -164,17 +168,19 @@ def capability_table(by_backend: dict[str, dict[str, dict[str, str]]]) -> pd.Dat
                 continue
             common = max(set(seen.values()), key=list(seen.values()).count)
             odd = {b: c for b, c in seen.items() if c != common}
-            only = f" ({_where(list(seen))} only)" if len(seen) < len(classes) and not odd else ""
+            only = f" ({_where(list(seen))} only)" if len(seen) < len(classes) and not odd and not scope else ""
             others = "".join(f" ({SYMBOL[c]} {_where([b])})" for b, c in odd.items())
             cells.append(SYMBOL[common] + only + others)
         verdicts = [caps.get(api, {}).get(probe) for caps in by_backend.values() for api in apis]
         remedy = _remedy(probe, [v for v in verdicts if verdict_class(v) in (0, 1)])
-        rows.setdefault((*cells, remedy), []).append(SHORT_NAMES.get(probe, probe))
+        where = f" ({_where(sorted(scope))})" if scope else ""  # probed on these backends only, for every API
+        rows.setdefault((*cells, remedy), []).append(SHORT_NAMES.get(probe, probe) + where)
     if not rows:
         return None
     return pd.DataFrame(
         [
-            {"capability": _joined(names), **dict(zip((api_label(a) for a in apis), key[:-1], strict=True)),
+            {"capability": _joined(names), **dict(zip((COLUMN.get(a, api_label(a)) for a in apis), key[:-1],
+                                                      strict=True)),
              "where ✗ or ◐: why, what to do": key[-1]}
             for key, names in rows.items()
         ]

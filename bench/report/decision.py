@@ -62,6 +62,17 @@ def first_step_of(frame, backend, arch, api) -> tuple[float | None, float | None
     return float(np.median(row.extra["first_step_s"])), (growth / 2**20 if growth is not None else None)
 
 
+#: first steps per cell needed before a first-step difference can count as a drawback
+MIN_FIRST_STEPS = 3
+
+
+def _first_steps_apart(frame, backend, arch, api, quickest) -> bool:
+    """Whether ``api``'s first steps all took longer than all of ``quickest``'s, with enough of each."""
+    rows = ratios.cells(frame, "first_step_and_memory")
+    mine, theirs = (list(rows[(backend, arch, a)].extra.get("first_step_s") or []) for a in (api, quickest))
+    return min(len(mine), len(theirs)) >= MIN_FIRST_STEPS and min(mine) > max(theirs)
+
+
 def accuracy_of(frame, backend, arch, api) -> float | None:
     row = ratios.cells(frame, "accuracy").get((backend, arch, api))
     return row.extra["test_accuracy"] if row is not None else None
@@ -83,7 +94,8 @@ def drawbacks(frame, backends, arch, capabilities_by_backend) -> dict[str, list[
     """Per API, its drawbacks by kind and cause (:mod:`bench.report.drawbacks`).
 
     - speed: settled-slower by the noise floor or more than the fastest API of a backend, per kind;
-    - first step and peak memory: over the quickest / smallest API by 50% / 15%;
+    - first step and peak memory: over the quickest / smallest API by 50% / 15% (a first step only where
+      each cell has :data:`MIN_FIRST_STEPS` of them, all apart);
     - capabilities: a probe where it does worse than another API (once per probe, naming the backends
       where it differs);
     - accuracy: more than 0.01 below the best API on the same backend (deterministic runs only).
@@ -100,9 +112,12 @@ def drawbacks(frame, backends, arch, capabilities_by_backend) -> dict[str, list[
             values = {api: v[index] for api, v in firsts.items() if v[index] is not None}
             if len(values) < 2:
                 continue
-            least = min(values.values())
+            quickest = min(values, key=values.get)
+            least = values[quickest]
             for api, value in values.items():
                 if least > 0 and value > least * (1 + slack):
+                    if index == 0 and not _first_steps_apart(frame, backend, arch, api, quickest):
+                        continue  # one fresh process each: a single first step is not a settled difference
                     text = f"{label} ×{value / least:.2f} of the least on {backend}"
                     found[api].append(Drawback(SPEED, f"{label} on {backend}", text))
         scores = {api: accuracy_of(frame, backend, arch, api) for api in apis}
