@@ -8,9 +8,8 @@ of its own with every dependency.
 
 from __future__ import annotations
 
-import re
-
 import os
+import re
 import subprocess
 import sysconfig
 import venv
