@@ -195,7 +195,7 @@ def recommendation_line(arch, found: dict[str, list], loc: dict[str, int], capab
         why = f"The only API given ({choice.best}); its own figures below"
     else:
         weights = ", ".join(f"{api_label(api)} {choice.scores[api]}" for api in found)
-        why = f"Weighted drawbacks: {weights} ({WEIGHT_LEGEND})"
+        why = f"Weighted drawbacks: {weights}"
         deciding = [f"{api_label(api)}: {tally(items)}" for api, items in found.items()
                     if api not in choice.apis and items]  # fmt: skip
         if deciding:
@@ -217,11 +217,12 @@ def answer_section(frame, capabilities_by_backend, without_data: set[str] = froz
     tables and reason."""
     backends = sorted(frame["backend"].dropna().unique())
     legend = (
-        "Each API's time ÷ the Functional model's, timed in alternating rounds of one run: ≈ under "
+        "Time ÷ the Functional model's, in alternating rounds of one run: ≈ under "
         f"{NOISE_FLOOR:.0%} or the 95% interval includes 1; '9% faster (torch)': beyond both, and where. First "
-        f"step and peak memory (added RSS): ≈ within {FIRST_STEP_SLACK:.0%} and {MEMORY_SLACK:.0%}. The Functional "
+        f"step, peak memory (added RSS): ≈ within {FIRST_STEP_SLACK:.0%}, {MEMORY_SLACK:.0%}. The Functional "
         f"row: its own medians ({'/'.join(_where([b]) for b in backends)}). Accuracy 'same': equal to the digit from "
-        "the same weights ('~': no deterministic ops). ✓ works, ◐ partly, ✗ no."
+        "the same weights ('~': no deterministic ops). ✓ works, ◐ partly, ✗ no. Drawback weights: "
+        f"{WEIGHT_LEGEND}."
     )
     lines = ["## The answer", "", *wrap(" ".join(scope)), "", *wrap(legend), ""] if scope else \
         ["## The answer", "", *wrap(legend), ""]

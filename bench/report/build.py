@@ -384,15 +384,16 @@ def _scope(frame: pd.DataFrame, all_results: list[dict], out: Path) -> list[str]
         params = [p for p in params if isinstance(p, int)]
         sizes.append(f"{span(arch)} {max(params):,} parameters" if params else span(arch))
     suites = [r["machine_info"]["suite"] for r in all_results]
+    fallback = " (offline data: a fallback)" if any("offline" in note for note in _fallbacks(all_results)) else ""
     datasets = sorted({s["dataset"] for s in suites})
     cpus = sorted({f"{s.get('cpu_model')}, {s.get('cpu_threads')} threads" for s in suites})
-    devices = sorted({"GPU" if s.get("device_kind") == "gpu" else "CPU" for s in suites})
+    devices = sorted({"GPU" if s.get("device_kind") == "gpu" else "CPU (no GPU seen: a fallback)" for s in suites})
     versions = {}
     for suite in suites:
         versions.update({k: v for k, v in suite.get("versions", {}).items() if v and k != "numpy"})
     keras_version = versions.pop("keras", "?")
     frameworks = ", ".join(f"{k} {v}" for k, v in sorted(versions.items()))
-    line = (f"Measured: {', '.join(sizes)}; data {', '.join(datasets)}; {'; '.join(cpus)}, {' and '.join(devices)}; "
+    line = (f"Measured: {', '.join(sizes)}; data {', '.join(datasets)}{fallback}; {'; '.join(cpus)}, {' and '.join(devices)}; "
             f"Keras {keras_version} on {frameworks}; timed: a training step, a predict batch, batch 1 (CPU time).")
     gpu = sorted((out.parent / "gpu").glob("*/REPORT.md")) if out.name != "gpu" else []
     links = ", ".join(f"[{path.parent.name}]({path.relative_to(out.parent).as_posix().join(['../', ''])}#the-answer)"
@@ -463,8 +464,7 @@ def build_report(paths: list[str | Path], out_dir: str | Path, findings_into: li
         for r in all_results
         if r["machine_info"]["suite"].get("interrupted")
     ]
-    fallbacks = _fallbacks(all_results)
-    scope = _scope(frame, all_results, out) + ([f"Fallbacks: {'; '.join(fallbacks)}."] if fallbacks else [])
+    scope = _scope(frame, all_results, out)
     lines += answer_section(frame, capabilities, _without_data(all_results), scope)
     lines += summary_section(frame, capabilities, pooled_files)
     lines += [

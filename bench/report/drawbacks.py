@@ -37,7 +37,7 @@ HARD, SPEED, WORKAROUND, SETUP = "hard limit", "speed or memory", "workaround", 
 #: the weight of each kind of drawback in the choice of an API
 WEIGHTS = {HARD: 3, SPEED: 2, WORKAROUND: 1, SETUP: 0}
 #: how the answer states the weights
-WEIGHT_LEGEND = "hard limit 3, speed or memory 2, workaround 1; a cause counts once"
+WEIGHT_LEGEND = "hard limit 3, speed or memory 2, workaround 1, a cause once"
 #: causes with a way around them in a line or two, whatever row shows them
 WORKAROUND_CAUSES = (CALL_FIRST, NESTED_LAYERS)
 
