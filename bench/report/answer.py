@@ -217,9 +217,9 @@ def answer_section(frame, capabilities_by_backend, without_data: set[str] = froz
     tables and reason."""
     backends = sorted(frame["backend"].dropna().unique())
     legend = (
-        "Time ÷ the Functional model's, in alternating rounds of one run: ≈ under "
-        f"{NOISE_FLOOR:.0%} or the 95% interval includes 1; '9% faster (torch)': beyond both, and where. First "
-        f"step, peak memory (added RSS): ≈ within {FIRST_STEP_SLACK:.0%}, {MEMORY_SLACK:.0%}. The Functional "
+        "Time ÷ the Functional model's, rounds alternating in one run: ≈ under "
+        f"{NOISE_FLOOR:.0%} or its 95% interval includes 1; '9% faster (torch)': beyond both, and where. First "
+        f"step, peak memory: ≈ within {FIRST_STEP_SLACK:.0%}, {MEMORY_SLACK:.0%}. Functional "
         f"row: its own medians ({'/'.join(_where([b]) for b in backends)}). Accuracy 'same': equal to the digit from "
         "the same weights ('~': no deterministic ops). ✓ works, ◐ partly, ✗ no. Drawback weights: "
         f"{WEIGHT_LEGEND}."
@@ -237,7 +237,7 @@ def answer_section(frame, capabilities_by_backend, without_data: set[str] = froz
         table = verdict_table(frame, present, arch)
         if arch in without_data:
             table["accuracy"] = "n/a: no data()"
-        lines += [table.to_markdown(index=False), ""]
+        lines += [table.to_markdown(index=False, disable_numparse=True), ""]  # '1.000' stays as written
         table = capability_table(by_backend)
         if table is not None:
             lines += [table.to_markdown(index=False), ""]

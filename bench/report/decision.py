@@ -49,6 +49,8 @@ def verdict_class(value) -> int | None:
         return 2
     if text.startswith(("partly", "via", "only")):
         return 1
+    if text.startswith("none"):
+        return None  # "none in this architecture": nothing to do, not a "no"
     if text.startswith("no"):
         return 0
     return None
@@ -66,11 +68,14 @@ def first_step_of(frame, backend, arch, api) -> tuple[float | None, float | None
 MIN_FIRST_STEPS = 3
 
 
-def _first_steps_apart(frame, backend, arch, api, quickest) -> bool:
-    """Whether ``api``'s first steps all took longer than all of ``quickest``'s, with enough of each."""
+def _settled(frame, backend, arch, api, quickest, index: int) -> bool:
+    """Whether ``api``'s first step (index 0) or peak memory (1) over ``quickest``'s counts: each cell probed
+    in :data:`MIN_FIRST_STEPS` fresh processes or more, and (first steps) every one of ``api``'s slower than
+    every one of ``quickest``'s."""
     rows = ratios.cells(frame, "first_step_and_memory")
     mine, theirs = (list(rows[(backend, arch, a)].extra.get("first_step_s") or []) for a in (api, quickest))
-    return min(len(mine), len(theirs)) >= MIN_FIRST_STEPS and min(mine) > max(theirs)
+    enough = min(len(mine), len(theirs)) >= MIN_FIRST_STEPS
+    return enough and (index == 1 or min(mine) > max(theirs))
 
 
 def accuracy_of(frame, backend, arch, api) -> float | None:
@@ -94,8 +99,8 @@ def drawbacks(frame, backends, arch, capabilities_by_backend) -> dict[str, list[
     """Per API, its drawbacks by kind and cause (:mod:`bench.report.drawbacks`).
 
     - speed: settled-slower by the noise floor or more than the fastest API of a backend, per kind;
-    - first step and peak memory: over the quickest / smallest API by 50% / 15% (a first step only where
-      each cell has :data:`MIN_FIRST_STEPS` of them, all apart);
+    - first step and peak memory: over the quickest / smallest API by 50% / 15%, only where each cell was
+      probed in :data:`MIN_FIRST_STEPS` fresh processes (first steps all apart);
     - capabilities: a probe where it does worse than another API (once per probe, naming the backends
       where it differs);
     - accuracy: more than 0.01 below the best API on the same backend (deterministic runs only).
@@ -116,8 +121,8 @@ def drawbacks(frame, backends, arch, capabilities_by_backend) -> dict[str, list[
             least = values[quickest]
             for api, value in values.items():
                 if least > 0 and value > least * (1 + slack):
-                    if index == 0 and not _first_steps_apart(frame, backend, arch, api, quickest):
-                        continue  # one fresh process each: a single first step is not a settled difference
+                    if not _settled(frame, backend, arch, api, quickest, index):
+                        continue  # one fresh process each: a single first step or RSS is not settled
                     text = f"{label} ×{value / least:.2f} of the least on {backend}"
                     found[api].append(Drawback(SPEED, f"{label} on {backend}", text))
         scores = {api: accuracy_of(frame, backend, arch, api) for api in apis}

@@ -58,8 +58,8 @@ def _speed(frame, backends) -> list[str]:
             said = f"{min(values):.2f}–{max(values):.2f}"
             parts.append(f"{SHORT_BACKEND.get(backend, backend)} {said}" + (f" ({'; '.join(moved)})" if moved else
                                                                             ", none 5% or more"))  # fmt: skip
-    return [f"**Speed barely separates the APIs.** Time per round ÷ Functional's, every API, architecture and "
-            f"timed kind: {'; '.join(parts)}."] if parts else []  # fmt: skip
+    return [f"**Speed barely separates the APIs.** Time ÷ Functional's, every cell and timed kind: "
+            f"{'; '.join(parts)}."] if parts else []  # fmt: skip
 
 
 def _accuracy(frame, backends) -> list[str]:
@@ -120,8 +120,8 @@ def _verdicts(frame, backends, capabilities, brief: bool = False) -> list[str]:
                                                                        if against else ""))  # fmt: skip
     if not lines:
         return []
-    return ["**What decides is what a model can do.** The report's verdicts, with the causes that weigh against "
-            "the other APIs: " + " | ".join(lines) + "."]
+    return ["**What decides is what a model can do.** Verdicts, and what weighs against the other APIs: "
+            + " | ".join(lines) + "."]
 
 
 def verdicts_table(frame: pd.DataFrame, capabilities: dict) -> list[str]:
