@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from datetime import datetime
 
 import pytest
 
@@ -24,7 +25,12 @@ def repo(tmp_path, monkeypatch):
 
 
 def test_clean_checkout(repo):
-    assert environment.checkout() == {"commit": environment.git_commit(), "changed_paths": [], "parent": None}
+    found = environment.checkout()
+    assert {key: found[key] for key in ("commit", "changed_paths", "parent")} == {
+        "commit": environment.git_commit(), "changed_paths": [], "parent": None}
+    committed = subprocess.run(["git", "log", "-1", "--format=%cI"], cwd=repo, capture_output=True, text=True,
+                               check=True).stdout.strip()  # fmt: skip
+    assert datetime.fromisoformat(found["commit_time"]) == datetime.fromisoformat(committed)
     assert not environment.git_commit().endswith("-dirty")
 
 

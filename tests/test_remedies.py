@@ -51,7 +51,7 @@ def test_a_quantized_subclassed_model_is_rebuilt_called_quantized_then_loaded(tm
 def test_the_functional_models_weights_go_over_by_set_weights(arch, api):
     """Where the Functional weights file does not load (other nesting, other paths), the weights in Keras'
     own order do: every API lists them alike."""
-    assert "set_weights(source.get_weights())" in REMEDIES[WEIGHTS_FROM_FUNCTIONAL]
+    assert "set_weights(src.get_weights())" in REMEDIES[WEIGHTS_FROM_FUNCTIONAL]
     source = implementations.build(arch, "functional", seed=0)
     target = _other_weights(arch, api)
     target.set_weights(source.get_weights())

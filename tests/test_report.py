@@ -464,7 +464,7 @@ def test_a_settled_difference_is_named_in_the_answer_and_noise_is_not(tmp_path):
     assert "10% slower (tf)" in rows["Subclassing"] or "9% slower (tf)" in rows["Subclassing"]
     assert "slower" not in rows["Sequential"] and "faster" not in rows["Sequential"]
     own = [cell.strip() for cell in rows["Functional"].split("|")[2:7]]  # its own medians, not ratios
-    assert [cell.rsplit(" ", 1)[-1] for cell in own] == ["ms", "ms", "ms", "s", "MB"], own
+    assert [cell.rsplit(" ", 1)[-1] for cell in own] == ["ms", "ms", "ms", "s", "MiB"], own
 
 
 def _no(why: str = "ValueError: A total of 1 objects could not be loaded") -> str:

@@ -77,7 +77,7 @@ def _speed(frame, backends, arch, api, kind) -> str:
 def _relative(frame, backends, arch, api, index: int, slack: float) -> str:
     """First step (index 0) or peak memory (1) against Functional's, beyond ``slack``; '≈' within it."""
     if api == BASE_API:
-        return _own([first_step_of(frame, b, arch, api)[index] for b in backends], ("s", "MB")[index])
+        return _own([first_step_of(frame, b, arch, api)[index] for b in backends], ("s", "MiB")[index])
     moved, measured = [], False
     for backend in backends:
         mine = first_step_of(frame, backend, arch, api)[index]
