@@ -103,15 +103,16 @@ def test_a_report_never_probes_and_says_what_its_files_lack(tmp_path):
 def test_plots_are_png(report):
     """The API comparison always; the native models in a figure of their own where timed; accuracy only
     where a run trained several epochs (a curve to show)."""
+    from bench.core import results as results_io
     from bench.core.kinds import NATIVE
     from bench.report import plots
+    from bench.report.analysis import analyse
 
     out, text = report
-    from bench.core import results as results_io
 
     frame, _ = results_io.pool_repeats([results_io.load(out / "probed.json")])
     expected = {"ratios.png": True, "native.png": (frame["api"] == NATIVE).any(),
-                "accuracy.png": plots.curves_to_show(frame)}  # fmt: skip
+                "accuracy.png": plots.curves_to_show(analyse(frame))}  # fmt: skip
     for name, shown in expected.items():
         assert ((out / name).exists() and f"]({name})" in text) == bool(shown), name
         if shown:
@@ -389,12 +390,13 @@ def test_runs_from_different_machines_are_not_pooled(tmp_path):
 def test_the_summary_states_the_run_s_precision_and_what_to_do_about_it(tmp_path):
     from bench.core import ratios
     from bench.core import results as results_io
+    from bench.report.analysis import analyse
     from bench.report.decision import precision_lines
 
     tight = results_io.frame(partner_only_results(4))
     width = ratios.median_half_width(tight, "tensorflow", "train_throughput")
-    assert 0 < width < 0.02
-    assert precision_lines(tight, ["tensorflow"]) == [
+    assert 0 < width < 0.02 and analyse(tight).median_half_width("tensorflow", "train_throughput") == width
+    assert precision_lines(analyse(tight), ["tensorflow"]) == [
         f"Precision: median CI half-width of the train-step ratios ±{width:.1%} (tensorflow), within ±2%.",
         "",
     ]
@@ -405,7 +407,7 @@ def test_the_summary_states_the_run_s_precision_and_what_to_do_about_it(tmp_path
             bench["extra_info"]["cpu_round_s"] = [
                 t * rng.lognormal(0, 0.12) for t in bench["extra_info"]["cpu_round_s"]
             ]
-    *wrapped, _ = precision_lines(results_io.frame(noisy), ["tensorflow"])
+    *wrapped, _ = precision_lines(analyse(results_io.frame(noisy)), ["tensorflow"])
     line = " ".join(wrapped)
     assert "above ±2% on tensorflow: differences of a few percent there need another run" in line
     summary = build_report([write(tmp_path, "noisy.json", noisy)], tmp_path / "out").read_text()
@@ -523,7 +525,7 @@ def test_no_committed_capability_cell_reads_not_installed():
 
 def test_none_in_this_architecture_is_not_a_missing_capability():
     """A model without skip connections says 'none in this architecture': nothing any API lacks."""
-    from bench.report.decision import verdict_class
+    from bench.report.drawbacks import verdict_class
 
     assert verdict_class("none in this architecture") is None and verdict_class("none found in the graph") is None
     assert verdict_class("no: ValueError") == 0 and verdict_class("native") == 2

@@ -1,8 +1,8 @@
 """Time ratios between cells of one run, with 95% CIs, on the pairing basis the run recorded.
 
-Each ratio is computed once per results frame (a bootstrap over rounds costs tens of milliseconds)
-and kept with that frame, where every renderer of a report, and the top-ups, read it: the summary,
-the detail tables and the plots show the same figures.
+A ratio's CI is a bootstrap over rounds (tens of milliseconds): a report works each out once, in its
+analysis (:mod:`bench.report.analysis`), which every renderer reads; the top-ups ask for the precision
+of the train-step ratios here (:func:`median_half_width`).
 
 Every timed round was paired with a partner workload run just before and just after
 it (:mod:`bench.run.reference`).  In the quick and full profiles the partner is the same
@@ -15,7 +15,6 @@ reference-normalized times instead; the CI is then wider, and it says so.
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -84,38 +83,12 @@ def paired_with_functional(row) -> bool:
     return row.extra.get("reference") == f"{row.arch}-{BASE_API}"
 
 
-#: id(frame) -> its analysis (key -> Ratio, rows, or the reason there is none), dropped with the frame
-_ANALYSES: dict[int, dict] = {}
-
-
-def _analysis_of(frame: pd.DataFrame) -> dict:
-    if id(frame) not in _ANALYSES:
-        _ANALYSES[id(frame)] = {}
-        weakref.finalize(frame, _ANALYSES.pop, id(frame), None)  # before the id can name another frame
-    return _ANALYSES[id(frame)]
-
-
-def _once(compute):
-    """``compute(frame, *key)`` evaluated once per frame and key, kept in the frame's analysis."""
-
-    def cached(frame: pd.DataFrame, *key):
-        table = _analysis_of(frame)
-        if (compute.__name__, *key) not in table:
-            table[(compute.__name__, *key)] = compute(frame, *key)
-        return table[(compute.__name__, *key)]
-
-    cached.__doc__, cached.__name__, cached.__wrapped__ = compute.__doc__, compute.__name__, compute
-    return cached
-
-
-@_once
 def cells(frame: pd.DataFrame, kind: str) -> dict[tuple[str, str, str], object]:
     """(backend, arch, api) → the frame's row of benchmark ``kind``."""
     rows = frame[frame["kind"] == kind]
     return {(row.backend, row.arch, row.api): row for row in rows.itertuples()}
 
 
-@_once
 def to_functional(frame: pd.DataFrame, backend: str, arch: str, api: str, kind: str) -> Ratio | str:
     """time(api) / time(Functional) for ``kind``, or the reason there is none.
 
@@ -143,22 +116,31 @@ def to_functional(frame: pd.DataFrame, backend: str, arch: str, api: str, kind: 
 TARGET_HALF_WIDTH = 0.02  # the precision a train-step ratio should reach for a 5% difference to be settled
 
 
-def half_widths(frame: pd.DataFrame, backend: str, kind: str) -> dict[str, float]:
-    """Cell id → 95% CI half-width of its paired ratio to Functional, for ``backend``'s Keras cells
-    (neither Functional itself nor native code) of benchmark ``kind``."""
+def half_widths_of(found: dict[tuple[str, str, str, str], Ratio | str], backend: str, kind: str) -> dict[str, float]:
+    """Cell id → 95% CI half-width of its paired ratio to Functional, among ``found`` ((backend, arch, API,
+    kind) → ratio), for ``backend``'s Keras cells (neither Functional itself nor native code) of ``kind``."""
     return {
         f"{arch}-{api}": r.half_width
-        for (b, arch, api) in cells(frame, kind)
-        if b == backend and api not in (BASE_API, "native")
-        for r in [to_functional(frame, b, arch, api, kind)]
-        if isinstance(r, Ratio) and r.paired
+        for (b, arch, api, k), r in found.items()
+        if b == backend and k == kind and api not in (BASE_API, "native") and isinstance(r, Ratio) and r.paired
     }
+
+
+def half_widths(frame: pd.DataFrame, backend: str, kind: str) -> dict[str, float]:
+    """:func:`half_widths_of` every ratio to Functional of ``backend``'s cells of ``kind`` in ``frame``."""
+    found = {(b, arch, api, kind): to_functional(frame, b, arch, api, kind)
+             for (b, arch, api) in cells(frame, kind) if b == backend}  # fmt: skip
+    return half_widths_of(found, backend, kind)
 
 
 def median_half_width(frame: pd.DataFrame, backend: str, kind: str) -> float | None:
     """Median of :func:`half_widths`; None where no cell is paired."""
-    widths = list(half_widths(frame, backend, kind).values())
-    return float(np.median(widths)) if widths else None
+    return median_of(half_widths(frame, backend, kind))
+
+
+def median_of(widths: dict[str, float]) -> float | None:
+    """The median of half-widths; None where there are none."""
+    return float(np.median(list(widths.values()))) if widths else None
 
 
 def aa_basis(frame: pd.DataFrame) -> str:
@@ -176,7 +158,6 @@ def aa_basis(frame: pd.DataFrame) -> str:
     return "Functional against an identical twin"
 
 
-@_once
 def between(frame: pd.DataFrame, backend: str, arch: str, api: str, other: str, kind: str) -> Ratio | str:
     """time(api) / time(other), both as normalized by their partners (two samples; e.g. Keras / native)."""
     by_cell = cells(frame, kind)

@@ -1,7 +1,7 @@
 """The answer on one screen: per architecture, a verdict table, a ✓/✗ capability table and one recommendation.
 
-Every cell is read from the shared analysis (:mod:`bench.core.ratios`) and the recorded capability
-verdicts; nothing here measures or recomputes.  A speed cell says "≈" unless the paired ratio's CI
+Every cell is read from the report's analysis (:mod:`bench.report.analysis`): the ratios, the recorded
+capability verdicts and each architecture's decision; nothing here measures or recomputes.  A speed cell says "≈" unless the paired ratio's CI
 excludes 1 *and* the difference reaches the noise floor; then it names the size and the backends.
 The CIs themselves, per backend, follow below the first screen (:mod:`bench.report.decision`).
 """
@@ -11,23 +11,21 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from bench.core import ratios
 from bench.core.capability_names import NESTED_MARKER, REMEDIES, SHORT_NAMES
 from bench.core.escape import span
 from bench.core.kinds import APIS, TIMED, api_label
 from bench.core.ratios import BASE_API, NOISE_FLOOR, Ratio
-from bench.core.results import archs_of
-from bench.report.decision import (
+from bench.report.drawbacks import (
     FIRST_STEP_SLACK,
     MEMORY_SLACK,
+    WEIGHT_LEGEND,
     accuracy_of,
-    drawbacks,
     first_step_of,
+    headline,
     keras_guide,
-    lines_of_code,
+    tally,
     verdict_class,
 )
-from bench.report.drawbacks import WEIGHT_LEGEND, choose, headline, tally
 from bench.report.text import wrap
 
 SHORT_BACKEND = {"tensorflow": "tf"}
@@ -53,18 +51,18 @@ def _own(values: list[float | None], unit: str = "") -> str:
     return f"{'/'.join(shown)} {unit}".strip() if any(v is not None for v in values) else "–"
 
 
-def _median_round(frame, backend, arch, kind) -> float | None:
-    row = ratios.cells(frame, kind).get((backend, arch, BASE_API))
+def _median_round(analysis, backend, arch, kind) -> float | None:
+    row = analysis.cells(kind).get((backend, arch, BASE_API))
     return float(np.median(row.data)) * 1000 if row is not None and len(row.data) else None
 
 
-def _speed(frame, backends, arch, api, kind) -> str:
+def _speed(analysis, backends, arch, api, kind) -> str:
     if api == BASE_API:
-        return _own([_median_round(frame, b, arch, kind) for b in backends], "ms")
+        return _own([_median_round(analysis, b, arch, kind) for b in backends], "ms")
     moved: dict[str, list[str]] = {}
     measured = False
     for backend in backends:
-        r = ratios.to_functional(frame, backend, arch, api, kind)
+        r = analysis.ratio(backend, arch, api, kind)
         measured |= isinstance(r, Ratio)
         if isinstance(r, Ratio) and r.meaningful:
             words = f"{abs(r.ratio - 1):.0%} {'slower' if r.ratio > 1 else 'faster'}"
@@ -74,14 +72,14 @@ def _speed(frame, backends, arch, api, kind) -> str:
     return "; ".join(f"{words} ({_where(where)})" for words, where in moved.items()) or "≈"
 
 
-def _relative(frame, backends, arch, api, index: int, slack: float) -> str:
+def _relative(analysis, backends, arch, api, index: int, slack: float) -> str:
     """First step (index 0) or peak memory (1) against Functional's, beyond ``slack``; '≈' within it."""
     if api == BASE_API:
-        return _own([first_step_of(frame, b, arch, api)[index] for b in backends], ("s", "MiB")[index])
+        return _own([first_step_of(analysis, b, arch, api)[index] for b in backends], ("s", "MiB")[index])
     moved, measured = [], False
     for backend in backends:
-        mine = first_step_of(frame, backend, arch, api)[index]
-        base = first_step_of(frame, backend, arch, BASE_API)[index]
+        mine = first_step_of(analysis, backend, arch, api)[index]
+        base = first_step_of(analysis, backend, arch, BASE_API)[index]
         if mine is None or not base:
             continue
         measured = True
@@ -90,33 +88,33 @@ def _relative(frame, backends, arch, api, index: int, slack: float) -> str:
     return "; ".join(moved) or ("≈" if measured else "–")
 
 
-def _accuracy(frame, backends, arch, api) -> str:
+def _accuracy(analysis, backends, arch, api) -> str:
     if api == BASE_API:
-        scores = [accuracy_of(frame, b, arch, api) for b in backends]
+        scores = [accuracy_of(analysis, b, arch, api) for b in backends]
         return "/".join(f"{s:.3f}" if s is not None else "–" for s in scores) if any(scores) else "–"
     moved, measured = [], False
     for backend in backends:
-        mine, base = accuracy_of(frame, backend, arch, api), accuracy_of(frame, backend, arch, BASE_API)
+        mine, base = accuracy_of(analysis, backend, arch, api), accuracy_of(analysis, backend, arch, BASE_API)
         if mine is None or base is None:
             continue
         measured = True
-        rows = [ratios.cells(frame, "accuracy")[(backend, arch, a)] for a in (api, BASE_API)]
+        rows = [analysis.cells("accuracy")[(backend, arch, a)] for a in (api, BASE_API)]
         varies = "" if all(row.extra.get("deterministic") for row in rows) else "~"  # run-to-run variation
         if abs(mine - base) > SAME_ACCURACY:
             moved.append(f"{varies}{mine - base:+.3f} ({_where([backend])})")
     return "; ".join(moved) or ("same" if measured else "–")
 
 
-def verdict_table(frame, backends, arch) -> pd.DataFrame:
+def verdict_table(analysis, backends, arch) -> pd.DataFrame:
     """API × (train step, predict, batch 1, first step, peak memory, accuracy), each against Functional."""
     rows = []
-    for api in ratios.apis_in(frame, arch):
+    for api in analysis.apis[arch]:
         row = {"API": api_label(api)}
         for kind, label in TIMED:
-            row[label] = _speed(frame, backends, arch, api, kind)
-        row["first step"] = _relative(frame, backends, arch, api, 0, FIRST_STEP_SLACK)
-        row["peak memory"] = _relative(frame, backends, arch, api, 1, MEMORY_SLACK)
-        row["accuracy"] = _accuracy(frame, backends, arch, api)
+            row[label] = _speed(analysis, backends, arch, api, kind)
+        row["first step"] = _relative(analysis, backends, arch, api, 0, FIRST_STEP_SLACK)
+        row["peak memory"] = _relative(analysis, backends, arch, api, 1, MEMORY_SLACK)
+        row["accuracy"] = _accuracy(analysis, backends, arch, api)
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -187,10 +185,11 @@ def capability_table(by_backend: dict[str, dict[str, dict[str, str]]]) -> pd.Dat
     )  # fmt: skip
 
 
-def recommendation_line(arch, found: dict[str, list], loc: dict[str, int], capabilities: dict) -> tuple[str, str]:
-    """(the headline, one line of why): the least weighted drawbacks, each cause once; a tie says so and names
-    the shorter API."""
-    choice = choose(found, loc)
+def recommendation_line(decision) -> tuple[str, str]:
+    """(the headline, one line of why) of an architecture's decision: the least weighted drawbacks, each cause
+    once; a tie says so and names the shorter API."""
+    choice, found, loc = decision.choice, decision.drawbacks, decision.lines_of_code
+    capabilities = next(iter(decision.capabilities.values()), {})
     if len(found) == 1:
         why = f"The only API given ({choice.best}); its own figures below"
     else:
@@ -211,11 +210,10 @@ def recommendation_line(arch, found: dict[str, list], loc: dict[str, int], capab
     return headline(choice, api_label), f"{why}; {agree} ({reason})."
 
 
-def answer_section(frame, capabilities_by_backend, without_data: set[str] = frozenset(),
-                   scope: list[str] = ()) -> list[str]:  # fmt: skip
+def answer_section(analysis, without_data: set[str] = frozenset(), scope: list[str] = ()) -> list[str]:
     """The first screen of a report: what was measured, the legend, then per architecture its verdict,
     tables and reason."""
-    backends = sorted(frame["backend"].dropna().unique())
+    backends = analysis.backends
     legend = (
         "Time ÷ the Functional model's, rounds alternating in one run: ≈ under "
         f"{NOISE_FLOOR:.0%} or its 95% interval includes 1; '9% faster (torch)': beyond both, and where. First "
@@ -226,21 +224,16 @@ def answer_section(frame, capabilities_by_backend, without_data: set[str] = froz
     )
     lines = ["## The answer", "", *wrap(" ".join(scope)), "", *wrap(legend), ""] if scope else \
         ["## The answer", "", *wrap(legend), ""]
-    for arch in archs_of(frame):
-        present = [b for b in backends if ((frame["backend"] == b) & (frame["arch"] == arch)).any()]
-        by_backend = {b: capabilities_by_backend.get(b, {}).get(arch, {}) for b in present}
-        by_backend = {b: caps for b, caps in by_backend.items() if caps}
-        found = drawbacks(frame, present, arch, by_backend)
-        loc = lines_of_code(by_backend)
-        title, why = recommendation_line(arch, found, loc, next(iter(by_backend.values()), {}))
+    for arch, decision in analysis.decisions.items():
+        title, why = recommendation_line(decision)
         lines += [f"### {span(arch)}: {title}", *wrap(why), ""]
-        table = verdict_table(frame, present, arch)
+        table = verdict_table(analysis, decision.backends, arch)
         if arch in without_data:
             table["accuracy"] = "n/a: no data()"
         lines += [table.to_markdown(index=False, disable_numparse=True), ""]  # '1.000' stays as written
-        table = capability_table(by_backend)
+        table = capability_table(decision.capabilities)
         if table is not None:
             lines += [table.to_markdown(index=False), ""]
-        elif not by_backend:
+        elif not decision.capabilities:
             lines += ["No capability probes recorded for this architecture.", ""]
     return lines

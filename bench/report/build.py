@@ -1,11 +1,11 @@
 """Build the Markdown API-choice report from results files: summary first, then the details.
 
 One or more results files (e.g. one per Keras backend) go in; REPORT.md and its
-PNG plots come out.  The report opens with one screen of verdicts and
-recommendations (:mod:`bench.report.decision`); below it, per backend and architecture,
-the figures, the paired ratios (:mod:`bench.core.ratios`), Keras against native code,
-the capability probes, the plots (:mod:`bench.report.plots`) and the environment.
-All presentation lives here; the results stay plain data.
+PNG plots come out.  The files are analysed once (:mod:`bench.report.analysis`), and every
+part of the report renders that analysis: the answer on one screen (:mod:`bench.report.answer`),
+the ratios with their CIs and every drawback (:mod:`bench.report.decision`), then per backend
+and architecture the figures, Keras against native code, the capability probes, the plots
+(:mod:`bench.report.plots`) and the environment.
 """
 
 from __future__ import annotations
@@ -15,14 +15,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.core import ratios
 from bench.core import results as results_io
 from bench.core.escape import markdown_strings, span
 from bench.core.kinds import APIS, NATIVE, TIMED
 from bench.core.ratios import BASE_API, Ratio
-from bench.core.results import archs_of
 from bench.core.stats import median_ci
 from bench.report import findings, plots
+from bench.report.analysis import Analysis, analyse
 from bench.report.answer import answer_section
 from bench.report.decision import summary_section
 from bench.report.text import wrap
@@ -34,9 +33,6 @@ def _na(reason: str) -> str:
 
 def _fmt(value: float, digits: int = 0) -> str:
     return f"{value:,.{digits}f}"
-
-
-_per_cell = ratios.cells
 
 
 def _throughput(row) -> tuple[float, float, float] | None:
@@ -119,12 +115,12 @@ def _ratio(value, base) -> str:
     return f" ({value / base:.2f}×)"
 
 
-def results_table(frame: pd.DataFrame, backend: str, arch: str) -> pd.DataFrame:
-    train = _per_cell(frame, "train_throughput")
-    infer = _per_cell(frame, "inference_throughput")
-    latency = _per_cell(frame, "latency_batch1")
-    first = _per_cell(frame, "first_step_and_memory")
-    accuracy = _per_cell(frame, "accuracy")
+def results_table(analysis: Analysis, backend: str, arch: str) -> pd.DataFrame:
+    train = analysis.cells("train_throughput")
+    infer = analysis.cells("inference_throughput")
+    latency = analysis.cells("latency_batch1")
+    first = analysis.cells("first_step_and_memory")
+    accuracy = analysis.cells("accuracy")
 
     def figures(api):
         key = (backend, arch, api)
@@ -155,7 +151,7 @@ def results_table(frame: pd.DataFrame, backend: str, arch: str) -> pd.DataFrame:
         out["params"] = params
         return out
 
-    apis = ratios.apis_in(frame, arch)
+    apis = list(analysis.apis[arch])
     if any(key == (backend, arch, NATIVE) for key in train | infer | latency):
         apis.append(NATIVE)
     per_api = {api: figures(api) for api in apis}
@@ -180,7 +176,7 @@ def results_table(frame: pd.DataFrame, backend: str, arch: str) -> pd.DataFrame:
             strict=True,
         ):
             row[absolute[0]] = absolute[1]
-            r = ratios.to_functional(frame, backend, arch, api, kind)
+            r = analysis.ratio(backend, arch, api, kind)
             row[f"{label} time ÷ Functional"] = (
                 f"{'A/A ' if api == BASE_API else ''}{r}" if isinstance(r, Ratio) else _na(r)
             )
@@ -206,17 +202,17 @@ def results_table(frame: pd.DataFrame, backend: str, arch: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def native_section(frame: pd.DataFrame, backend: str, arch: str) -> list[str]:
+def native_section(analysis: Analysis, backend: str, arch: str) -> list[str]:
     """What Keras costs: each API's time per round against the native model's, both on the run's basis.
 
     Both are divided by the partner rounds around each of their rounds, so the ratio of
     their medians is free of the machine's drift; the CI is a bootstrap over rounds.
     """
     rows = []
-    for api in ratios.apis_in(frame, arch):
+    for api in analysis.apis[arch]:
         row = {"API": api}
         for kind, label in TIMED:
-            r = ratios.between(frame, backend, arch, api, NATIVE, kind)
+            r = analysis.against_native(backend, arch, api, kind)
             row[f"{label}: Keras ÷ native time"] = str(r) if isinstance(r, Ratio) else _na(r)
         rows.append(row)
     if all(value.startswith("n/a") for row in rows for key, value in row.items() if key != "API"):
@@ -231,13 +227,13 @@ def native_section(frame: pd.DataFrame, backend: str, arch: str) -> list[str]:
         "",
         pd.DataFrame(rows).to_markdown(index=False),
         "",
-        *_native_accuracy(frame, backend, arch),
+        *_native_accuracy(analysis, backend, arch),
     ]
 
 
-def _native_accuracy(frame: pd.DataFrame, backend: str, arch: str) -> list[str]:
+def _native_accuracy(analysis: Analysis, backend: str, arch: str) -> list[str]:
     """The native model's test accuracy beside Functional's, when the run trained both."""
-    accuracy = _per_cell(frame, "accuracy")
+    accuracy = analysis.cells("accuracy")
     native_row, keras_row = accuracy.get((backend, arch, NATIVE)), accuracy.get((backend, arch, BASE_API))
     if native_row is None:
         return []
@@ -252,31 +248,6 @@ def _native_accuracy(frame: pd.DataFrame, backend: str, arch: str) -> list[str]:
     return [text + ".", ""]
 
 
-_PROBED_HERE: dict = {}  # (backend, arch) → verdicts probed by this process, which cannot change
-
-
-def capabilities_by_backend(frame: pd.DataFrame) -> tuple[dict, list[str]]:
-    """{backend: {arch: {api: {capability: verdict}}}} as the results recorded them (``bench run`` probes;
-    a report never does), and a note per backend whose results hold no probes for an architecture they time."""
-    found: dict = {}
-    for row in frame[frame["kind"] == "capabilities"].itertuples():
-        found.setdefault(row.backend, {})[row.arch] = row.extra["capabilities"]
-    notes = []
-    for backend in sorted(frame["backend"].dropna().unique()):
-        missing = [
-            arch
-            for arch in archs_of(frame)
-            if arch not in found.get(backend, {})
-            and ((frame["backend"] == backend) & (frame["arch"] == arch)).any()
-        ]
-        if missing:
-            notes.append(
-                f"The {backend} results hold no capability probes ({', '.join(missing)}): not shown. "
-                "`bench run` records them in profiles that probe (quick, full) unless `-k` leaves them out."
-            )
-    return found, notes
-
-
 def capability_section(found: dict, notes: list[str]) -> list[str]:
     lines = ["## Capabilities", "", *notes, ""] if notes else ["## Capabilities", ""]
     for backend in sorted(found):
@@ -287,15 +258,15 @@ def capability_section(found: dict, notes: list[str]) -> list[str]:
     return lines
 
 
-def decisions(frame: pd.DataFrame, backend: str, arch: str) -> list[str]:
+def decisions(analysis: Analysis, backend: str, arch: str) -> list[str]:
     """One line per benchmark kind comparing each API with Functional, and the accuracy agreement."""
     sentences = []
     for kind, label in TIMED:
         parts = []
-        for api in ratios.apis_in(frame, arch):
+        for api in analysis.apis[arch]:
             if api == BASE_API:
                 continue
-            r = ratios.to_functional(frame, backend, arch, api, kind)
+            r = analysis.ratio(backend, arch, api, kind)
             if isinstance(r, Ratio):
                 basis = "paired rounds" if r.paired else "two samples, not paired: wider CI"
                 parts.append(f"{span(f'{arch}-{api}')} {r} — {r.words()} ({basis})")
@@ -303,10 +274,10 @@ def decisions(frame: pd.DataFrame, backend: str, arch: str) -> list[str]:
                 parts.append(f"{span(f'{arch}-{api}')} n/a: {r}, too few to tell signal from noise")
         if parts:
             sentences.append(f"- {label}, time ÷ {span(f'{arch}-{BASE_API}')}: " + "; ".join(parts) + ".")
-    accuracy = _per_cell(frame, "accuracy")
+    accuracy = analysis.cells("accuracy")
     values = {
         api: accuracy[(backend, arch, api)].extra["test_accuracy"]
-        for api in ratios.apis_in(frame, arch)
+        for api in analysis.apis[arch]
         if (backend, arch, api) in accuracy
     }
     if len(values) > 1:
@@ -340,15 +311,15 @@ def decisions(frame: pd.DataFrame, backend: str, arch: str) -> list[str]:
     return sentences or ["- n/a: no timing data with per-round samples in this run"]
 
 
-def backend_matrix(frame: pd.DataFrame) -> pd.DataFrame | None:
+def backend_matrix(analysis: Analysis) -> pd.DataFrame | None:
     """Training and inference images/s per (arch, api) × backend, when several backends are in the results."""
-    train = _per_cell(frame, "train_throughput")
-    infer = _per_cell(frame, "inference_throughput")
+    train = analysis.cells("train_throughput")
+    infer = analysis.cells("inference_throughput")
     backends = sorted({key[0] for key in (*train, *infer)})
     if len(backends) < 2:
         return None
     rows = []
-    for arch, api in [(arch, api) for arch in archs_of(frame) for api in ratios.apis_in(frame, arch)]:
+    for arch, api in [(arch, api) for arch in analysis.archs for api in analysis.apis[arch]]:
         row = {"cell": f"{arch}-{api}"}
         for backend in backends:
             figures = [_throughput(cells.get((backend, arch, api))) for cells in (train, infer)]
@@ -375,11 +346,12 @@ def _fallbacks(all_results: list[dict]) -> list[str]:
     return sorted(notes)
 
 
-def _scope(frame: pd.DataFrame, all_results: list[dict], out: Path) -> list[str]:
+def _scope(analysis: Analysis, all_results: list[dict], out: Path) -> list[str]:
     """One line of what was measured: model sizes, data, hardware, versions, what is timed; and the GPU
     report's answer where one sits beside this report's folder (reports/gpu/*)."""
     sizes = []
-    for arch in archs_of(frame):
+    frame = analysis.frame
+    for arch in analysis.archs:
         params = [r.get("params") for r in frame[frame["arch"] == arch]["extra"] if isinstance(r, dict)]
         params = [p for p in params if isinstance(p, int)]
         sizes.append(f"{span(arch)} {max(params):,} parameters" if params else span(arch))
@@ -411,10 +383,10 @@ def _without_data(all_results: list[dict]) -> set[str]:
     }
 
 
-def _time_to_target(frame: pd.DataFrame, backend: str, arch: str) -> list[str]:
-    accuracy = _per_cell(frame, "accuracy")
+def _time_to_target(analysis: Analysis, backend: str, arch: str) -> list[str]:
+    accuracy = analysis.cells("accuracy")
     targets = []
-    for api in ratios.apis_in(frame, arch):
+    for api in analysis.apis[arch]:
         row = accuracy.get((backend, arch, api))
         if row is not None:
             reached = row.extra.get("time_to_target_s")
@@ -431,16 +403,17 @@ def _time_to_target(frame: pd.DataFrame, backend: str, arch: str) -> list[str]:
     return [f"Time to {target:.2%} test accuracy (training time only): " + "; ".join(targets) + ".", ""]
 
 
-def _read(paths: list[str | Path]) -> tuple[list[dict], pd.DataFrame, dict[str, list[str]]]:
+def _read(paths: list[str | Path]) -> tuple[list[dict], Analysis, dict[str, list[str]]]:
+    """The results files, their analysis (repeats of a backend pooled), and which files were pooled."""
     # every string of the files shown as itself in Markdown, once: names need no escaping where used below
     all_results = [markdown_strings(results_io.load(path)) for path in paths]
-    return (all_results, *results_io.pool_repeats(all_results))
+    frame, pooled_files = results_io.pool_repeats(all_results)
+    return all_results, analyse(frame), pooled_files
 
 
-def _blocks(frame: pd.DataFrame) -> dict[str, list[str]]:
-    capabilities = capabilities_by_backend(frame)[0]
-    return {name: findings.findings(frame, capabilities, name) for name in ("summary", "findings")} | {
-        "verdicts": findings.verdicts_table(frame, capabilities)}
+def _blocks(analysis: Analysis) -> dict[str, list[str]]:
+    return {name: findings.findings(analysis, name) for name in ("summary", "findings")} | {
+        "verdicts": findings.verdicts_table(analysis)}
 
 
 def findings_of(paths: list[str | Path]) -> dict[str, list[str]]:
@@ -451,12 +424,11 @@ def findings_of(paths: list[str | Path]) -> dict[str, list[str]]:
 def build_report(paths: list[str | Path], out_dir: str | Path, findings_into: list[Path] = ()) -> Path:
     """Write REPORT.md and PNG plots for the results files ``paths`` into ``out_dir``; with ``findings_into``,
     the findings bullets into each of those files' marked block too."""
-    all_results, frame, pooled_files = _read(paths)
+    all_results, analysis, pooled_files = _read(paths)
     for target in findings_into:
-        findings.write_into(Path(target), _blocks(frame))
+        findings.write_into(Path(target), _blocks(analysis))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    capabilities, capability_notes = capabilities_by_backend(frame)
     lines = ["# Keras API choice: Sequential, Functional, subclassing, Functional Subclassing", ""]
     lines += [
         f"**Partial results:** {Path(r['_path']).name} is from an interrupted run "
@@ -464,9 +436,8 @@ def build_report(paths: list[str | Path], out_dir: str | Path, findings_into: li
         for r in all_results
         if r["machine_info"]["suite"].get("interrupted")
     ]
-    scope = _scope(frame, all_results, out)
-    lines += answer_section(frame, capabilities, _without_data(all_results), scope)
-    lines += summary_section(frame, capabilities, pooled_files)
+    lines += answer_section(analysis, _without_data(all_results), _scope(analysis, all_results, out))
+    lines += summary_section(analysis, pooled_files)
     lines += [
         "## Details",
         "",
@@ -480,19 +451,19 @@ def build_report(paths: list[str | Path], out_dir: str | Path, findings_into: li
         "'÷ Functional' columns, which pair rounds measured seconds apart.",
         "",
     ]
-    for backend in sorted(frame["backend"].dropna().unique()):
-        for arch in archs_of(frame):
-            if not ((frame["backend"] == backend) & (frame["arch"] == arch)).any():
+    for backend in analysis.backends:
+        for arch in analysis.archs:
+            if not analysis.measured(backend, arch):
                 continue
             lines += [
                 f"## {span(arch)} on {backend}",
                 "",
-                results_table(frame, backend, arch).to_markdown(index=False),
+                results_table(analysis, backend, arch).to_markdown(index=False),
             ]
-            lines += ["", *_time_to_target(frame, backend, arch)]
-            lines += ["### What the numbers say", "", *decisions(frame, backend, arch), ""]
-            lines += native_section(frame, backend, arch)
-    matrix = backend_matrix(frame)
+            lines += ["", *_time_to_target(analysis, backend, arch)]
+            lines += ["### What the numbers say", "", *decisions(analysis, backend, arch), ""]
+            lines += native_section(analysis, backend, arch)
+    matrix = backend_matrix(analysis)
     if matrix is not None:
         lines += [
             "## API × backend: training / inference images/s (medians)",
@@ -506,13 +477,13 @@ def build_report(paths: list[str | Path], out_dir: str | Path, findings_into: li
             "between APIs on one backend, not across backends.",
             "",
         ]
-    lines += capability_section(capabilities, capability_notes)
-    plots.forest_plot(frame, out / "ratios.png")
-    native = plots.forest_plot(frame, out / "native.png", (NATIVE,), "the same networks without Keras")
-    curves = plots.curves_to_show(frame)
+    lines += capability_section(analysis.capabilities, analysis.capability_notes)
+    plots.forest_plot(analysis, out / "ratios.png")
+    native = plots.forest_plot(analysis, out / "native.png", (NATIVE,), "the same networks without Keras")
+    curves = plots.curves_to_show(analysis)
     if curves:
-        plots.accuracy_plot(frame, out / "accuracy.png")
-    coincide = plots.coinciding_curves(frame)
+        plots.accuracy_plot(analysis, out / "accuracy.png")
+    coincide = plots.coinciding_curves(analysis)
     lines += [
         "## Plots",
         "",

@@ -1,6 +1,7 @@
 """What the committed results say, as the bullets README's "What it found" and docs/findings.md quote.
 
-Every figure is computed here from the results files, the way the report computes it; nothing is typed in.
+Every figure is read from the report's analysis of the results files (:mod:`bench.report.analysis`), the
+one the report renders; nothing is typed in.
 ``bench report ... --findings FILE`` writes the bullets (and the verdicts table) between their markers in
 FILE (:func:`start`, :func:`end`), and tests/test_findings.py rebuilds them from reports/cpu and compares, so a figure that no
 longer matches the committed results fails.
@@ -12,13 +13,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.core import ratios
 from bench.core.escape import span
 from bench.core.kinds import NATIVE, TIMED, api_label
 from bench.core.ratios import BASE_API, Ratio
-from bench.core.results import archs_of
-from bench.report.decision import accuracy_of, drawbacks, lines_of_code
-from bench.report.drawbacks import by_cause, choose, headline, tally
+from bench.report.drawbacks import accuracy_of, by_cause, headline, tally
 from bench.report.text import wrap
 
 BLOCKS = ("summary", "findings", "verdicts")  # the generated blocks a document may hold
@@ -36,19 +34,19 @@ START, END = start(), end()
 SHORT_BACKEND = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}
 
 
-def _keras_apis(frame, arch) -> list[str]:
-    return [api for api in ratios.apis_in(frame, arch) if api != NATIVE]
+def _keras_apis(analysis, arch) -> list[str]:
+    return [api for api in analysis.apis[arch] if api != NATIVE]
 
 
-def _speed(frame, backends) -> list[str]:
+def _speed(analysis, backends) -> list[str]:
     """Per backend: the range of the APIs' time ratios to Functional, and the differences of 5% or more."""
     parts = []
     for backend in backends:
         values, moved = [], []
-        for arch in archs_of(frame):
-            for api in _keras_apis(frame, arch):
+        for arch in analysis.archs:
+            for api in _keras_apis(analysis, arch):
                 for kind, label in TIMED:
-                    r = ratios.to_functional(frame, backend, arch, api, kind)
+                    r = analysis.ratio(backend, arch, api, kind)
                     if api == BASE_API or not isinstance(r, Ratio):
                         continue
                     values.append(r.ratio)
@@ -62,11 +60,11 @@ def _speed(frame, backends) -> list[str]:
             f"{'; '.join(parts)}."] if parts else []  # fmt: skip
 
 
-def _accuracy(frame, backends) -> list[str]:
+def _accuracy(analysis, backends) -> list[str]:
     same, differ = [], []
     for backend in backends:
-        for arch in archs_of(frame):
-            scores = {api: accuracy_of(frame, backend, arch, api) for api in _keras_apis(frame, arch)}
+        for arch in analysis.archs:
+            scores = {api: accuracy_of(analysis, backend, arch, api) for api in _keras_apis(analysis, arch)}
             scores = {api: s for api, s in scores.items() if s is not None}
             if len(scores) < 2:
                 continue
@@ -81,11 +79,11 @@ def _accuracy(frame, backends) -> list[str]:
     return [text + (f"; they differ in {', '.join(differ)}." if differ else ".")]
 
 
-def _native(frame, backends) -> list[str]:
+def _native(analysis, backends) -> list[str]:
     values = []
     for backend in backends:
-        for arch in archs_of(frame):
-            r = ratios.between(frame, backend, arch, BASE_API, NATIVE, "train_throughput")
+        for arch in analysis.archs:
+            r = analysis.against_native(backend, arch, BASE_API, "train_throughput")
             if isinstance(r, Ratio):
                 values.append(r.ratio)
     if not values:
@@ -95,25 +93,14 @@ def _native(frame, backends) -> list[str]:
             f"{len(values)} backend × architecture pairs); the APIs differ far less than that."]  # fmt: skip
 
 
-def _decisions(frame, backends, capabilities) -> list[tuple[str, object, dict]]:
-    """(arch, its Choice, {api: drawbacks}) per architecture, as the answer decides them."""
-    decided = []
-    for arch in archs_of(frame):
-        present = [b for b in backends if ((frame["backend"] == b) & (frame["arch"] == arch)).any()]
-        by_backend = {b: capabilities.get(b, {}).get(arch, {}) for b in present}
-        by_backend = {b: caps for b, caps in by_backend.items() if caps}
-        found = drawbacks(frame, present, arch, by_backend)
-        decided.append((arch, choose(found, lines_of_code(by_backend)), found))
-    return decided
-
-
 def _causes(items) -> str:
     return ", ".join(f"{cause} ({kind})" for kind, cause, _ in by_cause(items) if kind != "probe set-up")
 
 
-def _verdicts(frame, backends, capabilities, brief: bool = False) -> list[str]:
+def _verdicts(analysis, brief: bool = False) -> list[str]:
     lines = []
-    for arch, choice, found in _decisions(frame, backends, capabilities):
+    for arch, decision in analysis.decisions.items():
+        choice, found = decision.choice, decision.drawbacks
         against = [f"{api_label(api)}: {tally(items) if brief else _causes(items)}" for api, items in found.items()
                    if api not in choice.apis and _causes(items)]  # fmt: skip
         lines.append(f"{span(arch)}: {headline(choice, api_label)}" + (f" — against {'; '.join(against)}"
@@ -124,12 +111,12 @@ def _verdicts(frame, backends, capabilities, brief: bool = False) -> list[str]:
             + " | ".join(lines) + "."]
 
 
-def verdicts_table(frame: pd.DataFrame, capabilities: dict) -> list[str]:
+def verdicts_table(analysis) -> list[str]:
     """Per architecture: the verdict, each API's weighted drawbacks, and the causes that decide it."""
-    backends = sorted(frame["backend"].dropna().unique())
     rows = []
-    for arch, choice, found in _decisions(frame, backends, capabilities):
-        for api, items in found.items():
+    for arch, decision in analysis.decisions.items():
+        choice = decision.choice
+        for api, items in decision.drawbacks.items():
             rows.append({"arch": span(arch), "verdict": headline(choice, api_label) if not rows or
                          rows[-1]["arch"] != span(arch) else "", "API": api_label(api),
                          "weight": choice.scores[api], "its drawbacks, by cause (kind)": _causes(items) or "none"})
@@ -137,12 +124,12 @@ def verdicts_table(frame: pd.DataFrame, capabilities: dict) -> list[str]:
     return [start("verdicts"), *table, end("verdicts")]
 
 
-def findings(frame: pd.DataFrame, capabilities: dict, name: str = "findings") -> list[str]:
+def findings(analysis, name: str = "findings") -> list[str]:
     """The bullets, each wrapped for a Markdown file, between the block's markers; the "summary" block (the
     README's) counts the causes against each API by kind instead of naming them."""
-    backends = sorted(frame["backend"].dropna().unique())
-    bullets = [*_speed(frame, backends), *_accuracy(frame, backends), *_native(frame, backends),
-               *_verdicts(frame, backends, capabilities, brief=name == "summary")]  # fmt: skip
+    backends = analysis.backends
+    bullets = [*_speed(analysis, backends), *_accuracy(analysis, backends), *_native(analysis, backends),
+               *_verdicts(analysis, brief=name == "summary")]  # fmt: skip
     lines = [start(name)]
     for bullet in bullets:
         wrapped = wrap(bullet)

@@ -1,4 +1,6 @@
-"""The report's figures: a forest plot of time ratios to Functional, and accuracy per epoch in facets."""
+"""The report's figures: a forest plot of time ratios to Functional, and accuracy per epoch in facets.
+
+Each reads the report's analysis (:mod:`bench.report.analysis`)."""
 
 from __future__ import annotations
 
@@ -9,15 +11,12 @@ import matplotlib
 matplotlib.use("Agg")
 matplotlib.rcParams["text.parse_math"] = False  # names from results files are text: a "$" is a dollar sign
 import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from bench.core import ratios  # noqa: E402
 from bench.core.escape import plot_text, span  # noqa: E402
 from bench.core.kinds import APIS, NATIVE, TIMED  # noqa: E402
 from bench.core.ratios import NOISE_FLOOR, Ratio  # noqa: E402
-from bench.core.results import archs_of  # noqa: E402
 
 API_STYLES = {  # told apart by marker and line style, not only colour
     "sequential": {"marker": "s", "linestyle": "--", "color": "C0"},
@@ -28,20 +27,19 @@ API_STYLES = {  # told apart by marker and line style, not only colour
 }
 
 
-def forest_plot(frame: pd.DataFrame, path: Path, apis: tuple[str, ...] = APIS, title: str = "") -> bool:
+def forest_plot(analysis, path: Path, apis: tuple[str, ...] = APIS, title: str = "") -> bool:
     """Time ÷ Functional with its 95% CI, one panel per benchmark kind, a row per backend × cell of ``apis``
     (the API comparison; the native models apart, in their own figure, so they do not stretch its axis).
 
     The shaded band is the no-difference band (±NOISE_FLOOR); a dot inside it with a CI crossing 1 is "the
     same" in the report's words.  False, and no file, where no cell of ``apis`` was timed.
     """
-    backends = sorted(frame["backend"].dropna().unique())
     labels = [
         (backend, arch, api)
-        for backend in backends
-        for arch in archs_of(frame)
+        for backend in analysis.backends
+        for arch in analysis.archs
         for api in apis
-        if any((backend, arch, api) in ratios.cells(frame, kind) for kind, _ in TIMED)
+        if any((backend, arch, api) in analysis.cells(kind) for kind, _ in TIMED)
     ]
     if not labels:
         return False
@@ -52,7 +50,7 @@ def forest_plot(frame: pd.DataFrame, path: Path, apis: tuple[str, ...] = APIS, t
         ax.axvspan(1 - NOISE_FLOOR, 1 + NOISE_FLOOR, color="0.9", zorder=0)
         ax.axvline(1, color="0.5", linewidth=0.8)
         for y, (backend, arch, api) in enumerate(labels):
-            r = ratios.to_functional(frame, backend, arch, api, kind)
+            r = analysis.ratio(backend, arch, api, kind)
             if not isinstance(r, Ratio):
                 continue
             style = API_STYLES.get(api, API_STYLES["native"])
@@ -81,18 +79,18 @@ def forest_plot(frame: pd.DataFrame, path: Path, apis: tuple[str, ...] = APIS, t
     return True
 
 
-def curves_to_show(frame: pd.DataFrame) -> bool:
+def curves_to_show(analysis) -> bool:
     """Whether any run trained more than one epoch: only then is there an accuracy curve to plot (one
     figure per API reads better in the answer's table)."""
-    return any(len(row.extra.get("epoch_log", [])) > 1 for row in ratios.cells(frame, "accuracy").values())
+    return any(len(row.extra.get("epoch_log", [])) > 1 for row in analysis.cells("accuracy").values())
 
 
-def coinciding_curves(frame: pd.DataFrame) -> list[str]:
+def coinciding_curves(analysis) -> list[str]:
     """Facets where every API's test-accuracy curve is identical (drawn on top of each other)."""
     notes = []
-    accuracy = ratios.cells(frame, "accuracy")
-    for backend in sorted(frame["backend"].dropna().unique()):
-        for arch in archs_of(frame):
+    accuracy = analysis.cells("accuracy")
+    for backend in analysis.backends:
+        for arch in analysis.archs:
             curves = {
                 api: tuple(
                     e["test_accuracy"] for e in accuracy[(backend, arch, api)].extra.get("epoch_log", [])
@@ -108,12 +106,12 @@ def coinciding_curves(frame: pd.DataFrame) -> list[str]:
 BACKEND_MARKERS = {"tensorflow": "o", "jax": "s", "torch": "^"}
 
 
-def accuracy_plot(frame: pd.DataFrame, path: Path) -> None:
+def accuracy_plot(analysis, path: Path) -> None:
     """Test accuracy per API, one panel per architecture: a point per backend (and per run), so that the
     spread between APIs reads against the spread between backends.  Where the runs trained several epochs,
     one curve per API and backend over the epochs instead."""
-    accuracy = ratios.cells(frame, "accuracy")
-    archs = sorted({arch for _, arch, _ in accuracy}) or archs_of(frame)
+    accuracy = analysis.cells("accuracy")
+    archs = sorted({arch for _, arch, _ in accuracy}) or analysis.archs
     apis = [api for api in (*APIS, NATIVE) if any(key[2] == api for key in accuracy)]
     epochs = max((len(row.extra.get("epoch_log", [])) for row in accuracy.values()), default=0)
     fig, axes = plt.subplots(1, max(1, len(archs)), figsize=(4.6 * max(1, len(archs)), 3.4), squeeze=False)
