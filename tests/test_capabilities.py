@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -176,12 +177,23 @@ def test_a_background_probe_left_running_is_stopped():
     assert probe.process.poll() is not None
 
 
+@functools.cache
+def _quantized_and_reloaded() -> tuple[dict[str, str], dict[str, str]]:
+    """({mode: effect}, the fresh-process loads): every mode quantized here, all reloaded in one new interpreter,
+    as the probe does."""
+    effects, models = {}, {}
+    for mode in capabilities.QUANTIZATION_MODES:
+        model, effects[mode] = capabilities.quantized(lambda: implementations.build("cnn", "functional", seed=0), mode)
+        if model is not None:
+            models[f"functional-{mode}"] = model
+    return effects, capabilities.fresh_process_loads(models)
+
+
 @pytest.mark.parametrize("mode", capabilities.QUANTIZATION_MODES)
 def test_each_quantization_mode_runs_and_reloads_in_a_fresh_process(mode):
-    model, effect = capabilities.quantized(lambda: implementations.build("cnn", "functional", seed=0), mode)
-    assert model is not None and effect.startswith("1 layer(s) quantized"), effect
-    loads = capabilities.fresh_process_loads({f"functional-{mode}": model})
-    assert loads[f"functional-{mode}/with its modules"] == "yes"
+    effects, loads = _quantized_and_reloaded()
+    assert effects[mode].startswith("1 layer(s) quantized"), effects[mode]
+    assert loads[f"functional-{mode}/with its modules"] == "yes", loads
 
 
 def test_a_quantization_that_garbles_the_logits_is_a_no(monkeypatch):
@@ -201,38 +213,47 @@ def test_a_quantization_that_garbles_the_logits_is_a_no(monkeypatch):
     assert "over 25%" in effect
 
 
-def _probe_script(script: str, backend: str, *args: str) -> dict:
+def _probe_script(script: str, backend: str, environment: dict | None = None) -> dict:
     """The JSON a probe script prints on its last line, run in a fresh interpreter on ``backend``."""
     completed = subprocess.run(
-        [sys.executable, "-c", script, *args],
+        [sys.executable, "-c", script],
         capture_output=True,
         text=True,
-        env={**os.environ, "KERAS_BACKEND": backend},
+        env={**os.environ, **(environment or {}), "KERAS_BACKEND": backend},
         cwd=Path(__file__).parent.parent,
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
-MODEL_PARALLEL_SCRIPT = """
-import json, os, sys
-os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=2"
+# One JAX process for every distribution test: the probe as `bench run` starts it (its own device flags set
+# before JAX starts, under the run's one-thread flags), then the model-parallel probe again with its map keyed by
+# other paths than the model's own (broken on purpose).
+DISTRIBUTED_SCRIPT = """
+import json
+from bench.probes import distributed
+as_built = distributed.main("cnn")
 import numpy as np
 import implementations
-from bench.probes import distributed
-if sys.argv[1] == "renamed":  # broken on purpose: the map is keyed by paths of renamed layers
-    build, calls = implementations.build, []
-    def renamed(arch, api, seed=None):
-        calls.append(api)
-        model = build(arch, api, seed=seed)
-        if calls.count(api) == 1:  # the copy each model's map takes its keys from
-            for variable in model.weights:
-                variable._path = "other_model/" + variable.path
-        return model
-    implementations.build = renamed
+build, calls = implementations.build, []
+def renamed(arch, api, seed=None):
+    calls.append(api)
+    model = build(arch, api, seed=seed)
+    if calls.count(api) == 1:  # the copy each model's map takes its keys from
+        for variable in model.weights:
+            variable._path = "other_model/" + variable.path
+    return model
+implementations.build = renamed
 images = np.random.default_rng(0).random((8, 28, 28, 1), dtype=np.float32)
-print(json.dumps(distributed.model_parallel("cnn", images, np.arange(8) % 10)))
+print(json.dumps({"as built": as_built, "renamed": distributed.model_parallel("cnn", images, np.arange(8) % 10)}))
 """
+
+
+@functools.cache
+def _distributed() -> dict:
+    from bench.run.timing import thread_environment
+
+    return _probe_script(DISTRIBUTED_SCRIPT, "jax", thread_environment(1))
 
 
 @pytest.mark.parametrize("case", ["as built", "renamed"])
@@ -241,56 +262,58 @@ def test_model_parallel_keys_each_model_by_its_own_paths(case):
     Functional model's do not: a map keyed by each model's own paths shards every API alike, so the verdict
     does not follow the prefix; a map of other paths shards nothing."""
     pytest.importorskip("jax")
-    verdicts = _probe_script(MODEL_PARALLEL_SCRIPT, "jax", case)
+    found = _distributed()
     for api in implementations.model_set("cnn").apis:
         if case == "as built":
-            assert verdicts[api] == "yes (4 of 4 kernels sharded by a map of its own paths)", verdicts
+            verdict = found["as built"][api]["model parallel"]
+            assert verdict == "yes (4 of 4 kernels sharded by a map of its own paths)", found
         else:
-            assert verdicts[api].startswith("no: 0 of 4 kernels sharded"), verdicts
-
-
-TORCH_JIT_SCRIPT = """
-import json, sys
-import keras, torch
-from bench.probes import torch_jit
-torch.compile = lambda fn=None, *args, **kwargs: fn if fn is not None else (lambda f: f)  # no inductor: fast
-real = keras.Model.compile
-def broken(self, *args, **kwargs):  # broken on purpose: with jit_compile=True, another learning rate
-    real(self, *args, **kwargs)
-    if kwargs.get("jit_compile"):
-        self.optimizer.learning_rate.assign(0.2)
-        if sys.argv[1] == "eager":
-            self.jit_compile = False  # and Keras falls back to eager
-keras.Model.compile = broken
-print(json.dumps(torch_jit.main("cnn")))
-"""
-
-
-@pytest.mark.parametrize("case, verdict", [("eager", "no: Keras did not compile"),
-                                           ("compiled", "no: results differ from eager's by")])  # fmt: skip
-def test_a_jit_compile_that_is_not_in_effect_or_computes_otherwise_is_a_no(case, verdict):
-    pytest.importorskip("torch")
-    for said in _probe_script(TORCH_JIT_SCRIPT, "torch", case).values():
-        assert said.startswith(verdict), said
+            assert found["renamed"][api].startswith("no: 0 of 4 kernels sharded"), found
 
 
 def test_the_jax_devices_exist_under_the_runs_own_threading_flags():
     """`bench run` holds XLA to one thread with flags XLA stops reading at; the probe's two devices must
     still exist, so the Functional model trains data-parallel and its own map shards it."""
     pytest.importorskip("jax")
-    from bench.run.timing import thread_environment
-
-    completed = subprocess.run(
-        [sys.executable, "-m", "bench.probes.distributed", "cnn"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **thread_environment(1), "KERAS_BACKEND": "jax"},
-        cwd=Path(__file__).parent.parent,
-    )
-    assert completed.returncode == 0, completed.stderr[-2000:]
-    functional = json.loads(completed.stdout.strip().splitlines()[-1])["functional"]
+    functional = _distributed()["as built"]["functional"]
     assert functional["inside"] == "yes", functional
     assert functional["model parallel"].startswith("yes (4 of 4"), functional
+
+
+# One PyTorch process for both breaks: with jit_compile=True, another learning rate, and in the "eager" case
+# Keras falling back to eager as well.
+TORCH_JIT_SCRIPT = """
+import json
+import keras, torch
+from bench.probes import torch_jit
+torch.compile = lambda fn=None, *args, **kwargs: fn if fn is not None else (lambda f: f)  # no inductor: fast
+real, case = keras.Model.compile, []
+def broken(self, *args, **kwargs):
+    real(self, *args, **kwargs)
+    if kwargs.get("jit_compile"):
+        self.optimizer.learning_rate.assign(0.2)
+        if case[-1] == "eager":
+            self.jit_compile = False
+keras.Model.compile = broken
+said = {}
+for name in ("eager", "compiled"):
+    case.append(name)
+    said[name] = torch_jit.main("cnn")
+print(json.dumps(said))
+"""
+
+
+@functools.cache
+def _torch_jit() -> dict:
+    return _probe_script(TORCH_JIT_SCRIPT, "torch")
+
+
+@pytest.mark.parametrize("case, verdict", [("eager", "no: Keras did not compile"),
+                                           ("compiled", "no: results differ from eager's by")])  # fmt: skip
+def test_a_jit_compile_that_is_not_in_effect_or_computes_otherwise_is_a_no(case, verdict):
+    pytest.importorskip("torch")
+    for said in _torch_jit()[case].values():
+        assert said.startswith(verdict), said
 
 
 def _nesting_row(model: keras.Model) -> dict[str, str]:

@@ -111,6 +111,21 @@ def parity_figures(arch: str, framework: str, api: str) -> dict:
     }
 
 
+@functools.cache
+def _figures_in_a_process_of(framework: str) -> dict[str, dict]:
+    """{arch: parity figures} of every case on ``framework``, from one process on that Keras backend (the
+    framework is imported once, not once per architecture)."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "tests.test_native", framework],
+        env={**os.environ, "KERAS_BACKEND": framework, "JAX_PLATFORMS": "cpu", "CUDA_VISIBLE_DEVICES": ""},
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
 @pytest.mark.parametrize(("arch", "framework", "api"), CASES)
 def test_native_logits_and_training_match_keras(arch, framework, api, tmp_path):
     """Compared with Keras running on the same framework, so both use the same kernels."""
@@ -119,20 +134,7 @@ def test_native_logits_and_training_match_keras(arch, framework, api, tmp_path):
     if framework == keras.backend.backend():
         figures = parity_figures(arch, framework, api)
     else:
-        completed = subprocess.run(
-            [sys.executable, "-m", "tests.test_native", arch, framework, api],
-            env={
-                **os.environ,
-                "KERAS_BACKEND": framework,
-                "JAX_PLATFORMS": "cpu",
-                "CUDA_VISIBLE_DEVICES": "",
-            },
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-        )
-        assert completed.returncode == 0, completed.stderr[-2000:]
-        figures = json.loads(completed.stdout.strip().splitlines()[-1])
+        figures = _figures_in_a_process_of(framework)[arch]
     assert figures["backend"] == framework
     assert figures["logits_difference"] < LOGIT_TOLERANCE
     # torch keeps the unbiased batch variance, Keras the biased one: a few 1e-4 relative at 3x3 maps
@@ -173,5 +175,6 @@ def test_unknown_names_are_rejected():
         native.build("vgg", "torch")
 
 
-if __name__ == "__main__":  # one comparison on this process's Keras backend, for the test above
-    print(json.dumps(parity_figures(*sys.argv[1:4])))
+if __name__ == "__main__":  # every case of one framework on this process's Keras backend, for the test above
+    print(json.dumps({arch: parity_figures(arch, framework, api)
+                      for arch, framework, api in (case.values for case in CASES) if framework == sys.argv[1]}))
