@@ -107,7 +107,7 @@ class ModelSet:
                 ) from None
         return model
 
-    def sample_batch(self, count: int, seed: int = 0) -> tuple[object, np.ndarray]:
+    def sample_batch(self, count: int, seed: int = 0) -> tuple[object, object]:
         """(x, y) of ``count`` examples: the file's ``sample_batch``, else drawn from its models' inputs."""
         if self.sampler is not None:
             try:
@@ -116,7 +116,7 @@ class ModelSet:
                 raise ModelsFileError(
                     f"{self.origin}: sample_batch({count}) raised {type(error).__name__}: {_first_line(error)}"
                 ) from None
-            return _as_arrays(x), np.asarray(y)
+            return _as_arrays(x), _as_arrays(y)  # several outputs: a tuple, list or dict of labels
         return self._derived_batch(count, seed)
 
     def training_loss(self):
@@ -125,6 +125,25 @@ class ModelSet:
         if self.loss is not None:
             return self.loss
         return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+    def accuracy_metrics(self):
+        """``metrics`` for ``Model.compile``: accuracy on each output whose labels are class ids (integers), in
+        the structure of ``sample_batch``'s labels (a list or dict for several outputs); None where no output
+        has class ids (a regression: accuracy does not apply)."""
+        if self.sampler is None:
+            return ["accuracy"]  # derived labels: class ids of one output
+        labels = self.sample_batch(2)[1]
+
+        def metric(values):
+            return ["accuracy"] if np.issubdtype(np.asarray(values).dtype, np.integer) else []
+
+        if isinstance(labels, dict):
+            found = {key: metric(values) for key, values in labels.items()}
+        elif isinstance(labels, list):
+            found = [metric(values) for values in labels]
+        else:
+            return metric(labels) or None
+        return found if any(found.values() if isinstance(found, dict) else found) else None
 
     def sample_inputs(self, count: int, seed: int = 0):
         return self.sample_batch(count, seed)[0]

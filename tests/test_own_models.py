@@ -222,3 +222,52 @@ def test_a_model_of_two_inputs_exports_and_runs_in_each_runtime_in_every_api():
                 assert verdict.startswith(("yes (run in", "only after a call (run in")), (api, fmt, verdict)
     finally:
         portable.use_set(None)
+
+
+TWO_OUTPUTS = """
+    import keras
+    import numpy as np
+
+    LOSS = [keras.losses.SparseCategoricalCrossentropy(from_logits=True), "mse"]
+
+    def functional():
+        inputs = keras.Input((6,))
+        x = keras.layers.Dense(8, activation="relu")(inputs)
+        return keras.Model(inputs, [keras.layers.Dense(3)(x), keras.layers.Dense(2)(x)])
+
+    def sample_batch(n):
+        rng = np.random.default_rng(0)
+        return rng.random((n, 6), dtype=np.float32), (rng.integers(0, 3, n), rng.random((n, 2), dtype=np.float32))
+"""
+
+
+def test_a_model_of_two_outputs_trains_with_accuracy_on_its_class_output_only(tmp_path):
+    """Labels for several outputs come as a tuple: the model compiles as the suite compiles it and trains a
+    step, with accuracy on the output whose labels are class ids and none on the regression output."""
+    from bench.core.profiles import get_profile
+    from bench.run.steps import compiled_model
+
+    path = _file(tmp_path, "two_heads.py", TWO_OUTPUTS)
+    chosen = load(str(path))
+    x, y = chosen.sample_batch(4)
+    assert isinstance(y, list) and [a.shape for a in y] == [(4,), (4, 2)]
+    assert chosen.accuracy_metrics() == [["accuracy"], []]
+    os.environ[implementations.MODELS_ENV] = str(path)
+    model = compiled_model("two_heads", "functional", get_profile("smoke"))
+    scores = model.train_on_batch(x, y, return_dict=True)
+    accuracies = [key for key in scores if key.endswith("accuracy")]
+    assert len(accuracies) == 1 and np.isfinite(scores["loss"]), scores
+
+
+def test_a_regression_gets_no_accuracy_metric(tmp_path):
+    path = _file(tmp_path, "regression.py", """
+        import keras
+        import numpy as np
+        LOSS = "mse"
+        def functional():
+            inputs = keras.Input((4,))
+            return keras.Model(inputs, keras.layers.Dense(1)(inputs))
+        def sample_batch(n):
+            return np.ones((n, 4), "float32"), np.zeros((n, 1), "float32")
+    """)
+    assert load(str(path)).accuracy_metrics() is None

@@ -36,7 +36,7 @@ def compiled_model(arch: str, api: str, profile: Profile, *, seed: int | None = 
     model.compile(
         optimizer=keras.optimizers.Adam(1e-3),
         loss=implementations.model_set(arch).training_loss(),
-        metrics=["accuracy"],
+        metrics=implementations.model_set(arch).accuracy_metrics(),
         jit_compile=profile.jit_compile,
     )
     return model
