@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import os
 import subprocess
 import sys
@@ -231,6 +232,7 @@ def _probe_script(script: str, backend: str, environment: dict | None = None) ->
 # other paths than the model's own (broken on purpose).
 DISTRIBUTED_SCRIPT = """
 import json
+import re
 from bench.probes import distributed
 as_built = distributed.main("cnn")
 import numpy as np
@@ -284,6 +286,7 @@ def test_the_jax_devices_exist_under_the_runs_own_threading_flags():
 # Keras falling back to eager as well.
 TORCH_JIT_SCRIPT = """
 import json
+import re
 import keras, torch
 from bench.probes import torch_jit
 torch.compile = lambda fn=None, *args, **kwargs: fn if fn is not None else (lambda f: f)  # no inductor: fast
@@ -386,3 +389,23 @@ def test_the_code_counted_takes_in_the_files_own_helpers_however_deep(tmp_path):
     chosen = load(str(path))
     found = capabilities._helpers([chosen.builders["functional"]], chosen.module)
     assert sorted(f.__name__ for f in found) == ["_stack", "_width"]
+
+
+def test_a_probe_that_fails_in_its_own_code_reads_n_a_never_no():
+    """A probe that cannot handle a model (a shape of outputs it was not written for) says so in its row; the
+    other probes still run, and nothing counts against the API."""
+    from bench.report.drawbacks import verdict_class
+
+    def broken(model):
+        raise ValueError("setting an array element with a sequence")
+
+    said = capabilities._attempt(broken, None)
+    assert said.startswith("n/a (the probe could not run on this model: ValueError") and verdict_class(said) is None
+    assert capabilities._attempt(broken, None, default={}) == {}
+
+
+def test_the_eager_latency_probe_takes_a_model_of_two_outputs():
+    inputs = keras.Input((28, 28, 1))
+    x = keras.layers.Flatten()(inputs)
+    model = keras.Model(inputs, [keras.layers.Dense(10)(x), keras.layers.Dense(4)(x)])
+    assert re.fullmatch(r"[\d.]+ ms eager vs [\d.]+ ms compiled \(×[\d.]+\)", capabilities.eager_latency(model))

@@ -81,3 +81,21 @@ def test_the_method_page_states_the_weights_the_code_uses():
     page = (Path(__file__).resolve().parent.parent / "docs" / "method.md").read_text()
     for kind, weight in WEIGHTS.items():
         assert f"| {kind} | {weight} |" in page, kind
+
+
+def test_any_row_that_fails_for_an_unregistered_class_is_that_one_cause():
+    """A user's subclass that is not registered fails every .keras load, LoRA's round trip included: one
+    workaround (register and import the classes), never a hard limit."""
+    lora = capability_drawback("LoRA: enable_lora(4), one step, .keras round trip",
+                               "no: TypeError: Could not locate class 'Two'. Make sure custom classes are decorated")
+    saved = capability_drawback(".keras save/load (safe_mode)", "no: TypeError: Could not locate class 'Two'.")
+    assert lora.kind == WORKAROUND and lora.cause == saved.cause
+    assert score([lora, saved]) == WEIGHTS[WORKAROUND]
+
+
+def test_keras_guides_read_a_graph_of_several_outputs_as_no_plain_stack():
+    from bench.report.drawbacks import keras_guide
+
+    assert keras_guide({"functional": {RESIDUAL_TOPOLOGY: "none found in the graph"}}) == (
+        "functional", "several inputs or outputs: not a plain stack")
+    assert keras_guide({"functional": {RESIDUAL_TOPOLOGY: "none in this architecture"}})[0] == "sequential"

@@ -404,10 +404,10 @@ def eager_latency(model: keras.Model) -> str:
     model.compile(jit_compile=False)
 
     def call_eager():
-        return keras.ops.convert_to_numpy(model(image, training=False))
+        return portable.joined(model(image, training=False))  # a model of several outputs: all of them
 
     def call_compiled():
-        return np.asarray(model.predict_on_batch(image))
+        return portable.joined(model.predict_on_batch(image))
 
     for _ in range(3):
         call_eager(), call_compiled()
@@ -616,45 +616,65 @@ def data_parallel(probe: BackgroundProbe) -> dict[str, dict[str, str]]:
     return verdicts
 
 
+#: a probe that fails in its own code on a model (a shape of outputs it does not handle): not the API's limit
+PROBE_FAILED = "n/a (the probe could not run on this model: {})"
+
+
+def _attempt(probe, *args, default=None):
+    """``probe(*args)``; where the probe itself raises, its verdict says so (n/a, never a "no"), or ``default``
+    rows where it gives several."""
+    try:
+        return probe(*args)
+    except Exception as error:
+        return PROBE_FAILED.format(first_line(error)) if default is None else default
+
+
 def _in_process_verdicts(arch: str) -> tuple[dict[str, dict], dict[str, keras.Model]]:
-    """({api: {capability: verdict}} of the probes run in this process, {name: model} to load elsewhere)."""
+    """({api: {capability: verdict}} of the probes run in this process, {name: model} to load elsewhere).
+
+    Every probe runs even where another fails in its own code on the model: that one's row says why."""
     verdicts: dict[str, dict] = {}
     to_load: dict[str, keras.Model] = {}
-    across = transfer.weights_across_apis(arch)
-    for api in implementations.model_set(arch).apis:
+    apis = implementations.model_set(arch).apis
+    across = _attempt(transfer.weights_across_apis, arch, default={})
+    for api in apis:
         model = implementations.build(arch, api, seed=0)
         sources = code_of(arch, api, model)
         to_load[api] = model
         quantizations = {}
         for mode in QUANTIZATION_MODES:
-            small, effect = quantized(lambda api=api: implementations.build(arch, api, seed=0), mode)
+            small, effect = _attempt(quantized, lambda api=api: implementations.build(arch, api, seed=0), mode,
+                                     default=(None, None))  # fmt: skip
+            effect = effect or PROBE_FAILED.format("quantize")
             quantizations[quantized_row(mode)] = f"yes ({effect})" if small is not None else effect
             if small is not None:
                 to_load[f"{api}-{mode}"] = small
-        global_policy, model_policy = dtype_policies(arch, api, model)
+        policies = _attempt(dtype_policies, arch, api, model, default=())
+        global_policy, model_policy = policies or (PROBE_FAILED.format("mixed precision"),) * 2
         verdicts[api] = {
-            "residual topology": residual_topology(arch, api, model),
-            "summary() output shapes": summary_shapes(model),
-            "feature extraction via keras.Model(inputs, layer.output)": graph_introspection(model),
-            WRAPPED_FEATURES: wrapped_features(model),
-            "clone_model": clone(model),
-            "clone_model with clone_function (model surgery)": clone_with_function(model),
-            ".keras save/load (safe_mode)": save_round_trip(model),
-            BUILD_LOAD_WEIGHTS: build_then_load_weights(arch, api, model),
-            WEIGHTS_FROM_FUNCTIONAL: across[api],
-            GET_LAYER_REACH: transfer.get_layer_reach(model),
-            **{f"{FREEZE} {when}": verdict for when, verdict in transfer.freezing(arch, api).items()},
-            LORA: transfer.lora(arch, api),
-            **exports(arch, api, model),
+            "residual topology": _attempt(residual_topology, arch, api, model),
+            "summary() output shapes": _attempt(summary_shapes, model),
+            "feature extraction via keras.Model(inputs, layer.output)": _attempt(graph_introspection, model),
+            WRAPPED_FEATURES: _attempt(wrapped_features, model),
+            "clone_model": _attempt(clone, model),
+            "clone_model with clone_function (model surgery)": _attempt(clone_with_function, model),
+            ".keras save/load (safe_mode)": _attempt(save_round_trip, model),
+            BUILD_LOAD_WEIGHTS: _attempt(build_then_load_weights, arch, api, model),
+            WEIGHTS_FROM_FUNCTIONAL: across.get(api, PROBE_FAILED.format("weights across APIs")),
+            GET_LAYER_REACH: _attempt(transfer.get_layer_reach, model),
+            **{f"{FREEZE} {when}": verdict
+               for when, verdict in _attempt(transfer.freezing, arch, api, default={}).items()},  # fmt: skip
+            LORA: _attempt(transfer.lora, arch, api),
+            **_attempt(exports, arch, api, model, default={}),
             **quantizations,
-            "model_to_dot (what plot_model draws)": graph_nodes(model),
+            "model_to_dot (what plot_model draws)": _attempt(graph_nodes, model),
             "mixed_float16 set globally": global_policy,
             "mixed_float16 set on the model": model_policy,
-            "eager model(x) vs compiled predict, batch 1": eager_latency(model),
+            "eager model(x) vs compiled predict, batch 1": _attempt(eager_latency, model),
             "lines of code": code_lines(sources),
             "code counted": ", ".join(getattr(s, "__name__", str(s)) for s in sources),
         }
-        causes_told_apart(model, verdicts[api])
+        _attempt(causes_told_apart, model, verdicts[api], default=False)
     return verdicts, to_load
 
 

@@ -27,6 +27,7 @@ from bench.core import results as results_io
 from bench.core.capability_names import (
     CALL_FIRST,
     CAUSES,
+    CLASSES_NEEDED,
     EXPORT_ROWS,
     HARD_LIMITS,
     MODEL_PARALLEL_BY_FUNCTIONAL_PATHS,
@@ -47,6 +48,8 @@ WEIGHTS = {HARD: 3, SPEED: 2, WORKAROUND: 1, SETUP: 0}
 WEIGHT_LEGEND = "hard limit 3, speed or memory 2, workaround 1, a cause once"
 #: causes with a way around them in a line or two, whatever row shows them
 WORKAROUND_CAUSES = (CALL_FIRST, NESTED_LAYERS)
+#: what Keras says when a .keras file names a class that is neither registered nor imported
+UNREGISTERED_CLASS = "Could not locate class"
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,8 @@ def capability_drawback(probe: str, verdict: str, where: str = "") -> Drawback:
         return Drawback(WORKAROUND, NESTED_LAYERS, text)
     if probe in EXPORT_ROWS and str(verdict).startswith("only after a call"):
         return Drawback(WORKAROUND, CALL_FIRST, text)
+    if UNREGISTERED_CLASS in str(verdict):  # any row whose .keras load could not find the model's class
+        return Drawback(WORKAROUND, CLASSES_NEEDED, text)
     cause = CAUSES.get(probe, name)
     if probe in HARD_LIMITS:
         return Drawback(HARD, cause, text)
@@ -186,6 +191,8 @@ def keras_guide(capabilities: dict[str, dict[str, str]]) -> tuple[str, str] | No
         return "sequential", "a plain stack of layers"
     if "merge layer" in topology:
         return BASE_API, "branches joined in the graph: not a plain stack"
+    if topology.startswith("none"):  # a graph of several inputs or outputs, nothing merged
+        return BASE_API, "several inputs or outputs: not a plain stack"
     return BASE_API, "skip connections: not a plain stack"
 
 
