@@ -271,3 +271,33 @@ def test_a_regression_gets_no_accuracy_metric(tmp_path):
             return np.ones((n, 4), "float32"), np.zeros((n, 1), "float32")
     """)
     assert load(str(path)).accuracy_metrics() is None
+
+
+def test_a_subclass_that_creates_its_layers_in_another_order_than_it_calls_them_keeps_parity(tmp_path, capsys):
+    """By position the weights land in the wrong layers; matched in the order the layers are called, the two
+    are the same model, and parity says how it matched them."""
+    path = _file(tmp_path, "reordered.py", """
+        import keras
+
+        def functional():
+            inputs = keras.Input((8,))
+            x = keras.layers.Dense(8, activation="relu")(inputs)
+            return keras.Model(inputs, keras.layers.Dense(8)(x))
+
+        class Net(keras.Model):
+            def __init__(self):
+                super().__init__()
+                self.second = keras.layers.Dense(8)
+                self.first = keras.layers.Dense(8, activation="relu")
+
+            def call(self, x):
+                return self.second(self.first(x))
+
+        def subclassing():
+            return Net()
+    """)
+    from bench.run import parity
+
+    os.environ[implementations.MODELS_ENV] = str(path)
+    (line,) = parity.check("reordered")
+    assert line.endswith("(weights matched in the order the layers are called)"), line
