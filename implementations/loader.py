@@ -152,14 +152,14 @@ class ModelSet:
         if self.dataset == PROFILE_DATASET:
             rng = np.random.default_rng(seed)
             return rng.random((count, 28, 28, 1), dtype=np.float32), rng.integers(0, 10, count)
-        graphs = [api for api in self.apis if api != "subclassing"]
-        if not graphs:
-            raise ModelsFileError(
-                f"{self.origin}: the inputs of a subclassed model cannot be read from it; "
-                "define sample_batch(batch_size) -> (x, y)"
-            )
-        model = self.make(graphs[0], 0)
-        return derived_batch(model, count, seed, self.origin)
+        for api in (api for api in self.apis if api != "subclassing"):
+            model = self.make(api, 0)
+            if _declared_inputs(model):  # a Sequential without keras.Input declares none
+                return derived_batch(model, count, seed, self.origin)
+        raise ModelsFileError(
+            f"{self.origin}: no model of the file declares its inputs (a keras.Input), so they cannot be read "
+            "from it; define sample_batch(batch_size) -> (x, y)"
+        )
 
     def digest(self) -> str:
         """sha256 (12 hex digits) of the file's source: what a history point of this set measured."""
@@ -193,6 +193,14 @@ def derived_batch(model: keras.Model, count: int, seed: int, origin: str):
         )
     x = inputs[0] if len(inputs) == 1 else inputs
     return x, rng.integers(0, int(width), count)
+
+
+def _declared_inputs(model: keras.Model) -> list:
+    """The model's symbolic inputs, or none (a subclass, or a Sequential built without a keras.Input)."""
+    try:
+        return list(model.inputs or [])
+    except (AttributeError, ValueError):
+        return []
 
 
 def _as_arrays(x):

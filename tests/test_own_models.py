@@ -301,3 +301,25 @@ def test_a_subclass_that_creates_its_layers_in_another_order_than_it_calls_them_
     os.environ[implementations.MODELS_ENV] = str(path)
     (line,) = parity.check("reordered")
     assert line.endswith("(weights matched in the order the layers are called)"), line
+
+
+def test_inputs_come_from_a_model_that_declares_them_when_the_first_does_not(tmp_path):
+    """A Sequential written without keras.Input declares no inputs until called: the inputs are read from the
+    Functional model of the same file; a file where no model declares them is told to define sample_batch."""
+    body = """
+        import keras
+
+        def sequential():
+            return keras.Sequential([keras.layers.Dense(16, activation="relu"), keras.layers.Dense(4)])
+    """
+    deferred = _file(tmp_path, "deferred.py", body + """
+        def functional():
+            inputs = keras.Input((10,))
+            x = keras.layers.Dense(16, activation="relu")(inputs)
+            return keras.Model(inputs, keras.layers.Dense(4)(x))
+    """)
+    x, y = load(str(deferred)).sample_batch(3)
+    assert x.shape == (3, 10) and set(y) <= set(range(4))
+    alone = _file(tmp_path, "alone.py", body)
+    with pytest.raises(ModelsFileError, match="no model of the file declares its inputs.*define sample_batch"):
+        load(str(alone)).sample_batch(3)
