@@ -99,3 +99,11 @@ def test_keras_guides_read_a_graph_of_several_outputs_as_no_plain_stack():
     assert keras_guide({"functional": {RESIDUAL_TOPOLOGY: "none found in the graph"}}) == (
         "functional", "several inputs or outputs: not a plain stack")
     assert keras_guide({"functional": {RESIDUAL_TOPOLOGY: "none in this architecture"}})[0] == "sequential"
+
+
+def test_keras_guides_read_a_stack_of_custom_blocks_that_sequential_expresses_as_a_plain_stack():
+    from bench.report.drawbacks import keras_guide
+
+    blocks = {RESIDUAL_TOPOLOGY: "via custom layer (Block)"}
+    assert keras_guide({"sequential": blocks, "functional": blocks})[0] == "sequential"
+    assert keras_guide({"functional": blocks})[0] == "functional"  # no Sequential given: a block may hide a skip

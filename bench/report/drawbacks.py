@@ -191,6 +191,10 @@ def keras_guide(capabilities: dict[str, dict[str, str]]) -> tuple[str, str] | No
         return "sequential", "a plain stack of layers"
     if "merge layer" in topology:
         return BASE_API, "branches joined in the graph: not a plain stack"
+    if topology.startswith("via custom layer") and "sequential" in capabilities:
+        return "sequential", "a plain stack of layers: the file's Sequential expresses it"
+    if topology.startswith("via custom layer"):
+        return BASE_API, "custom layers that may join branches inside: no Sequential given to show a plain stack"
     if topology.startswith("none"):  # a graph of several inputs or outputs, nothing merged
         return BASE_API, "several inputs or outputs: not a plain stack"
     return BASE_API, "skip connections: not a plain stack"
