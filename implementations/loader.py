@@ -11,6 +11,7 @@ one :class:`ModelsFileError` that names the file and what to fix.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import importlib.util
@@ -126,10 +127,12 @@ class ModelSet:
             return self.loss
         return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
+    @functools.cached_property
     def accuracy_metrics(self):
         """``metrics`` for ``Model.compile``: accuracy on each output whose labels are class ids (integers), in
         the structure of ``sample_batch``'s labels (a list or dict for several outputs); None where no output
-        has class ids (a regression: accuracy does not apply)."""
+        has class ids (a regression: accuracy does not apply).  Worked out once per set: a compile in a
+        timed first step never calls the file's ``sample_batch``."""
         if self.sampler is None:
             return ["accuracy"]  # derived labels: class ids of one output
         labels = self.sample_batch(2)[1]

@@ -251,7 +251,7 @@ def test_a_model_of_two_outputs_trains_with_accuracy_on_its_class_output_only(tm
     chosen = load(str(path))
     x, y = chosen.sample_batch(4)
     assert isinstance(y, list) and [a.shape for a in y] == [(4,), (4, 2)]
-    assert chosen.accuracy_metrics() == [["accuracy"], []]
+    assert chosen.accuracy_metrics == [["accuracy"], []]
     os.environ[implementations.MODELS_ENV] = str(path)
     model = compiled_model("two_heads", "functional", get_profile("smoke"))
     scores = model.train_on_batch(x, y, return_dict=True)
@@ -270,7 +270,7 @@ def test_a_regression_gets_no_accuracy_metric(tmp_path):
         def sample_batch(n):
             return np.ones((n, 4), "float32"), np.zeros((n, 1), "float32")
     """)
-    assert load(str(path)).accuracy_metrics() is None
+    assert load(str(path)).accuracy_metrics is None
 
 
 def test_a_subclass_that_creates_its_layers_in_another_order_than_it_calls_them_keeps_parity(tmp_path, capsys):
@@ -323,3 +323,8 @@ def test_inputs_come_from_a_model_that_declares_them_when_the_first_does_not(tmp
     alone = _file(tmp_path, "alone.py", body)
     with pytest.raises(ModelsFileError, match="no model of the file declares its inputs.*define sample_batch"):
         load(str(alone)).sample_batch(3)
+
+
+def test_the_built_in_models_compile_with_the_accuracy_metric_as_before():
+    """Their compile (and so every timed cell and the evidence runs) is unchanged by users' several outputs."""
+    assert all(implementations.model_set(arch).accuracy_metrics == ["accuracy"] for arch in ("cnn", "resnet"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 
 import keras
 import numpy as np
@@ -36,7 +37,7 @@ def compiled_model(arch: str, api: str, profile: Profile, *, seed: int | None = 
     model.compile(
         optimizer=keras.optimizers.Adam(1e-3),
         loss=implementations.model_set(arch).training_loss(),
-        metrics=implementations.model_set(arch).accuracy_metrics(),
+        metrics=copy.deepcopy(implementations.model_set(arch).accuracy_metrics),  # each model its own list
         jit_compile=profile.jit_compile,
     )
     return model

@@ -139,7 +139,7 @@ def test_accuracy(benchmark, profile, request, arch, api):
             f"n/a: the {profile.name} profile measures accuracy with {', '.join(profile.accuracy_apis)} only "
             "(the parity tests hold every API to the same training trajectory)"
         )
-    if not uses_profile_data(arch) and implementations.model_set(arch).accuracy_metrics() is None:
+    if not uses_profile_data(arch) and implementations.model_set(arch).accuracy_metrics is None:
         pytest.skip("n/a: no output's labels are class ids (integers): accuracy does not apply")
     dataset = request.getfixturevalue("dataset") if uses_profile_data(arch) else _own_data(arch, profile)
     if profile.deterministic:
