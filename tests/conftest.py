@@ -5,6 +5,13 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("BENCH_PROFILE", "smoke")
 
+from bench.run.timing import thread_environment  # noqa: E402
+
+# The test workers share the cores one each: every framework in them, and in every process a test starts,
+# keeps one kernel thread, so none spins waiting for a core another worker holds.  No test measures time.
+for _name, _value in thread_environment(1).items():
+    os.environ.setdefault(_name, _value)
+
 import pytest  # noqa: E402
 
 from tests.support.stores import store_url  # noqa: E402, F401  (a store of each kind, for the history's tests)
