@@ -314,6 +314,17 @@ def test_summary_without_a_functional_cell(tmp_path):
     assert "not measured" not in row.split("|")[3], row  # its train img/s, from the partner rounds
 
 
+def test_an_arch_whose_cells_name_no_known_api_gets_no_verdict_and_the_report_builds(tmp_path):
+    """A cell renamed by a careless tool (its params say arch 'x', api 'cnn'): the report is built, the other
+    arch keeps its verdict, and 'x' gets none (there is no API to choose between)."""
+    results = json.loads(SAVED.read_text())
+    renamed = next(b for b in results["benchmarks"] if b["params"]["api"] == "functional")
+    renamed["params"] = {"arch": "x", "api": renamed["params"]["arch"]}
+    text = build_report([write(tmp_path, "renamed.json", results)], tmp_path / "out").read_text()
+    answer = text.split("## Per backend")[0]
+    assert "### `cnn`: " in answer and "### `x`" not in answer
+
+
 def test_a_report_of_old_and_new_files_says_which_a_a_is_which(tmp_path):
     from bench.core import ratios
     from bench.core import results as results_io

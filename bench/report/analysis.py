@@ -123,4 +123,5 @@ def analyse(frame: pd.DataFrame) -> Analysis:
                         to_native[(backend, arch, api, kind)] = ratios.between(frame, backend, arch, api, NATIVE, kind)
     capabilities, notes = capabilities_by_backend(frame)
     measured = Analysis(frame, backends, archs, apis, rows, to_functional, to_native, capabilities, notes)
-    return replace(measured, decisions={arch: _decision(measured, arch) for arch in archs})
+    # an arch whose cells name no API the suite knows (a renamed or foreign cell) has nothing to choose between
+    return replace(measured, decisions={arch: _decision(measured, arch) for arch in archs if apis[arch]})
