@@ -64,8 +64,15 @@ def loaded(arch: str, api: str) -> keras.Model:
 
 
 @functools.cache
+def built(arch: str, api: str) -> keras.Model:
+    """The cell's model as the tests that only read its structure or call it for inference share it."""
+    return implementations.build(arch, api)
+
+
+@functools.cache
 def trajectory(arch: str, api: str) -> dict:
-    """Everything the pair tests compare, computed once per cell."""
+    """Everything the pair tests compare, computed once per cell (one model, set back to the canonical weights
+    before each part)."""
     make_deterministic(SEED)
     images, labels = _batch()
     model = loaded(arch, api)
@@ -73,11 +80,11 @@ def trajectory(arch: str, api: str) -> dict:
         "inference": keras.ops.convert_to_numpy(model(images, training=False)),
         "training": keras.ops.convert_to_numpy(model(images, training=True)),
     }
-    model = loaded(arch, api)  # training-mode call above moved BatchNorm statistics
+    model.set_weights(canonical_weights(arch))  # the training-mode call above moved BatchNorm statistics
     result["gradients"] = gradients(model, images, labels)
 
     make_deterministic(SEED)
-    model = loaded(arch, api)
+    model.set_weights(canonical_weights(arch))
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=loss_function())
     result["losses"] = [float(model.train_on_batch(*_batch(step))) for step in range(ADAM_STEPS)]
     return result
@@ -85,7 +92,7 @@ def trajectory(arch: str, api: str) -> dict:
 
 @pytest.mark.parametrize(("arch", "api"), implementations.cell_ids())
 def test_parameter_counts_match_the_tutorial(arch, api):
-    model = implementations.build(arch, api)
+    model = built(arch, api)
     trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
     non_trainable = sum(int(np.prod(w.shape)) for w in model.non_trainable_weights)
     assert (model.count_params(), trainable, non_trainable) == EXPECTED_PARAMS[arch]
@@ -93,7 +100,7 @@ def test_parameter_counts_match_the_tutorial(arch, api):
 
 @pytest.mark.parametrize("api", implementations.model_set("resnet").apis)
 def test_resnet_block_output_shapes(api):
-    model = implementations.build("resnet", api)
+    model = built("resnet", api)
     blocks = [layer for layer in model.layers if "block" in layer.name or "Residual" in type(layer).__name__]
     x = keras.ops.zeros((1, 28, 28, 1))
     shapes = []
@@ -111,7 +118,7 @@ def test_resnet_block_output_shapes(api):
 
 @pytest.mark.parametrize(("arch", "a", "b"), PAIRS)
 def test_same_weight_shapes_and_output_shape(arch, a, b):
-    model_a, model_b = implementations.build(arch, a), implementations.build(arch, b)
+    model_a, model_b = built(arch, a), built(arch, b)
     assert [tuple(w.shape) for w in model_a.weights] == [tuple(w.shape) for w in model_b.weights]
     assert [w.trainable for w in model_a.weights] == [w.trainable for w in model_b.weights]
     images, _ = _batch()
