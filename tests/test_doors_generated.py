@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 from pathlib import Path
 
 import pytest
@@ -134,6 +135,8 @@ def test_generated_and_mutated_files_end_in_exit_0_1_or_2(originals, tmp_path_fa
     good, other = originals
     original = json.loads(other.read_text())
     tried = []
+    holding_good = tmp_path_factory.mktemp("store") / "store.sqlite"  # each example adds to a copy of it
+    assert main(["history", "add", "--db", str(holding_good), str(good)]) == 0
 
     @seed(SEED)
     @settings(max_examples=EXAMPLES, deadline=None, database=None, print_blob=True,
@@ -143,8 +146,7 @@ def test_generated_and_mutated_files_end_in_exit_0_1_or_2(originals, tmp_path_fa
         folder = tmp_path_factory.mktemp("mutated")
         bad = folder / "mutated.json"
         bad.write_text(_mutated(original, data.draw))
-        store = str(folder / "store.sqlite")
-        assert main(["history", "add", "--db", store, str(good)]) == 0
+        store = str(shutil.copy(holding_good, folder / "store.sqlite"))
         before = counts(store)
         added = main(["history", "add", "--db", store, str(bad)])
         assert added in (0, 2)
