@@ -14,7 +14,7 @@ import pytest
 
 from bench.check.compare import compare_files
 from bench.report import build
-from tests.support.processes import marked_processes
+from tests.support.processes import marked_processes, still_there
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -75,8 +75,8 @@ def test_sigterm_keeps_finished_benchmarks_and_leaves_no_process(tmp_path):
         results["machine_info"]["suite"]["interrupted"]
         == f"SIGTERM after {len(finished)} finished benchmark(s)"
     )
-    time.sleep(1)
-    assert _process_group_members(child) == [], "the benchmark run left processes behind"
+    left = still_there(lambda: _process_group_members(child), within=1)
+    assert left == [], "the benchmark run left processes behind"
 
     # a file without capability probes: the report's probing (a minute or more) answered from a fixture
     assert "partial" in build.build_report([out], tmp_path / "r").read_text().lower()
@@ -159,8 +159,7 @@ def _signal_at_a_random_moment(tmp_path: Path, signum: int, delay: float) -> str
     if run.returncode != 0 and written is not None:
         assert written["machine_info"]["suite"]["interrupted"].startswith(signal.Signals(signum).name), seen
     assert not list(tmp_path.glob("*.writing")), seen
-    time.sleep(1.5)
-    assert marked_processes(marker) == [], f"{seen}: processes left behind"
+    assert still_there(lambda: marked_processes(marker)) == [], f"{seen}: processes left behind"
     return f"{seen}, {len(names)} kept, {len(passed)} had passed"
 
 

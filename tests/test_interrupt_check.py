@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.support.processes import marked_processes
+from tests.support.processes import marked_processes, still_there
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -67,8 +67,8 @@ def test_a_signal_to_bench_regress_stops_both_runs_and_removes_the_worktree(tmp_
         output, _ = check.communicate(timeout=300)
         seen = f"SIGTERM at {delay:.1f} s: exit {check.returncode}"
         assert check.returncode in (0, 1, 128 + signal.SIGTERM, -signal.SIGTERM), seen + "\n" + output[-3000:]
-        time.sleep(1.5)
-        assert marked_processes(marker) == [], f"{seen}: processes left behind\n{output[-3000:]}"
+        left = still_there(lambda: marked_processes(marker))
+        assert left == [], f"{seen}: processes left behind\n{output[-3000:]}"
         left = [line for line in _worktrees() if line not in before and _owner_of(line) in (check.pid, None)]
         assert left == [], f"{seen}: a worktree left behind\n{output[-3000:]}"
         kept = sorted(p.name for p in out.glob("*.json")) if out.is_dir() else []
@@ -123,8 +123,7 @@ def test_a_signal_to_an_evidence_campaign_stops_its_runs_and_starts_no_more(tmp_
     _, stderr = campaign.communicate(timeout=200)
     assert campaign.returncode == 128 + signal.SIGTERM, stderr[-3000:]
     assert "bench.evidence: interrupted by SIGTERM" in stderr
-    time.sleep(1.5)
-    assert marked_processes(marker) == []
+    assert still_there(lambda: marked_processes(marker)) == []
     runs = sorted((tmp_path / "runs").glob("*.json"))
     assert len(runs) <= 2  # the first pair at most: the five pairs queued behind it never started
     for path in runs:
