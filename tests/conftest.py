@@ -14,7 +14,24 @@ for _name, _value in thread_environment(1).items():
 
 import pytest  # noqa: E402
 
+from tests.support import other_backends  # noqa: E402
 from tests.support.stores import store_url  # noqa: E402, F401  (a store of each kind, for the history's tests)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """A test file per worker at a time (--dist loadfile), except that the files computing on other backends
+    go to one worker together: there they share one process per backend (tests/support/other_backends.py)."""
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class SharingOtherBackends(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            scope = super()._split_scope(nodeid)
+            return "other backends" if scope.rpartition("/")[2] in other_backends.USERS else scope
+
+    return SharingOtherBackends(config, log)
 
 
 @pytest.fixture(autouse=True)

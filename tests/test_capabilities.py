@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import functools
-import json
 import re
 import os
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -17,6 +15,7 @@ import pytest
 
 import implementations
 from bench.probes import capabilities, portable
+from tests.support import other_backends
 
 SUBCLASSED_MODULE = """
 import keras
@@ -214,57 +213,16 @@ def test_a_quantization_that_garbles_the_logits_is_a_no(monkeypatch):
     assert "over 25%" in effect
 
 
-def _probe_script(script: str, backend: str, environment: dict | None = None) -> dict:
-    """The JSON a probe script prints on its last line, run in a fresh interpreter on ``backend``."""
-    completed = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(environment or {}), "KERAS_BACKEND": backend},
-        cwd=Path(__file__).parent.parent,
-    )
-    assert completed.returncode == 0, completed.stderr[-2000:]
-    return json.loads(completed.stdout.strip().splitlines()[-1])
-
-
-# One JAX process for every distribution test: the probe as `bench run` starts it (its own device flags set
-# before JAX starts, under the run's one-thread flags), then the model-parallel probe again with its map keyed by
-# other paths than the model's own (broken on purpose).
-DISTRIBUTED_SCRIPT = """
-import json
-import re
-from bench.probes import distributed
-as_built = distributed.main("cnn")
-import numpy as np
-import implementations
-build, calls = implementations.build, []
-def renamed(arch, api, seed=None):
-    calls.append(api)
-    model = build(arch, api, seed=seed)
-    if calls.count(api) == 1:  # the copy each model's map takes its keys from
-        for variable in model.weights:
-            variable._path = "other_model/" + variable.path
-    return model
-implementations.build = renamed
-images = np.random.default_rng(0).random((8, 28, 28, 1), dtype=np.float32)
-print(json.dumps({"as built": as_built, "renamed": distributed.model_parallel("cnn", images, np.arange(8) % 10)}))
-"""
-
-
-@functools.cache
-def _distributed() -> dict:
-    from bench.run.timing import thread_environment
-
-    return _probe_script(DISTRIBUTED_SCRIPT, "jax", thread_environment(1))
-
-
+# The distribution probe as `bench run` starts it, and again with each model's map keyed by other paths (broken
+# on purpose); the PyTorch compile probe broken two ways: both in the process per backend of
+# tests/support/other_backends.py.
 @pytest.mark.parametrize("case", ["as built", "renamed"])
 def test_model_parallel_keys_each_model_by_its_own_paths(case):
     """Sequential's paths carry the model's name as a prefix (cnn_sequential/block0_conv/kernel), the
     Functional model's do not: a map keyed by each model's own paths shards every API alike, so the verdict
     does not follow the prefix; a map of other paths shards nothing."""
     pytest.importorskip("jax")
-    found = _distributed()
+    found = other_backends.figures("jax", "distribution")
     for api in implementations.model_set("cnn").apis:
         if case == "as built":
             verdict = found["as built"][api]["model parallel"]
@@ -277,53 +235,16 @@ def test_the_jax_devices_exist_under_the_runs_own_threading_flags():
     """`bench run` holds XLA to one thread with flags XLA stops reading at; the probe's two devices must
     still exist, so the Functional model trains data-parallel and its own map shards it."""
     pytest.importorskip("jax")
-    functional = _distributed()["as built"]["functional"]
+    functional = other_backends.figures("jax", "distribution")["as built"]["functional"]
     assert functional["inside"] == "yes", functional
     assert functional["model parallel"].startswith("yes (4 of 4"), functional
-
-
-# One PyTorch process for both breaks: with jit_compile=True, another learning rate, and in the "eager" case
-# Keras falling back to eager as well.
-TORCH_JIT_SCRIPT = """
-import json
-import re
-import keras, torch
-from bench.probes import torch_jit
-torch.compile = lambda fn=None, *args, **kwargs: fn if fn is not None else (lambda f: f)  # no inductor: fast
-real, case = keras.Model.compile, []
-def broken(self, *args, **kwargs):
-    real(self, *args, **kwargs)
-    if kwargs.get("jit_compile"):
-        self.optimizer.learning_rate.assign(0.2)
-        if case[-1] == "eager":
-            self.jit_compile = False
-keras.Model.compile = broken
-eager, trained = {}, torch_jit._trained
-def eager_once(arch, api, jit, images, labels):  # the eager runs are the same in both cases: trained once
-    if jit:
-        return trained(arch, api, jit, images, labels)
-    if api not in eager:
-        eager[api] = trained(arch, api, jit, images, labels)
-    return eager[api]
-torch_jit._trained = eager_once
-said = {}
-for name in ("eager", "compiled"):
-    case.append(name)
-    said[name] = torch_jit.main("cnn")
-print(json.dumps(said))
-"""
-
-
-@functools.cache
-def _torch_jit() -> dict:
-    return _probe_script(TORCH_JIT_SCRIPT, "torch")
 
 
 @pytest.mark.parametrize("case, verdict", [("eager", "no: Keras did not compile"),
                                            ("compiled", "no: results differ from eager's by")])  # fmt: skip
 def test_a_jit_compile_that_is_not_in_effect_or_computes_otherwise_is_a_no(case, verdict):
     pytest.importorskip("torch")
-    for said in _torch_jit()[case].values():
+    for said in other_backends.figures("torch", "compile")[case].values():
         assert said.startswith(verdict), said
 
 

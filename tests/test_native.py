@@ -8,11 +8,6 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -22,6 +17,7 @@ import implementations
 from bench.run.datasets import load
 from bench.run.steps import recalibrate_batchnorm
 from implementations import native
+from tests.support import other_backends
 
 EXPECTED_PARAMS = {"cnn": 1_097_098, "resnet": 2_400_490}
 LOGIT_TOLERANCE = 1e-4
@@ -36,7 +32,6 @@ AFTER_TRAINING_TOLERANCE = 1e-2
 SPREAD = 20
 ROUNDING = 2.0**-24  # one float32 rounding, relative
 RECALIBRATION_TOLERANCE = 2e-3  # relative to the largest logit
-ROOT = Path(__file__).resolve().parent.parent
 STEPS = 5
 
 
@@ -117,21 +112,6 @@ def parity_figures(arch: str, framework: str, api: str) -> dict:
     }
 
 
-@functools.cache
-def _figures_in_a_process_of(framework: str) -> dict[str, dict]:
-    """{arch: parity figures} of every case on ``framework``, from one process on that Keras backend (the
-    framework is imported once, not once per architecture)."""
-    completed = subprocess.run(
-        [sys.executable, "-m", "tests.test_native", framework],
-        env={**os.environ, "KERAS_BACKEND": framework, "JAX_PLATFORMS": "cpu", "CUDA_VISIBLE_DEVICES": ""},
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
-    assert completed.returncode == 0, completed.stderr[-2000:]
-    return json.loads(completed.stdout.strip().splitlines()[-1])
-
-
 @pytest.mark.parametrize(("arch", "framework", "api"), CASES)
 def test_native_logits_and_training_match_keras(arch, framework, api, tmp_path):
     """Compared with Keras running on the same framework, so both use the same kernels."""
@@ -140,7 +120,7 @@ def test_native_logits_and_training_match_keras(arch, framework, api, tmp_path):
     if framework == keras.backend.backend():
         figures = parity_figures(arch, framework, api)
     else:
-        figures = _figures_in_a_process_of(framework)[arch]
+        figures = other_backends.figures(framework, "native")[arch]
     assert figures["backend"] == framework
     assert figures["logits_difference"] < LOGIT_TOLERANCE
     # torch keeps the unbiased batch variance, Keras the biased one: a few 1e-4 relative at 3x3 maps
@@ -181,6 +161,8 @@ def test_unknown_names_are_rejected():
         native.build("vgg", "torch")
 
 
-if __name__ == "__main__":  # every case of one framework on this process's Keras backend, for the test above
-    print(json.dumps({arch: parity_figures(arch, framework, api)
-                      for arch, framework, api in (case.values for case in CASES) if framework == sys.argv[1]}))
+def figures_on_this_backend(framework: str) -> dict[str, dict]:
+    """{arch: parity figures} of every case on ``framework``, which is this process's Keras backend (run by
+    tests/support/other_backends.py for the frameworks other than the tests' own)."""
+    cases = [case.values for case in CASES]
+    return {arch: parity_figures(arch, framework, api) for arch, on, api in cases if on == framework}

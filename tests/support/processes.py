@@ -20,8 +20,8 @@ def marked_processes(marker: str) -> list[int]:
 
 
 def still_there(find: Callable[[], list[int]], within: float = 1.5) -> list[int]:
-    """What ``find`` still lists after at most ``within`` seconds: the wait ends as soon as it lists none, so a
-    process still exiting is not taken for one left behind, and one that stays is found all the same."""
+    """What ``find`` still lists after at most ``within`` seconds: the wait ends as soon as it lists none, so
+    a process still exiting is not taken for one left behind, and one that stays is found all the same."""
     deadline = time.monotonic() + within
     while (found := find()) and time.monotonic() < deadline:
         time.sleep(0.05)
