@@ -17,6 +17,7 @@ import pytest
 
 import implementations
 from bench.run.backend_ops import gradients, loss_function, make_deterministic
+from tests.support.weights import with_batchnorm_statistics
 
 EXPECTED_PARAMS = {  # total, trainable, non-trainable (BatchNorm moving statistics)
     "cnn": (1_097_098, 1_096_650, 448),
@@ -46,14 +47,7 @@ def _batch(seed: int = 0):
 def canonical_weights(arch: str) -> list[np.ndarray]:
     """One weight set per arch, taken from the functional model, with non-trivial BN statistics."""
     model = implementations.build(arch, "functional", seed=SEED)
-    rng = np.random.default_rng(SEED)
-    weights = model.get_weights()
-    for index, weight in enumerate(model.weights):
-        if "moving_variance" in weight.path:
-            weights[index] = rng.uniform(0.5, 2.0, weight.shape).astype("float32")
-        elif "moving_mean" in weight.path:
-            weights[index] = rng.normal(0, 0.1, weight.shape).astype("float32")
-    return weights
+    return with_batchnorm_statistics(model, np.random.default_rng(SEED))
 
 
 def loaded(arch: str, api: str) -> keras.Model:

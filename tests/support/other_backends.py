@@ -45,19 +45,12 @@ def crosscheck_reference() -> tuple[Path, dict]:
 
     import implementations
     from bench.run.crosscheck import export_inputs, outputs
+    from tests.support.weights import with_batchnorm_statistics
 
     rng = np.random.default_rng(CROSSCHECK_SEED)
     images = rng.random((4, 28, 28, 1), dtype=np.float32)
-    weights = {}
-    for arch in implementations.ARCHS:
-        model = implementations.build(arch, "functional", seed=11)
-        values = model.get_weights()
-        for index, weight in enumerate(model.weights):
-            if "moving_variance" in weight.path:
-                values[index] = rng.uniform(0.5, 2.0, weight.shape).astype("float32")
-            elif "moving_mean" in weight.path:
-                values[index] = rng.normal(0, 0.1, weight.shape).astype("float32")
-        weights[arch] = values
+    weights = {arch: with_batchnorm_statistics(implementations.build(arch, "functional", seed=11), rng)
+               for arch in implementations.ARCHS}  # fmt: skip
     path = _scratch() / "crosscheck-inputs.npz"
     export_inputs(path, images, weights)
     with np.load(path) as inputs:
