@@ -31,8 +31,8 @@ def trend_plot(key: dict, rows: pd.DataFrame, changes: list[Change], restarts: s
     position = {commit: i for i, commit in enumerate(commits)}
     x = rows["commit_id"].map(position).to_numpy(float)
     y = rows["normalized"].to_numpy(float)
-    # fixed margins (room for a two-line title and the slanted commit ids): laying out each of a page's many
-    # plots to fit its own labels took a third of the page's time
+    # fixed margins (room for a two-line title and the slanted commit ids) rather than a layout pass per plot:
+    # a page draws one plot per series
     figure, axes = plt.subplots(figsize=(8, 3.2), dpi=100)
     figure.subplots_adjust(left=0.12, right=0.98, top=0.84, bottom=0.2)
     low, high = rows["normalized_low"].to_numpy(float), rows["normalized_high"].to_numpy(float)
