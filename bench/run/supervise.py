@@ -2,7 +2,8 @@
 
 ``bench run`` (and each top-up) starts pytest on the suite (:mod:`bench.suite`) through
 :func:`measure`.  On a signal the whole group gets SIGINT, which pytest turns into
-KeyboardInterrupt so that pytest-benchmark still writes the benchmarks that finished;
+KeyboardInterrupt (even where a library swallowed it: :mod:`bench.suite.interrupts`) so that
+pytest-benchmark still writes the benchmarks that finished;
 :func:`interrupted` then marks the results file partial.  Nothing of the run (its probes
 included) outlives it.
 """
@@ -67,6 +68,8 @@ def measure(
         "no:xdist",  # timed rounds run one at a time: with xdist loaded, pytest-benchmark turns itself off
         "-p",
         "bench.suite.partial",  # a benchmark interrupted before its first round never costs the finished ones
+        "-p",
+        "bench.suite.interrupts",  # a SIGINT that a library swallowed still stops the run
         "-o",
         "addopts=",
         "-v",
