@@ -66,3 +66,29 @@ def test_a_run_whose_pair_never_comes_goes_on_alone(tmp_path):
     assert run.wait(timeout=120) == 0
     assert (tmp_path / "start-checkout").is_file() and time.monotonic() - started < 60
     assert os.path.exists(tmp_path / "duet" / "checkout.tests")
+
+
+def test_a_stopped_check_tells_a_run_waiting_for_its_pair_to_stop(tmp_path):
+    """A run whose own stop was swallowed (an older commit's, without bench.suite.interrupts) waits for its
+    pair, which has stopped: the check's stop tells it to stop too, and what finished is written as after any
+    stop."""
+    import signal
+
+    import pytest
+
+    from bench.check import stopping
+    from bench.check.duet import bench_duet
+
+    run = _start(tmp_path, "checkout", plugin=True, timeout_s="600")
+    try:
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "duet" / "checkout.tests").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)  # collected, now waiting for the baseline's list
+        with pytest.raises(stopping.Interrupted), stopping.stopped_cleanly_on_signals("test"):
+            with stopping.also_on_stop(lambda: bench_duet.stop(tmp_path / "duet")):
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(5)
+        assert run.wait(timeout=60) == 2  # pytest's exit status for an interrupted session
+        assert not (tmp_path / "start-checkout").exists()
+    finally:
+        run.kill()

@@ -61,7 +61,13 @@ def measure_pair(checkout: BaselineCheckout, baseline: Path, current: Path, extr
     shown = "the checkout" if side.worktree == PROJECT_ROOT else side.commit[:12]
     print(f"bench regress: measuring the baseline {commit} → {baseline.name} and {shown} → "
           f"{current.name}, side by side", flush=True)  # fmt: skip
-    with tempfile.TemporaryDirectory(prefix="bench-duet-") as folder, ThreadPoolExecutor(2) as pool:
+    from bench.check.duet import bench_duet
+
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-duet-") as folder,
+        stopping.also_on_stop(lambda: bench_duet.stop(Path(folder))),
+        ThreadPoolExecutor(2) as pool,
+    ):
         base_args, base_env = duet_run(extra_args, Path(folder), "baseline")
         args, env = duet_run(extra_args, Path(folder), "checkout")
         base_job = pool.submit(bench_run, checkout.worktree, baseline, [*checkout.args, *base_args],

@@ -12,6 +12,7 @@ import contextlib
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 
 from bench.core.process_groups import on_stop_signals, restore, signal_group
@@ -19,6 +20,8 @@ from bench.core.process_groups import on_stop_signals, restore, signal_group
 #: the bench runs this process has started and not yet seen end (a signal stops them)
 _RUNNING: set[subprocess.Popen] = set()
 _STOPPED: list[int] = []  # the signal that stopped this process's runs: no further run starts
+#: what else a stop does before the runs are signalled (:func:`also_on_stop`)
+_ON_STOP: list[Callable[[], None]] = []
 STOP_GRACE_S = 90  # a stopped bench run's own grace (60 s) to write what it finished, and some
 
 
@@ -60,6 +63,16 @@ def _stop_runs(signum: int) -> None:
 
 
 @contextmanager
+def also_on_stop(action: Callable[[], None]):
+    """While inside, a stop first calls ``action`` (runs side by side are told not to wait for each other)."""
+    _ON_STOP.append(action)
+    try:
+        yield
+    finally:
+        _ON_STOP.remove(action)
+
+
+@contextmanager
 def stopped_cleanly_on_signals(who: str):
     """SIGTERM and SIGINT stop the runs started through :func:`run`, then raise :class:`Interrupted` in the
     main thread, so that every ``finally`` (a worktree's removal) runs before ``who`` exits."""
@@ -71,6 +84,9 @@ def stopped_cleanly_on_signals(who: str):
         received.append(signum)
         _STOPPED.append(signum)
         print(f"\n{who}: {signal.Signals(signum).name} received, stopping its runs", flush=True)
+        for action in list(_ON_STOP):
+            with contextlib.suppress(OSError):
+                action()
         _stop_runs(signum)
         raise Interrupted(signum)
 

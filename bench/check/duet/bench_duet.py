@@ -9,6 +9,9 @@ harnesses (Bulej et al., ICPE 2020); this plugin does so per benchmark.  Before 
 every test that both runs collected, each run leaves a mark in ``BENCH_DUET_DIR`` and waits
 for the other run's mark of the same test.  A run that does not arrive within
 ``BENCH_DUET_TIMEOUT_S`` (the other died, or was started alone) releases the wait for good.
+A check that is stopped leaves ``stop`` in the folder (:func:`stop`): from then on each run stops at its
+next wait, so that neither waits for the other, even where its own stop was swallowed (an older commit's
+run has no guard against that; ``bench.suite.interrupts`` is the current one's).
 
 The file lives outside the ``bench`` package (``python -m bench run ... -- -p bench_duet`` with
 this folder on PYTHONPATH), so a checkout of an older commit can load it too.
@@ -27,6 +30,7 @@ import pytest
 DIR_ENV, SIDE_ENV, TIMEOUT_ENV = "BENCH_DUET_DIR", "BENCH_DUET_SIDE", "BENCH_DUET_TIMEOUT_S"
 SIDES = ("baseline", "checkout")
 POLL_S = 0.02
+STOP_FILE = "stop"
 _STATE: dict = {"shared": set(), "alone": False}
 
 
@@ -42,11 +46,22 @@ def _wait_for(path: Path) -> bool:
         return False
     deadline = time.monotonic() + float(os.environ.get(TIMEOUT_ENV, "900"))
     while not path.exists():
+        _stop_if_the_check_stopped(path.parent)
         if time.monotonic() > deadline:
             _STATE["alone"] = True
             return False
         time.sleep(POLL_S)
     return True
+
+
+def stop(folder: Path) -> None:
+    """The check is stopping: both runs stop at their next wait instead of waiting for the other."""
+    (folder / STOP_FILE).touch()
+
+
+def _stop_if_the_check_stopped(folder: Path) -> None:
+    if (folder / STOP_FILE).exists():
+        raise KeyboardInterrupt  # as the stop's own SIGINT does: pytest writes the benchmarks that finished
 
 
 def _write(path: Path, text: str) -> None:
@@ -83,5 +98,6 @@ def pytest_runtest_setup(item) -> None:
     if _test_id(item.nodeid) not in _STATE["shared"]:
         return
     folder, side, other = _paths()
+    _stop_if_the_check_stopped(folder)
     (folder / f"{side}-{_key(item.nodeid)}").touch()
     _wait_for(folder / f"{other}-{_key(item.nodeid)}")
