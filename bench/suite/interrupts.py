@@ -15,18 +15,17 @@ import signal
 
 import pytest
 
-#: the SIGINTs received; pytest has taken the stop once ``_TAKEN`` holds something
-_RECEIVED: list[int] = []
-_TAKEN: list[bool] = []
+#: holds something from a SIGINT until pytest has taken the stop
+_PENDING: list[bool] = []
 
 
-def _record_and_raise(signum, _frame):
-    _RECEIVED.append(signum)
+def _record_and_raise(_signum, _frame):
+    _PENDING.append(True)
     raise KeyboardInterrupt
 
 
 def _stop_if_swallowed() -> None:
-    if _RECEIVED and not _TAKEN:
+    if _PENDING:
         raise KeyboardInterrupt
 
 
@@ -52,4 +51,4 @@ def pytest_runtest_protocol(item, nextitem):
 
 def pytest_keyboard_interrupt(excinfo):
     """pytest has the stop: it writes what finished; nothing raises it again."""
-    _TAKEN.append(True)
+    _PENDING.clear()
