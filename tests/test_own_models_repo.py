@@ -36,7 +36,7 @@ MODEL = textwrap.dedent("""
 SELECT = "train_throughput"
 BENCHMARK = "test_train_throughput[usermodel-functional]"
 #: runs recorded per commit: the change must pass Welch's t-test at p < 0.001 between the runs on its two
-#: sides, which one run on each of three commits (two or three degrees of freedom) reaches only for a step
+#: sides, which one run on each of three commits (two to four degrees of freedom) reaches only for a step
 #: many times the run-to-run noise (docs/history.md, "Change points")
 RUNS_PER_COMMIT = 2
 
