@@ -22,3 +22,15 @@ def test_the_store_finds_the_keras_slowdown_at_its_commit_and_no_change_in_a_a_s
 def test_the_committed_table_is_what_the_stored_runs_give(tmp_path):
     assert evidence.main(["--out", str(tmp_path)]) == 0
     assert (tmp_path / "CHANGES.md").read_text() == (evidence.OUT / "CHANGES.md").read_text()
+
+
+def test_more_or_fewer_series_are_drawn_on_request(tmp_path, capsys):
+    assert evidence.main(["--series", "2", "--out", str(tmp_path)]) == 0
+    table = (tmp_path / "CHANGES.md").read_text()
+    assert table.count("| 2 × 40 runs (step)") == len(evidence.CAMPAIGNS), table
+    try:
+        evidence.main(["--series", "0", "--out", str(tmp_path)])
+    except SystemExit as refused:
+        assert refused.code == 2 and "--series must be at least 1" in capsys.readouterr().err
+    else:
+        raise AssertionError("--series 0 was accepted")

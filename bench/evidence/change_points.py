@@ -7,8 +7,9 @@ without replacement within a series (series of one kind share runs), and detecti
 (:func:`bench.history.analysis.analyse` on a store built here).  AMD EPYC's campaigns are where the
 detector's penalty was set; the Intel Xeon ones are held out.
 
-``python -m bench.evidence.change_points [--out DIR] [--page DIR]`` writes CHANGES.md and changes.json (and, with
-``--page``, the history page of the stepped series, as ``bench history publish`` writes it).
+``python -m bench.evidence.change_points [--out DIR] [--page DIR] [--series N]`` writes CHANGES.md and
+changes.json (and, with ``--page``, the history page of the stepped series, as ``bench history publish``
+writes it); ``--series`` draws more series of each kind than the committed table's.
 """
 
 from __future__ import annotations
@@ -148,10 +149,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", default=str(OUT), help="folder for CHANGES.md and changes.json")
     parser.add_argument("--page", help="also publish the stepped series' history page into this folder")
+    parser.add_argument("--series", type=int, default=SERIES,
+                        help=f"series of each kind per CPU model (default {SERIES}; more share more runs)")
     args = parser.parse_args(argv)
+    if args.series < 1:
+        parser.error("--series must be at least 1")
     with tempfile.TemporaryDirectory() as scratch:
         db = str(Path(scratch) / "evidence.sqlite")
-        outcomes = judge(db, build(db))
+        outcomes = judge(db, build(db, args.series))
         import pandas as pd
 
         out = Path(args.out)
