@@ -3,6 +3,8 @@ on both CPU models' campaigns; the committed CHANGES.md is what the stored runs 
 
 from __future__ import annotations
 
+import pytest
+
 from bench.evidence import change_points as evidence
 
 
@@ -28,9 +30,6 @@ def test_more_or_fewer_series_are_drawn_on_request(tmp_path, capsys):
     assert evidence.main(["--series", "2", "--out", str(tmp_path)]) == 0
     table = (tmp_path / "CHANGES.md").read_text()
     assert table.count("| 2 × 40 runs (step)") == len(evidence.CAMPAIGNS), table
-    try:
+    with pytest.raises(SystemExit) as refused:
         evidence.main(["--series", "0", "--out", str(tmp_path)])
-    except SystemExit as refused:
-        assert refused.code == 2 and "--series must be at least 1" in capsys.readouterr().err
-    else:
-        raise AssertionError("--series 0 was accepted")
+    assert refused.value.code == 2 and "--series must be at least 1" in capsys.readouterr().err
